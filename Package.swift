@@ -1,0 +1,67 @@
+// swift-tools-version: 6.0
+// Siteflow: an Erlang/OTP-style process runtime and a Phoenix-compatible real-time server, in Swift.
+import PackageDescription
+
+/// Settings every Siteflow target shares: Swift 6 mode plus the upcoming features that make each
+/// `public import` and each existential a visible decision.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Siteflow",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "SiteflowRuntime", targets: ["SiteflowRuntime"]),
+        .library(name: "SiteflowRuntimeTesting", targets: ["SiteflowRuntimeTesting"]),
+        .executable(name: "siteflow", targets: ["siteflow"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // Futex parking, thread start/join, thread-local worker pointer and cache-line-separated
+        // worker counters: the few things Swift cannot express directly.
+        .target(name: "CSiteflowRuntime"),
+        .target(
+            name: "SiteflowRuntime",
+            dependencies: [
+                "CSiteflowRuntime",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Test kit shipped for users' own tests: probes that turn messages into awaitable events.
+        .target(
+            name: "SiteflowRuntimeTesting",
+            dependencies: ["SiteflowRuntime"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "SiteflowBenchmarks",
+            dependencies: [
+                "SiteflowRuntime",
+                "CSiteflowRuntime",
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "siteflow",
+            dependencies: [
+                "SiteflowRuntime",
+                "SiteflowBenchmarks",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SiteflowRuntimeTests",
+            dependencies: ["SiteflowRuntime", "SiteflowRuntimeTesting"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

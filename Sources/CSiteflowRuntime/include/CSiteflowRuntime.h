@@ -1,0 +1,74 @@
+// The small part of the Siteflow scheduler that Swift cannot express directly: futex parking,
+// joinable OS threads, an initial-exec thread-local worker pointer, and per-worker fields that other
+// threads read, each on its own cache line. Not API: used only by SiteflowRuntime.
+#ifndef CSITEFLOW_RUNTIME_H
+#define CSITEFLOW_RUNTIME_H
+#include <stdint.h>
+#include <stddef.h>
+
+/// Monotonic clock in nanoseconds.
+uint64_t sf_now_ns(void);
+/// Resident set size of this OS process in KiB (from /proc/self/status), or -1.
+long sf_rss_kb(void);
+/// Bytes currently allocated by malloc (glibc mallinfo2), or 0 where unknown.
+size_t sf_heap_in_use(void);
+/// Limit on open files for this OS process (soft limit).
+long sf_open_file_limit(void);
+
+/// Thread-local pointer to the current scheduler worker (NULL on other threads).
+extern __thread void *sf_tls_worker __attribute__((tls_model("initial-exec")));
+static inline void *sf_current_worker(void) { return sf_tls_worker; }
+void sf_set_current_worker(void *w);
+
+/// A one-permit parker: an unpark before a park makes the park return at once.
+typedef struct { _Alignas(64) uint32_t permit; char pad[60]; } sf_parker;
+sf_parker *sf_parker_new(void);
+void sf_parker_free(sf_parker *p);
+/// Waits for the permit, at most timeout_ns (0 = no limit), and consumes it.
+void sf_park(sf_parker *p, uint64_t timeout_ns);
+void sf_unpark(sf_parker *p);
+
+/// Starts a joinable OS thread that runs fn(arg); returns an opaque handle or 0 on failure.
+uint64_t sf_thread_start(void (*fn)(void *), void *arg, const char *name);
+void sf_thread_join(uint64_t handle);
+
+static inline void sf_cpu_relax(void) {
+#if defined(__x86_64__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+/// Worker fields that other threads read, each on its own cache line so that a thief or the
+/// watchdog polling them never bounces the owner's hot lines.
+typedef struct {
+  _Alignas(64) long len;      /* run-queue length, written under the queue lock */
+  _Alignas(64) long runs;     /* process runs started by the owner (watchdog, lone-steal guard) */
+  _Alignas(64) long idle;     /* 1 while parked */
+  _Alignas(64) uint64_t current; /* serial of the process running now (0 = none) */
+  _Alignas(64) long handled;  /* messages handled by processes run on this worker */
+  char pad[56];
+} sf_worker_shared;
+sf_worker_shared *sf_worker_shared_new(void);
+void sf_worker_shared_free(sf_worker_shared *s);
+static inline long sf_len(const sf_worker_shared *s) { return __atomic_load_n(&s->len, __ATOMIC_RELAXED); }
+static inline void sf_set_len(sf_worker_shared *s, long v) { __atomic_store_n(&s->len, v, __ATOMIC_RELAXED); }
+/* seq_cst: orders the store before the waker's idle-count load (store-load, Dekker style) */
+static inline void sf_set_len_seqcst(sf_worker_shared *s, long v) { __atomic_store_n(&s->len, v, __ATOMIC_SEQ_CST); }
+static inline long sf_runs(const sf_worker_shared *s) { return __atomic_load_n(&s->runs, __ATOMIC_RELAXED); }
+static inline void sf_begin_run(sf_worker_shared *s, uint64_t serial) {
+  __atomic_store_n(&s->runs, s->runs + 1, __ATOMIC_RELAXED);
+  __atomic_store_n(&s->current, serial, __ATOMIC_RELAXED);
+}
+static inline uint64_t sf_current(const sf_worker_shared *s) { return __atomic_load_n(&s->current, __ATOMIC_RELAXED); }
+/* owner thread only adds; others read */
+static inline void sf_add_handled(sf_worker_shared *s, long n) { __atomic_store_n(&s->handled, s->handled + n, __ATOMIC_RELAXED); }
+static inline long sf_handled(const sf_worker_shared *s) { return __atomic_load_n(&s->handled, __ATOMIC_RELAXED); }
+static inline long sf_idle(const sf_worker_shared *s) { return __atomic_load_n(&s->idle, __ATOMIC_SEQ_CST); }
+static inline void sf_set_idle(sf_worker_shared *s) { __atomic_store_n(&s->idle, 1, __ATOMIC_SEQ_CST); }
+/* returns 1 if this call moved idle 1 -> 0 */
+static inline int sf_clear_idle(sf_worker_shared *s) {
+  long e = 1; return __atomic_compare_exchange_n(&s->idle, &e, 0, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+#endif

@@ -1,0 +1,248 @@
+import CSiteflowRuntime
+import Synchronization
+
+/// The part of every process that does not depend on its message type: the inbox word and the
+/// system-signal lane, identity, counters, and the exit procedure (links, monitors, hooks).
+///
+/// An idle process is only this object (plus its behaviour state): no thread, no task.
+public class ProcessCore: @unchecked Sendable {
+    // Safe: `inbox`, `signals`, counters and `extras` are atomics or lock-protected; fields
+    // documented "owner" are touched only by the thread currently running the process, and the
+    // run queue hand-off (acquire/release on the inbox word) orders those accesses.
+
+    /// The inbox word (see ``InboxWord``): a lock-free LIFO of message nodes plus the scheduling state.
+    final let inbox: Atomic<UInt>
+    /// The system lane: a lock-free LIFO of retained ``SignalNode``s, or ``InboxWord/dead``.
+    final let signals = Atomic<UInt>(0)
+    /// Owner: the private FIFO of messages taken from the inbox (head node address or 0).
+    final var fifo: UInt = 0
+    /// Messages pushed by senders and not yet taken into the owner's FIFO.
+    final let pending = Atomic<Int>(0)
+    /// Messages in the owner's FIFO (written by the owner, read by introspection).
+    final let fifoCount = Atomic<Int>(0)
+    /// Messages handled so far (written by the owner, read by introspection).
+    final let handledCount = Atomic<UInt64>(0)
+    /// Owner: flags such as "traps exits" and "stop requested".
+    final var ownerFlags: UInt8 = 0
+    /// Position in the process table (written once before the process is published).
+    final var tableSlot: UInt32 = 0
+    /// Unique number within the runtime; also the `<0.N.0>` printed form.
+    final let serial: UInt64
+    final let runtime: Runtime
+    final let scheduler: Scheduler
+    /// Bound and counters of a bounded mailbox; nil when unbounded.
+    final let bound: MailboxBound?
+    /// Links, monitors, name, parent and exit hooks, created on first use.
+    final let extrasReference = AtomicLazyReference<ProcessExtras>()
+
+    init(runtime: Runtime, scheduler: Scheduler, serial: UInt64, bound: MailboxBound?, startsRunning: Bool) {
+        self.runtime = runtime
+        self.scheduler = scheduler
+        self.serial = serial
+        self.bound = bound
+        self.inbox = Atomic(startsRunning ? InboxWord.running : InboxWord.idle)
+    }
+
+    /// Whether the process has not ended yet.
+    final var isAlive: Bool { inbox.load(ordering: .relaxed) != InboxWord.dead }
+
+    /// The process's extras, created on first use.
+    final var extras: ProcessExtras {
+        if let existing = extrasReference.load() { return existing }
+        return extrasReference.storeIfNil(ProcessExtras())
+    }
+
+    // MARK: Subclass hooks
+
+    /// Runs the process for at most `budget` messages (overridden by the behaviour cells).
+    func run(budget: Int) -> RunOutcome { .idle }
+
+    /// Frees every queued message node starting at `top` (a LIFO chain) plus the owner's FIFO.
+    func discardQueuedMessages(top: UInt) {}
+
+    /// A printable name of the behaviour type, for introspection.
+    var behaviorName: String { "process" }
+
+    /// Bytes of behaviour state held inline (for the memory estimate).
+    var stateSize: Int { 0 }
+
+    /// Owner: adds one run's handled messages to the process's and the worker's counters.
+    @inline(__always)
+    final func recordHandled(_ count: Int) {
+        handledCount.store(handledCount.load(ordering: .relaxed) &+ UInt64(count), ordering: .relaxed)
+        if let raw = sf_current_worker() {
+            Unmanaged<Worker>.fromOpaque(raw)._withUnsafeGuaranteedRef { sf_add_handled($0.shared, count) }
+        }
+    }
+
+    // MARK: Scheduling
+
+    @inline(__always)
+    final func scheduleSelf() {
+        scheduler.schedule(UInt(bitPattern: Unmanaged.passUnretained(self).toOpaque()))
+    }
+
+    /// Owner: tries to go idle after finding the inbox empty. Returns true if the process is now
+    /// idle (or was rescheduled by someone else), false if it must keep running (new messages or
+    /// signals arrived).
+    @inline(__always)
+    final func tryGoIdle() -> Bool {
+        guard
+            inbox.compareExchange(
+                expected: InboxWord.running, desired: InboxWord.idle,
+                successOrdering: .sequentiallyConsistent, failureOrdering: .acquiring
+            ).exchanged
+        else { return false }
+        // Store-load with the signal pushers (Dekker): a signal pushed before our idle store is
+        // seen here; one pushed after sees `idle` and schedules us itself.
+        let lane = signals.load(ordering: .sequentiallyConsistent)
+        if lane != 0 && lane != InboxWord.dead {
+            return !inbox.compareExchange(
+                expected: InboxWord.idle, desired: InboxWord.running,
+                successOrdering: .sequentiallyConsistent, failureOrdering: .relaxed
+            ).exchanged
+        }
+        return true
+    }
+
+    /// Starts a process created "running" (its init ran before anyone could schedule it).
+    final func activate() {
+        if fifo != 0 || !tryGoIdle() { scheduleSelf() }
+    }
+
+    // MARK: Signals
+
+    /// Pushes a system signal and schedules the process if it was idle. Dropped if it has ended.
+    final func pushSignal(_ signal: SystemSignal) {
+        let node = Unmanaged.passRetained(SignalNode(signal))
+        let bits = UInt(bitPattern: node.toOpaque())
+        var old = signals.load(ordering: .relaxed)
+        while true {
+            if old == InboxWord.dead {
+                node.release()
+                return
+            }
+            node._withUnsafeGuaranteedRef { $0.next = old }
+            let result = signals.compareExchange(
+                expected: old, desired: bits,
+                successOrdering: .sequentiallyConsistent, failureOrdering: .relaxed)
+            if result.exchanged { break }
+            old = result.original
+        }
+        if inbox.compareExchange(
+            expected: InboxWord.idle, desired: InboxWord.running,
+            successOrdering: .sequentiallyConsistent, failureOrdering: .relaxed
+        ).exchanged {
+            scheduleSelf()
+        }
+    }
+
+    /// Owner: takes every pending signal, oldest first.
+    final func takeSignals() -> [SystemSignal] {
+        var top = signals.exchange(0, ordering: .acquiring)
+        if top == InboxWord.dead {
+            signals.store(InboxWord.dead, ordering: .releasing)
+            return []
+        }
+        var taken: [SystemSignal] = []
+        while top != 0 {
+            guard let raw = UnsafeRawPointer(bitPattern: top) else { break }
+            let node = Unmanaged<SignalNode>.fromOpaque(raw).takeRetainedValue()
+            taken.append(node.signal)
+            top = node.next
+        }
+        taken.reverse()
+        return taken
+    }
+
+    /// Whether the system lane has anything (cheap check between messages).
+    @inline(__always)
+    final var hasSignals: Bool {
+        let lane = signals.load(ordering: .relaxed)
+        return lane != 0 && lane != InboxWord.dead
+    }
+
+    // MARK: Owner flags
+
+    static let trapsExitsFlag: UInt8 = 1
+    static let stopRequestedFlag: UInt8 = 2
+
+    final var trapsExits: Bool {
+        get { ownerFlags & ProcessCore.trapsExitsFlag != 0 }
+        set { ownerFlags = newValue ? ownerFlags | ProcessCore.trapsExitsFlag : ownerFlags & ~ProcessCore.trapsExitsFlag }
+    }
+
+    /// Owner: asks the process to stop with `reason` once the current handler returns.
+    final func requestStop(_ reason: ExitReason) {
+        extras.stopReason = reason
+        ownerFlags |= ProcessCore.stopRequestedFlag
+    }
+
+    @inline(__always)
+    final var stopRequested: Bool { ownerFlags & ProcessCore.stopRequestedFlag != 0 }
+
+    /// What an exit signal does to this process (owner).
+    enum ExitSignalDecision {
+        case ignore
+        case deliver
+        case die(ExitReason, runsTerminate: Bool)
+    }
+
+    /// Erlang's rules: `kill` is untrappable and becomes `killed`; a trapping process gets the
+    /// signal as a message; otherwise `normal` is ignored and any other reason ends the process
+    /// with the same reason. A `shutdown` from the process's parent is an orderly stop that runs
+    /// `terminate` (Siteflow's choice: servers clean up on supervisor shutdown without trapping).
+    final func decide(exitFrom sender: ProcessID, reason: ExitReason) -> ExitSignalDecision {
+        if case .kill = reason { return .die(.killed, runsTerminate: false) }
+        if trapsExits { return .deliver }
+        if reason.isNormal { return sender.core === self ? .die(.normal, runsTerminate: false) : .ignore }
+        let fromParent = extrasReference.load()?.parent === sender.core
+        return .die(reason, runsTerminate: fromParent && reason.isOrderly)
+    }
+
+    // MARK: Exit
+
+    /// Owner: ends the process. `ownFault` is true when the process's own code ended it (a thrown
+    /// error or a stop), false when an exit signal did; only the former writes a crash report. Marks it dead (later sends are dropped), frees queued messages,
+    /// breaks links (sending exit signals), fires monitors, and runs exit hooks. The worker (or
+    /// the async task) then removes it from the process table.
+    final func finishExit(reason: ExitReason, ownFault: Bool) {
+        let top = inbox.exchange(InboxWord.dead, ordering: .sequentiallyConsistent)
+        discardQueuedMessages(top: top)
+        var lane = signals.exchange(InboxWord.dead, ordering: .acquiring)
+        while lane != 0 && lane != InboxWord.dead {
+            guard let raw = UnsafeRawPointer(bitPattern: lane) else { break }
+            let node = Unmanaged<SignalNode>.fromOpaque(raw).takeRetainedValue()
+            lane = node.next
+        }
+        pending.store(0, ordering: .relaxed)
+        fifoCount.store(0, ordering: .relaxed)
+        let me = ProcessID(self)
+        if let extras = extrasReference.load() {
+            let departing = extras.state.withLock { state -> ProcessExtras.Departure in
+                state.exited = true
+                state.exitReason = reason
+                let departure = ProcessExtras.Departure(
+                    links: Array(state.links.values), watchers: state.watchers,
+                    monitoring: state.monitoring, hooks: state.exitHooks)
+                state.links = [:]
+                state.watchers = [:]
+                state.monitoring = [:]
+                state.exitHooks = []
+                return departure
+            }
+            for linked in departing.links {
+                linked.extras.state.withLock { _ = $0.links.removeValue(forKey: ObjectIdentifier(self)) }
+                linked.pushSignal(.exit(from: me, reason: reason))
+            }
+            for (reference, watcher) in departing.watchers {
+                watcher.pushSignal(.down(reference, process: me, reason: reason))
+            }
+            for (reference, target) in departing.monitoring {
+                target.extrasReference.load()?.state.withLock { _ = $0.watchers.removeValue(forKey: reference) }
+            }
+            for hook in departing.hooks { hook(me, reason) }
+        }
+        runtime.processExited(self, reason: reason, ownFault: ownFault)
+    }
+}

@@ -1,0 +1,32 @@
+/// How a process is started. Every option has a default; combine them freely.
+public struct SpawnOptions: Sendable {
+    /// Link the new process to the spawning process (only when spawned from a process context).
+    public var link: Bool
+    /// Run on the blocking pool (Erlang's dirty schedulers): for handlers that block or compute
+    /// for long, so they never hold up the ordinary workers.
+    public var blocking: Bool
+    /// Mailbox bound and overflow policy; unbounded by default.
+    public var mailbox: MailboxOptions
+    /// Start trapping exits at once (before any message is handled).
+    public var trapExits: Bool
+    /// Register the process under this unique name in the runtime's registry.
+    public var name: String?
+    /// The supervising process, shown by introspection and used for orderly shutdown.
+    public var parent: ProcessID?
+
+    /// Creates spawn options; see each property.
+    public init(
+        link: Bool = false, blocking: Bool = false, mailbox: MailboxOptions = .unbounded,
+        trapExits: Bool = false, name: String? = nil, parent: ProcessID? = nil
+    ) {
+        self.link = link
+        self.blocking = blocking
+        self.mailbox = mailbox
+        self.trapExits = trapExits
+        self.name = name
+        self.parent = parent
+    }
+
+    /// Default options: unlinked, unbounded, on the ordinary workers.
+    public static var `default`: SpawnOptions { SpawnOptions() }
+}

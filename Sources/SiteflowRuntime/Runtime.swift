@@ -1,0 +1,218 @@
+import CSiteflowRuntime
+public import Logging
+import Synchronization
+
+/// A Siteflow node's process runtime: the schedulers, the process table and the services every
+/// process can use (registry, timers, statistics).
+///
+/// Create one per OS process (tests may create several), spawn processes on it, and call
+/// ``shutdown()`` when done: it ends every process and stops the worker threads.
+///
+/// Exit-signal rules follow Erlang: a process that ends with an abnormal reason sends an exit
+/// signal to every linked process, which then ends with the same reason unless it traps exits;
+/// `normal` does not end linked processes; ``ExitReason/kill`` cannot be trapped and propagates as
+/// ``ExitReason/killed``. Monitors deliver exactly one ``Signal/down(_:process:reason:)``.
+public final class Runtime: Sendable {
+    /// The settings this runtime was created with.
+    public let configuration: RuntimeConfiguration
+    /// The ordinary workers.
+    public let scheduler: Scheduler
+    /// The pool for blocking and CPU-heavy processes.
+    public let blockingScheduler: Scheduler
+    /// Node-wide counters (processes spawned, crashed, overflowed mailboxes, long handlers, …).
+    public let statistics = RuntimeStatistics()
+    let processTable = ProcessTable()
+    /// The node's unique process names (``register(_:_:)``, ``whereis(_:as:)``, ``SpawnOptions/name``).
+    public let names = Registry<String>(keys: .unique)
+    private let nextSerial = Atomic<UInt64>(1)
+    private let nextReference = Atomic<UInt64>(1)
+    private let stopped = Atomic<Bool>(false)
+    private let monitorThread: SchedulerMonitor
+    /// Where the runtime's own reports go.
+    public var logger: Logger { configuration.logger }
+
+    /// Creates a runtime and starts its worker threads.
+    public init(configuration: RuntimeConfiguration = RuntimeConfiguration()) {
+        self.configuration = configuration
+        self.scheduler = Scheduler(configuration: configuration.scheduler)
+        self.blockingScheduler = Scheduler(configuration: configuration.blockingScheduler)
+        self.monitorThread = SchedulerMonitor()
+        scheduler.start()
+        blockingScheduler.start()
+        monitorThread.start(runtime: self)
+    }
+
+    /// Whether ``shutdown()`` has been called.
+    public var isStopped: Bool { stopped.load(ordering: .relaxed) }
+
+    /// Messages handled since start, summed over the workers (updated once per process run).
+    public var messagesHandled: Int {
+        (scheduler.workers + blockingScheduler.workers).reduce(0) { $0 + sf_handled($1.shared) }
+    }
+
+    /// Processes alive now.
+    public var processCount: Int { processTable.count.load(ordering: .relaxed) }
+
+    // MARK: Spawning
+
+    /// Spawns a process running `behavior`. It runs only when it has messages; until then it
+    /// holds no thread and no task.
+    /// - Throws: ``SpawnError/processLimitReached(_:)`` past ``RuntimeConfiguration/maxProcesses``,
+    ///   ``SpawnError/nameTaken(_:)`` if `options.name` is registered, ``SpawnError/runtimeStopped``.
+    @discardableResult
+    public func spawn<B: Behavior>(_ behavior: sending B, options: SpawnOptions = .default) throws(SpawnError) -> PID<B.Message> {
+        try spawn(behavior, options: options, caller: nil)
+    }
+
+    /// Spawns a process running an ``AsyncBehavior`` (see ``spawn(_:options:)-6h0i4``).
+    @discardableResult
+    public func spawn<B: AsyncBehavior>(_ behavior: sending B, options: SpawnOptions = .default) throws(SpawnError) -> PID<B.Message> {
+        try spawn(behavior, options: options, caller: nil)
+    }
+
+    func spawn<B: Behavior>(_ behavior: sending B, options: SpawnOptions, caller: ProcessCore?) throws(SpawnError) -> PID<B.Message> {
+        let (serial, bound, scheduler) = try prepareSpawn(options: options)
+        let cell = ProcessCell(behavior, runtime: self, scheduler: scheduler, serial: serial, bound: bound, startsRunning: false)
+        try publish(cell, options: options, caller: caller, kind: B.kind)
+        return PID(cell)
+    }
+
+    func spawn<B: AsyncBehavior>(_ behavior: sending B, options: SpawnOptions, caller: ProcessCore?) throws(SpawnError) -> PID<B.Message> {
+        let (serial, bound, scheduler) = try prepareSpawn(options: options)
+        let cell = AsyncProcessCell(behavior, runtime: self, scheduler: scheduler, serial: serial, bound: bound, startsRunning: false)
+        try publish(cell, options: options, caller: caller, kind: B.kind)
+        return PID(cell)
+    }
+
+    /// Creates an async process that does not run until ``ProcessCore/activate()``: messages sent
+    /// meanwhile wait in its mailbox. Used to run a server's `init` before its first message.
+    func spawnSuspended<B: AsyncBehavior>(_ behavior: sending B, options: SpawnOptions, caller: ProcessCore?) throws(SpawnError) -> AsyncProcessCell<B> {
+        let (serial, bound, scheduler) = try prepareSpawn(options: options)
+        let cell = AsyncProcessCell(behavior, runtime: self, scheduler: scheduler, serial: serial, bound: bound, startsRunning: true)
+        try publish(cell, options: options, caller: caller, kind: B.kind)
+        return cell
+    }
+
+    private func prepareSpawn(options: SpawnOptions) throws(SpawnError) -> (UInt64, MailboxBound?, Scheduler) {
+        if stopped.load(ordering: .relaxed) { throw .runtimeStopped }
+        guard processTable.reserve(limit: configuration.maxProcesses) else {
+            statistics.spawnsRefusedCounter.wrappingAdd(1, ordering: .relaxed)
+            throw .processLimitReached(configuration.maxProcesses)
+        }
+        let serial = nextSerial.wrappingAdd(1, ordering: .relaxed).oldValue
+        let bound = options.mailbox.capacity.map { MailboxBound(capacity: $0, overflow: options.mailbox.overflow) }
+        return (serial, bound, options.blocking ? blockingScheduler : scheduler)
+    }
+
+    private func publish(_ cell: ProcessCore, options: SpawnOptions, caller: ProcessCore?, kind: String) throws(SpawnError) {
+        if let name = options.name {
+            guard registerUniqueName(name, for: cell) else {
+                processTable.cancelReservation()
+                throw .nameTaken(name)
+            }
+        }
+        processTable.insert(cell)
+        statistics.spawnedCounter.wrappingAdd(1, ordering: .relaxed)
+        if options.trapExits { cell.trapsExits = true }
+        let parent = options.parent?.core ?? (options.link ? caller : nil)
+        if parent != nil || options.name != nil {
+            cell.extras.state.withLock { state in
+                state.parent = parent
+                state.name = options.name
+            }
+        }
+        if options.link, let caller { caller.link(to: cell) }
+    }
+
+    // MARK: Signals from outside any process
+
+    /// Sends an exit signal to `target` from outside any process (Erlang's `exit/2` from the shell).
+    public func exit(_ target: ProcessID, reason: ExitReason) {
+        target.core.sendExit(from: target, reason: reason.isNormal ? .custom("normal(external)") : reason)
+    }
+
+    /// Links two processes from outside either of them (same rules as ``ProcessContext/link(_:)``:
+    /// if `b` has ended, `a` gets an exit signal with reason ``ExitReason/noproc``).
+    public func link(_ a: ProcessID, _ b: ProcessID) {
+        a.core.link(to: b.core)
+    }
+
+    /// Makes `watcher` monitor `target` from outside either of them; `watcher` gets the `down`.
+    @discardableResult
+    public func monitor(_ target: ProcessID, by watcher: ProcessID) -> MonitorReference {
+        watcher.core.monitor(target.core)
+    }
+
+    /// Waits until `process` ends and returns its exit reason (at once if it already ended).
+    public func waitForExit(_ process: ProcessID) async -> ExitReason {
+        await withCheckedContinuation { (continuation: CheckedContinuation<ExitReason, Never>) in
+            process.core.addExitHook { _, reason in continuation.resume(returning: reason) }
+        }
+    }
+
+    /// Calls `hook` once when `process` ends (at once if it already ended), on the thread that
+    /// ran the process's exit. Keep it short and non-blocking.
+    public func onExit(of process: ProcessID, _ hook: @escaping @Sendable (ProcessID, ExitReason) -> Void) {
+        process.core.addExitHook(hook)
+    }
+
+    func makeMonitorReference() -> MonitorReference {
+        MonitorReference(value: nextReference.wrappingAdd(1, ordering: .relaxed).oldValue)
+    }
+
+    // MARK: Exit bookkeeping
+
+    /// Called by every process as it ends (before it leaves the process table).
+    func processExited(_ process: ProcessCore, reason: ExitReason, ownFault: Bool) {
+        statistics.exitedCounter.wrappingAdd(1, ordering: .relaxed)
+        guard ownFault else { return }
+        switch reason {
+        case .normal, .shutdown, .shutdownWith, .killed, .noproc, .kill:
+            break
+        case .error, .custom:
+            statistics.crashedCounter.wrappingAdd(1, ordering: .relaxed)
+            let extras = process.extrasReference.load()?.state.withLock { ($0.name, $0.parent?.serial) }
+            var metadata: Logger.Metadata = [
+                LogKey.process: "<0.\(process.serial).0>",
+                LogKey.behavior: "\(process.behaviorName)",
+                LogKey.reason: "\(reason)",
+            ]
+            if let name = extras?.0 { metadata[LogKey.name] = "\(name)" }
+            if let parent = extras?.1 { metadata[LogKey.supervisor] = "<0.\(parent).0>" }
+            logger.error("process crashed", metadata: metadata)
+        }
+    }
+
+    // MARK: Shutdown
+
+    /// Ends every process (untrappable `kill`), waits up to `timeout` for them to finish their
+    /// current handler, then stops the worker threads. Call it once; later spawns throw
+    /// ``SpawnError/runtimeStopped``.
+    public func shutdown(timeout: Duration = .seconds(5)) {
+        guard !stopped.exchange(true, ordering: .sequentiallyConsistent) else { return }
+        for process in processTable.all() {
+            process.sendExit(from: ProcessID(process), reason: .kill)
+        }
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while processTable.count.load(ordering: .relaxed) > 0 && ContinuousClock.now < deadline {
+            sf_park(monitorThread.shutdownParker, 1_000_000)
+        }
+        monitorThread.stop()
+        scheduler.stop()
+        blockingScheduler.stop()
+        for process in processTable.all() { processTable.remove(process) }
+    }
+}
+
+/// Logging metadata keys used by the runtime (one place, so logs stay consistent).
+public enum LogKey {
+    public static let process = "process"
+    public static let name = "name"
+    public static let behavior = "behavior"
+    public static let reason = "reason"
+    public static let supervisor = "supervisor"
+    public static let child = "child"
+    public static let decision = "decision"
+    public static let worker = "worker"
+    public static let duration = "duration_ms"
+}

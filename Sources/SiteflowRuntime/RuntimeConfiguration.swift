@@ -1,0 +1,26 @@
+public import Logging
+
+/// Settings of one ``Runtime``. Every parameter has a default and can be changed alone.
+public struct RuntimeConfiguration: Sendable {
+    /// The ordinary workers (one per core by default).
+    public var scheduler: SchedulerConfiguration
+    /// The pool for processes spawned with ``SpawnOptions/blocking``.
+    public var blockingScheduler: SchedulerConfiguration
+    /// Most processes alive at once; spawning past it throws ``SpawnError/processLimitReached(_:)``.
+    public var maxProcesses: Int
+    /// Where crash reports, restart decisions and long-run warnings go.
+    public var logger: Logger
+
+    /// Creates a configuration; see each property.
+    public init(
+        scheduler: SchedulerConfiguration = SchedulerConfiguration(),
+        blockingScheduler: SchedulerConfiguration = .blockingPool,
+        maxProcesses: Int = 20_000_000,
+        logger: Logger = Logger(label: "siteflow.runtime")
+    ) {
+        self.scheduler = scheduler
+        self.blockingScheduler = blockingScheduler
+        self.maxProcesses = Swift.max(1, maxProcesses)
+        self.logger = logger
+    }
+}

@@ -1,0 +1,225 @@
+import Synchronization
+import CSiteflowRuntime
+
+/// One scheduler thread: a FIFO run queue, a LIFO slot for the entry it just woke, stealing from
+/// its siblings, and spin-then-park idling.
+///
+/// Run-queue entries are words: an unretained ``ProcessCore`` pointer (bit 0 clear; the runtime's
+/// process table keeps the process alive until its last run) or a Swift job (bit 0 set) enqueued
+/// through the scheduler's `TaskExecutor` conformance.
+final class Worker: @unchecked Sendable {
+    // Safe: the run queue is only touched under `queueLock`; fields marked "owner" are only touched
+    // by this worker's own thread; `shared` fields are atomics (C `__atomic` builtins).
+
+    let index: Int
+    /// The scheduler outlives its workers: every worker thread holds a strong reference to it.
+    unowned(unsafe) let scheduler: Scheduler
+    let parker: OpaquePointer
+    let shared: OpaquePointer
+
+    private var queue = RunQueue(capacity: 1024)
+    private let queueLock = SpinLock()
+
+    // Owner-only state.
+    private var lifo: UInt = 0
+    private var lifoStreak = 0
+    private let stealBuffer = UnsafeMutablePointer<UInt>.allocate(capacity: 512)
+    private var seenRuns: [Int] = []
+    private var seenAt: [UInt64] = []
+    var smallNodes = NodeCache()
+    var largeNodes = NodeCache()
+
+    init(index: Int, scheduler: Scheduler) {
+        self.index = index
+        self.scheduler = scheduler
+        guard let parker = sf_parker_new(), let shared = sf_worker_shared_new() else {
+            fatalError("Siteflow: out of memory creating a scheduler worker")
+        }
+        self.parker = parker
+        self.shared = shared
+    }
+
+    deinit {
+        stealBuffer.deallocate()
+        sf_parker_free(parker)
+        sf_worker_shared_free(shared)
+    }
+
+    /// Current run-queue length (racy snapshot, for statistics).
+    var queueLength: Int { sf_len(shared) }
+
+    @inline(__always)
+    @discardableResult
+    func pushLocal(_ entry: UInt) -> Int {
+        queueLock.lock()
+        queue.push(entry)
+        let n = queue.count
+        queueLock.unlock()
+        sf_set_len_seqcst(shared, n)
+        return n
+    }
+
+    @inline(__always)
+    private func popLocal() -> UInt? {
+        if sf_len(shared) == 0 { return nil }
+        queueLock.lock()
+        let entry = queue.pop()
+        sf_set_len(shared, queue.count)
+        queueLock.unlock()
+        return entry
+    }
+
+    /// Called on this worker's thread when it wakes `entry`: the entry runs next, on a warm cache.
+    @inline(__always)
+    func scheduleFromOwner(_ entry: UInt) {
+        let previous = lifo
+        lifo = entry
+        if previous != 0 {
+            // Wake a parked sibling only when there is surplus work it would be allowed to steal.
+            if pushLocal(previous) >= 2 { scheduler.wakeOne(preferring: nil) }
+        }
+    }
+
+    /// Steals half of a victim's queue. A victim's lone queued entry is left alone (it runs right
+    /// after the victim's current one, on a warm cache) unless the victim has not started a run for
+    /// `loneStealNanoseconds`, i.e. it is stuck in a long handler.
+    private func steal() -> UInt? {
+        let workers = scheduler.workers
+        let n = workers.count
+        if n < 2 { return nil }
+        for k in 1..<n {
+            let victimIndex = (index + k) % n
+            let victim = workers[victimIndex]
+            let length = sf_len(victim.shared)
+            if length == 0 { continue }
+            if length == 1 {
+                let runs = sf_runs(victim.shared)
+                let now = sf_now_ns()
+                if runs != seenRuns[victimIndex] {
+                    seenRuns[victimIndex] = runs
+                    seenAt[victimIndex] = now
+                    continue
+                }
+                if now &- seenAt[victimIndex] < scheduler.configuration.loneStealNanoseconds { continue }
+            }
+            let buffer = stealBuffer
+            victim.queueLock.lock()
+            let got = victim.queue.popBatch(into: buffer, max: Swift.min(512, (victim.queue.count + 1) / 2))
+            sf_set_len(victim.shared, victim.queue.count)
+            victim.queueLock.unlock()
+            if got == 0 { continue }
+            if got > 1 {
+                queueLock.lock()
+                for i in 1..<got { queue.push(buffer[i]) }
+                sf_set_len(shared, queue.count)
+                queueLock.unlock()
+            }
+            return buffer[0]
+        }
+        return nil
+    }
+
+    @inline(__always)
+    private func next() -> UInt? {
+        if lifo != 0 {
+            let entry = lifo
+            lifo = 0
+            if lifoStreak < scheduler.configuration.maxLIFOStreak {
+                lifoStreak &+= 1
+                return entry
+            }
+            // Streak over: the oldest queued entry runs first. Pop before pushing so the rotation
+            // never makes the queue look like surplus to thieves.
+            lifoStreak = 0
+            if let oldest = popLocal() {
+                pushLocal(entry)
+                return oldest
+            }
+            return entry
+        }
+        lifoStreak = 0
+        if let entry = popLocal() { return entry }
+        return steal()
+    }
+
+    /// The worker thread's main loop; returns when the scheduler stops.
+    func loop() {
+        sf_set_current_worker(Unmanaged.passUnretained(self).toOpaque())
+        seenRuns = Array(repeating: -1, count: scheduler.workers.count)
+        seenAt = Array(repeating: 0, count: scheduler.workers.count)
+        let budget = scheduler.configuration.budget
+        while !scheduler.isStopping {
+            guard let entry = next() ?? idleFind() else { continue }
+            execute(entry, budget: budget)
+        }
+        smallNodes.release()
+        largeNodes.release()
+        sf_set_current_worker(nil)
+    }
+
+    @inline(__always)
+    private func execute(_ entry: UInt, budget: Int) {
+        if entry & 1 != 0 {
+            sf_begin_run(shared, UInt64.max)
+            let job = unsafeBitCast(entry & ~1, to: UnownedJob.self)
+            job.runSynchronously(on: scheduler.asUnownedTaskExecutor())
+            sf_begin_run(shared, 0)
+            return
+        }
+        let process = Unmanaged<ProcessCore>.fromOpaque(UnsafeRawPointer(bitPattern: entry).unsafelyUnwrapped)
+        let outcome = process._withUnsafeGuaranteedRef { p -> RunOutcome in
+            sf_begin_run(shared, p.serial)
+            return p.run(budget: budget)
+        }
+        sf_begin_run(shared, 0)
+        switch outcome {
+        case .idle, .detached:
+            break
+        case .again:
+            if pushLocal(entry) >= 2 { scheduler.wakeOne(preferring: nil) }
+        case .exited:
+            // The process table's reference is the last one the runtime holds; dropping it here,
+            // after the run returned, is the only safe place (the run queue held it unretained).
+            process._withUnsafeGuaranteedRef { $0.runtime.processTable.remove($0) }
+        }
+    }
+
+    /// Nothing runnable: spin a while looking for work, then park. The park is bounded while any
+    /// sibling has queued work (so a lone entry stuck behind a long handler is eventually stolen)
+    /// and unbounded when the whole scheduler is idle (an idle node burns no CPU).
+    private func idleFind() -> UInt? {
+        let spins = scheduler.configuration.spinIterations
+        var i = 0
+        while i < spins {
+            if let entry = popLocal() ?? steal() { return entry }
+            sf_cpu_relax()
+            i &+= 1
+        }
+        sf_set_idle(shared)
+        scheduler.idleCount.add(1, ordering: .sequentiallyConsistent)
+        if let entry = popLocal() ?? steal() {
+            if sf_clear_idle(shared) != 0 { scheduler.idleCount.subtract(1, ordering: .sequentiallyConsistent) }
+            return entry
+        }
+        if scheduler.isStopping {
+            if sf_clear_idle(shared) != 0 { scheduler.idleCount.subtract(1, ordering: .sequentiallyConsistent) }
+            return nil
+        }
+        let othersBusy = scheduler.workers.contains { $0 !== self && sf_len($0.shared) > 0 }
+        sf_park(parker, othersBusy ? scheduler.configuration.parkNanoseconds : 0)
+        if sf_clear_idle(shared) != 0 { scheduler.idleCount.subtract(1, ordering: .sequentiallyConsistent) }
+        return nil
+    }
+}
+
+/// What a process run left to do for its worker.
+enum RunOutcome {
+    /// The mailbox is empty and the process went idle (or another sender rescheduled it).
+    case idle
+    /// The budget ran out with messages left: back of the run queue.
+    case again
+    /// The process exited during this run: release it from the process table.
+    case exited
+    /// An async handler took over the process on a task; the task reschedules or releases it.
+    case detached
+}
