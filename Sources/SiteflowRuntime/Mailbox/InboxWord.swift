@@ -5,11 +5,12 @@
 /// - `idle`: empty and not scheduled; the sender that replaces `idle` schedules the process
 ///   (exactly one does).
 /// - `dead`: the process has ended; senders drop their message.
+@usableFromInline
 enum InboxWord {
-    static let running: UInt = 0
-    static let idle: UInt = 1
-    static let dead: UInt = 2
+    @usableFromInline static let running: UInt = 0
+    @usableFromInline static let idle: UInt = 1
+    @usableFromInline static let dead: UInt = 2
 
-    @inline(__always)
+    @inlinable
     static func isNode(_ word: UInt) -> Bool { word > dead }
 }

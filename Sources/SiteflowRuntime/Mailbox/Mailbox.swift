@@ -1,8 +1,16 @@
-import Synchronization
-/// One queued message: a raw block (no object header), pooled per worker.
+public import Synchronization
+
+/// One queued message: a raw block (no object header), pooled per worker. `next` must stay the
+/// first field: the non-generic inbox code walks chains through it.
+@usableFromInline
 struct MessageNode<Message> {
-    var next: UInt
-    var message: Message
+    @usableFromInline var next: UInt
+    @usableFromInline var message: Message
+
+    @inlinable init(next: UInt, message: Message) {
+        self.next = next
+        self.message = message
+    }
 }
 
 /// A process's typed mailbox: lock-free multi-producer send, single-consumer receive.
@@ -10,17 +18,20 @@ struct MessageNode<Message> {
 /// `send` pushes a node with one compare-and-swap on the inbox word; the sender that finds the
 /// process idle schedules it. The owner takes the whole stack with one exchange and reverses it
 /// into a private FIFO, so messages from one sender arrive in the order they were sent.
+///
+/// The send and receive paths are `@inlinable` so they are specialised for each message type in
+/// the module that uses it.
 public class Mailbox<Message: Sendable>: ProcessCore, @unchecked Sendable {
     // Safe: see ProcessCore; nodes are owned by the inbox until the owner takes them.
 
-    typealias Node = UnsafeMutablePointer<MessageNode<Message>>
+    @usableFromInline typealias Node = UnsafeMutablePointer<MessageNode<Message>>
 
-    @inline(__always)
+    @inlinable
     static var nodeSize: Int { MemoryLayout<MessageNode<Message>>.size }
-    @inline(__always)
+    @inlinable
     static var nodeAlignment: Int { MemoryLayout<MessageNode<Message>>.alignment }
 
-    @inline(__always)
+    @inlinable
     final func send(_ message: sending Message) -> DeliveryResult {
         if let bound {
             return sendBounded(message, bound: bound)
@@ -28,31 +39,19 @@ public class Mailbox<Message: Sendable>: ProcessCore, @unchecked Sendable {
         return push(message)
     }
 
-    @inline(__always)
-    private final func push(_ message: sending Message) -> DeliveryResult {
+    @inlinable
+    final func push(_ message: sending Message) -> DeliveryResult {
         let node = MessageNodeAllocator.allocate(bytes: Self.nodeSize, alignment: Self.nodeAlignment)
             .bindMemory(to: MessageNode<Message>.self, capacity: 1)
         node.initialize(to: MessageNode(next: 0, message: message))
-        let bits = UInt(bitPattern: node)
-        var old = inbox.load(ordering: .relaxed)
-        while true {
-            if old == InboxWord.dead {
-                node.deinitialize(count: 1)
-                MessageNodeAllocator.deallocate(UnsafeMutableRawPointer(node), bytes: Self.nodeSize, alignment: Self.nodeAlignment)
-                return .deadProcess
-            }
-            node.pointee.next = InboxWord.isNode(old) ? old : 0
-            let result = inbox.compareExchange(
-                expected: old, desired: bits, successOrdering: .acquiringAndReleasing, failureOrdering: .relaxed)
-            if result.exchanged { break }
-            old = result.original
-        }
-        pending.wrappingAdd(1, ordering: .relaxed)
-        if old == InboxWord.idle { scheduleSelf() }
-        return .queued
+        if pushNode(UInt(bitPattern: node)) { return .queued }
+        node.deinitialize(count: 1)
+        MessageNodeAllocator.deallocate(UnsafeMutableRawPointer(node), bytes: Self.nodeSize, alignment: Self.nodeAlignment)
+        return .deadProcess
     }
 
-    private final func sendBounded(_ message: sending Message, bound: MailboxBound) -> DeliveryResult {
+    @usableFromInline
+    final func sendBounded(_ message: sending Message, bound: MailboxBound) -> DeliveryResult {
         if !isAlive { return .deadProcess }
         let length = pending.load(ordering: .relaxed) + fifoCount.load(ordering: .relaxed)
             - bound.dropDebt.load(ordering: .relaxed)
@@ -70,12 +69,16 @@ public class Mailbox<Message: Sendable>: ProcessCore, @unchecked Sendable {
     }
 
     /// Owner: the next message in arrival order, or nil if the inbox is empty.
-    @inline(__always)
+    @inlinable
     final func takeMessage() -> Message? {
         var head = fifo
         if head == 0 {
             head = refill()
             if head == 0 { return nil }
+            if bound != nil {
+                head = payDropDebt(head)
+                if head == 0 { return nil }
+            }
         }
         let node = Node(bitPattern: head).unsafelyUnwrapped
         fifo = node.pointee.next
@@ -85,37 +88,21 @@ public class Mailbox<Message: Sendable>: ProcessCore, @unchecked Sendable {
         return message
     }
 
-    /// Owner: takes the inbox stack and reverses it into the FIFO; returns the new head (0: empty).
-    private final func refill() -> UInt {
-        if !InboxWord.isNode(inbox.load(ordering: .relaxed)) { return 0 }
-        let top = inbox.exchange(InboxWord.running, ordering: .acquiringAndReleasing)
-        var previous: UInt = 0
-        var current = top
-        var count = 0
-        while InboxWord.isNode(current) {
-            let node = Node(bitPattern: current).unsafelyUnwrapped
-            let next = node.pointee.next
-            node.pointee.next = previous
-            previous = current
-            current = next
-            count &+= 1
+    /// Owner: drops the oldest messages that ``MailboxOverflowPolicy/dropOldest`` senders owe.
+    @usableFromInline
+    final func payDropDebt(_ head: UInt) -> UInt {
+        guard let bound else { return head }
+        var head = head
+        while bound.dropDebt.load(ordering: .relaxed) > 0 && head != 0 {
+            let node = Node(bitPattern: head).unsafelyUnwrapped
+            head = node.pointee.next
+            node.deinitialize(count: 1)
+            MessageNodeAllocator.deallocate(UnsafeMutableRawPointer(node), bytes: Self.nodeSize, alignment: Self.nodeAlignment)
+            bound.dropDebt.wrappingSubtract(1, ordering: .relaxed)
+            fifoCount.store(fifoCount.load(ordering: .relaxed) &- 1, ordering: .relaxed)
         }
-        pending.wrappingSubtract(count, ordering: .relaxed)
-        fifoCount.store(count, ordering: .relaxed)
-        if let bound {
-            var debt = bound.dropDebt.load(ordering: .relaxed)
-            while debt > 0 && previous != 0 {
-                let node = Node(bitPattern: previous).unsafelyUnwrapped
-                previous = node.pointee.next
-                node.deinitialize(count: 1)
-                MessageNodeAllocator.deallocate(UnsafeMutableRawPointer(node), bytes: Self.nodeSize, alignment: Self.nodeAlignment)
-                bound.dropDebt.wrappingSubtract(1, ordering: .relaxed)
-                fifoCount.store(fifoCount.load(ordering: .relaxed) &- 1, ordering: .relaxed)
-                debt &-= 1
-            }
-        }
-        fifo = previous
-        return previous
+        fifo = head
+        return head
     }
 
     override final func discardQueuedMessages(top: UInt) {
@@ -139,5 +126,47 @@ public class Mailbox<Message: Sendable>: ProcessCore, @unchecked Sendable {
     /// Messages waiting (a snapshot; exact when the process is idle).
     final var mailboxLength: Int {
         Swift.max(0, pending.load(ordering: .relaxed) + fifoCount.load(ordering: .relaxed))
+    }
+}
+
+extension ProcessCore {
+    /// Pushes a message node (its first word is the link); schedules the process if it was idle.
+    /// Returns false, leaving the node to the caller, if the process has ended.
+    @usableFromInline
+    final func pushNode(_ bits: UInt) -> Bool {
+        let link = UnsafeMutablePointer<UInt>(bitPattern: bits).unsafelyUnwrapped
+        var old = inbox.load(ordering: .relaxed)
+        while true {
+            if old == InboxWord.dead { return false }
+            link.pointee = InboxWord.isNode(old) ? old : 0
+            let result = inbox.compareExchange(
+                expected: old, desired: bits, successOrdering: .acquiringAndReleasing, failureOrdering: .relaxed)
+            if result.exchanged { break }
+            old = result.original
+        }
+        pending.wrappingAdd(1, ordering: .relaxed)
+        if old == InboxWord.idle { scheduleSelf() }
+        return true
+    }
+
+    /// Owner: takes the inbox stack and reverses it into the FIFO; returns the new head (0: empty).
+    @usableFromInline
+    final func refill() -> UInt {
+        if !InboxWord.isNode(inbox.load(ordering: .relaxed)) { return 0 }
+        var current = inbox.exchange(InboxWord.running, ordering: .acquiringAndReleasing)
+        var previous: UInt = 0
+        var count = 0
+        while InboxWord.isNode(current) {
+            let link = UnsafeMutablePointer<UInt>(bitPattern: current).unsafelyUnwrapped
+            let next = link.pointee
+            link.pointee = previous
+            previous = current
+            current = next
+            count &+= 1
+        }
+        pending.wrappingSubtract(count, ordering: .relaxed)
+        fifoCount.store(count, ordering: .relaxed)
+        fifo = previous
+        return previous
     }
 }

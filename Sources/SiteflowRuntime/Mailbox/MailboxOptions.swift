@@ -36,6 +36,7 @@ public struct MailboxOptions: Sendable, Hashable {
 import Synchronization
 
 /// The shared counters of a bounded mailbox (absent for unbounded ones, which pay nothing).
+@usableFromInline
 final class MailboxBound: Sendable {
     let capacity: Int
     let overflow: MailboxOverflowPolicy

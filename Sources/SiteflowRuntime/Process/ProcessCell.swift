@@ -1,10 +1,11 @@
 /// A process running a synchronous ``Behavior``: the whole receive loop is specialised for the
 /// behaviour's type, so the handler is called directly, without dynamic dispatch.
+@usableFromInline
 final class ProcessCell<B: Behavior>: Mailbox<B.Message>, @unchecked Sendable {
     // Safe: `behavior` is touched only by the thread running the process (see ProcessCore).
 
     /// The behaviour's state; nil once the process has ended.
-    var behavior: B?
+    @usableFromInline @exclusivity(unchecked) var behavior: B?
 
     init(_ behavior: sending B, runtime: Runtime, scheduler: Scheduler, serial: UInt64, bound: MailboxBound?, startsRunning: Bool) {
         self.behavior = behavior
@@ -15,44 +16,12 @@ final class ProcessCell<B: Behavior>: Mailbox<B.Message>, @unchecked Sendable {
     override var stateSize: Int { MemoryLayout<B?>.size }
 
     override func run(budget: Int) -> RunOutcome {
-        guard var state = behavior.take() else { return .idle }
-        let context = ProcessContext<B.Message>(self)
-        var handled = 0
-        defer { recordHandled(handled) }
-        while true {
-            if hasSignals {
-                if let reason = deliverSignals(to: &state, context: context) {
-                    end(state: &state, reason: reason.reason, runsTerminate: reason.runsTerminate, context: context)
-                    return .exited
-                }
-            }
-            guard let message = takeMessage() else {
-                if tryGoIdle() {
-                    behavior = consume state
-                    return .idle
-                }
-                continue
-            }
-            do {
-                try state.handle(message, context: context)
-            } catch {
-                end(state: &state, reason: .error(error), runsTerminate: true, context: context)
-                return .exited
-            }
-            handled &+= 1
-            if stopRequested {
-                end(state: &state, reason: extras.stopReason ?? .normal, runsTerminate: true, context: context)
-                return .exited
-            }
-            if handled == budget {
-                behavior = consume state
-                return .again
-            }
-        }
+        RunOutcome(rawValue: B._runProcess(self, budget: budget)) ?? .idle
     }
 
     /// Handles pending system signals; returns the exit reason if one of them ends the process.
-    private func deliverSignals(to state: inout B, context: ProcessContext<B.Message>) -> (reason: ExitReason, runsTerminate: Bool)? {
+    @usableFromInline
+    func deliverSignals(to state: inout B, context: ProcessContext<B.Message>) -> (reason: ExitReason, runsTerminate: Bool)? {
         for signal in takeSignals() {
             switch signal {
             case .run(let body):
@@ -77,9 +46,53 @@ final class ProcessCell<B: Behavior>: Mailbox<B.Message>, @unchecked Sendable {
         return nil
     }
 
-    private func end(state: inout B, reason: ExitReason, runsTerminate: Bool, context: ProcessContext<B.Message>) {
+    @usableFromInline
+    func end(state: inout B, reason: ExitReason, runsTerminate: Bool, context: ProcessContext<B.Message>) {
         if runsTerminate { state.terminate(reason: reason, context: context) }
         behavior = nil
         finishExit(reason: reason, ownFault: runsTerminate)
+    }
+}
+
+extension Behavior {
+    /// The receive loop, specialised for each behaviour in the module that defines it. An
+    /// implementation detail of the runtime: do not implement or call it.
+    @inlinable
+    public static func _runProcess(_ process: ProcessCore, budget: Int) -> Int {
+        let cell = unsafeDowncast(process, to: ProcessCell<Self>.self)
+        guard var state = cell.behavior.take() else { return RunOutcome.idle.rawValue }
+        let context = ProcessContext<Message>(cell)
+        var handled = 0
+        defer { cell.recordHandled(handled) }
+        while true {
+            if cell.hasSignals {
+                if let reason = cell.deliverSignals(to: &state, context: context) {
+                    cell.end(state: &state, reason: reason.reason, runsTerminate: reason.runsTerminate, context: context)
+                    return RunOutcome.exited.rawValue
+                }
+            }
+            guard let message = cell.takeMessage() else {
+                if cell.tryGoIdle() {
+                    cell.behavior = consume state
+                    return RunOutcome.idle.rawValue
+                }
+                continue
+            }
+            do {
+                try state.handle(message, context: context)
+            } catch {
+                cell.end(state: &state, reason: .error(error), runsTerminate: true, context: context)
+                return RunOutcome.exited.rawValue
+            }
+            handled &+= 1
+            if cell.stopRequested {
+                cell.end(state: &state, reason: cell.extras.stopReason ?? .normal, runsTerminate: true, context: context)
+                return RunOutcome.exited.rawValue
+            }
+            if handled == budget {
+                cell.behavior = consume state
+                return RunOutcome.again.rawValue
+            }
+        }
     }
 }

@@ -3,9 +3,9 @@
 ///
 /// A context is valid only during the handler call it was passed to; do not store it.
 public struct ProcessContext<Message: Sendable> {
-    unowned(unsafe) let mailbox: Mailbox<Message>
+    @usableFromInline unowned(unsafe) let mailbox: Mailbox<Message>
 
-    init(_ mailbox: Mailbox<Message>) { self.mailbox = mailbox }
+    @inlinable init(_ mailbox: Mailbox<Message>) { self.mailbox = mailbox }
 
     /// The typed address of this process.
     public var pid: PID<Message> { PID(mailbox) }

@@ -1,29 +1,33 @@
 import CSiteflowRuntime
-import Synchronization
+public import Synchronization
 
 /// The part of every process that does not depend on its message type: the inbox word and the
 /// system-signal lane, identity, counters, and the exit procedure (links, monitors, hooks).
 ///
 /// An idle process is only this object (plus its behaviour state): no thread, no task.
 public class ProcessCore: @unchecked Sendable {
+    // Hot-path members are @usableFromInline so that each behaviour's receive loop and each
+    // message type's send are specialised in the module that defines them (no generic metadata
+    // look-ups per message).
+
     // Safe: `inbox`, `signals`, counters and `extras` are atomics or lock-protected; fields
     // documented "owner" are touched only by the thread currently running the process, and the
     // run queue hand-off (acquire/release on the inbox word) orders those accesses.
 
     /// The inbox word (see ``InboxWord``): a lock-free LIFO of message nodes plus the scheduling state.
-    final let inbox: Atomic<UInt>
+    @usableFromInline final let inbox: Atomic<UInt>
     /// The system lane: a lock-free LIFO of retained ``SignalNode``s, or ``InboxWord/dead``.
-    final let signals = Atomic<UInt>(0)
+    @usableFromInline final let signals = Atomic<UInt>(0)
     /// Owner: the private FIFO of messages taken from the inbox (head node address or 0).
-    final var fifo: UInt = 0
+    @usableFromInline @exclusivity(unchecked) final var fifo: UInt = 0
     /// Messages pushed by senders and not yet taken into the owner's FIFO.
-    final let pending = Atomic<Int>(0)
+    @usableFromInline final let pending = Atomic<Int>(0)
     /// Messages in the owner's FIFO (written by the owner, read by introspection).
-    final let fifoCount = Atomic<Int>(0)
+    @usableFromInline final let fifoCount = Atomic<Int>(0)
     /// Messages handled so far (written by the owner, read by introspection).
-    final let handledCount = Atomic<UInt64>(0)
+    @usableFromInline final let handledCount = Atomic<UInt64>(0)
     /// Owner: flags such as "traps exits" and "stop requested".
-    final var ownerFlags: UInt8 = 0
+    @usableFromInline @exclusivity(unchecked) final var ownerFlags: UInt8 = 0
     /// Position in the process table (written once before the process is published).
     final var tableSlot: UInt32 = 0
     /// Unique number within the runtime; also the `<0.N.0>` printed form.
@@ -31,7 +35,7 @@ public class ProcessCore: @unchecked Sendable {
     final let runtime: Runtime
     final let scheduler: Scheduler
     /// Bound and counters of a bounded mailbox; nil when unbounded.
-    final let bound: MailboxBound?
+    @usableFromInline final let bound: MailboxBound?
     /// Links, monitors, name, parent and exit hooks, created on first use.
     final let extrasReference = AtomicLazyReference<ProcessExtras>()
 
@@ -47,6 +51,7 @@ public class ProcessCore: @unchecked Sendable {
     final var isAlive: Bool { inbox.load(ordering: .relaxed) != InboxWord.dead }
 
     /// The process's extras, created on first use.
+    @usableFromInline
     final var extras: ProcessExtras {
         if let existing = extrasReference.load() { return existing }
         return extrasReference.storeIfNil(ProcessExtras())
@@ -55,6 +60,7 @@ public class ProcessCore: @unchecked Sendable {
     // MARK: Subclass hooks
 
     /// Runs the process for at most `budget` messages (overridden by the behaviour cells).
+    @usableFromInline
     func run(budget: Int) -> RunOutcome { .idle }
 
     /// Frees every queued message node starting at `top` (a LIFO chain) plus the owner's FIFO.
@@ -67,7 +73,7 @@ public class ProcessCore: @unchecked Sendable {
     var stateSize: Int { 0 }
 
     /// Owner: adds one run's handled messages to the process's and the worker's counters.
-    @inline(__always)
+    @usableFromInline
     final func recordHandled(_ count: Int) {
         handledCount.store(handledCount.load(ordering: .relaxed) &+ UInt64(count), ordering: .relaxed)
         if let raw = sf_current_worker() {
@@ -77,7 +83,7 @@ public class ProcessCore: @unchecked Sendable {
 
     // MARK: Scheduling
 
-    @inline(__always)
+    @usableFromInline
     final func scheduleSelf() {
         scheduler.schedule(UInt(bitPattern: Unmanaged.passUnretained(self).toOpaque()))
     }
@@ -85,7 +91,7 @@ public class ProcessCore: @unchecked Sendable {
     /// Owner: tries to go idle after finding the inbox empty. Returns true if the process is now
     /// idle (or was rescheduled by someone else), false if it must keep running (new messages or
     /// signals arrived).
-    @inline(__always)
+    @inlinable
     final func tryGoIdle() -> Bool {
         guard
             inbox.compareExchange(
@@ -138,6 +144,7 @@ public class ProcessCore: @unchecked Sendable {
     }
 
     /// Owner: takes every pending signal, oldest first.
+    @usableFromInline
     final func takeSignals() -> [SystemSignal] {
         var top = signals.exchange(0, ordering: .acquiring)
         if top == InboxWord.dead {
@@ -156,7 +163,7 @@ public class ProcessCore: @unchecked Sendable {
     }
 
     /// Whether the system lane has anything (cheap check between messages).
-    @inline(__always)
+    @inlinable
     final var hasSignals: Bool {
         let lane = signals.load(ordering: .relaxed)
         return lane != 0 && lane != InboxWord.dead
@@ -164,8 +171,8 @@ public class ProcessCore: @unchecked Sendable {
 
     // MARK: Owner flags
 
-    static let trapsExitsFlag: UInt8 = 1
-    static let stopRequestedFlag: UInt8 = 2
+    @usableFromInline static let trapsExitsFlag: UInt8 = 1
+    @usableFromInline static let stopRequestedFlag: UInt8 = 2
 
     final var trapsExits: Bool {
         get { ownerFlags & ProcessCore.trapsExitsFlag != 0 }
@@ -173,15 +180,17 @@ public class ProcessCore: @unchecked Sendable {
     }
 
     /// Owner: asks the process to stop with `reason` once the current handler returns.
+    @usableFromInline
     final func requestStop(_ reason: ExitReason) {
         extras.stopReason = reason
         ownerFlags |= ProcessCore.stopRequestedFlag
     }
 
-    @inline(__always)
+    @inlinable
     final var stopRequested: Bool { ownerFlags & ProcessCore.stopRequestedFlag != 0 }
 
     /// What an exit signal does to this process (owner).
+    @usableFromInline
     enum ExitSignalDecision {
         case ignore
         case deliver
@@ -192,6 +201,7 @@ public class ProcessCore: @unchecked Sendable {
     /// signal as a message; otherwise `normal` is ignored and any other reason ends the process
     /// with the same reason. A `shutdown` from the process's parent is an orderly stop that runs
     /// `terminate` (Siteflow's choice: servers clean up on supervisor shutdown without trapping).
+    @usableFromInline
     final func decide(exitFrom sender: ProcessID, reason: ExitReason) -> ExitSignalDecision {
         if case .kill = reason { return .die(.killed, runsTerminate: false) }
         if trapsExits { return .deliver }
@@ -206,6 +216,7 @@ public class ProcessCore: @unchecked Sendable {
     /// error or a stop), false when an exit signal did; only the former writes a crash report. Marks it dead (later sends are dropped), frees queued messages,
     /// breaks links (sending exit signals), fires monitors, and runs exit hooks. The worker (or
     /// the async task) then removes it from the process table.
+    @usableFromInline
     final func finishExit(reason: ExitReason, ownFault: Bool) {
         let top = inbox.exchange(InboxWord.dead, ordering: .sequentiallyConsistent)
         discardQueuedMessages(top: top)

@@ -2,6 +2,7 @@ import Synchronization
 
 /// The parts of a process that most idle processes never need, allocated on first use: links,
 /// monitors, name, parent, exit hooks and a stop request.
+@usableFromInline
 final class ProcessExtras: @unchecked Sendable {
     // Safe: `state` is a Mutex; `stopReason` is touched only by the thread running the process.
 
@@ -33,7 +34,7 @@ final class ProcessExtras: @unchecked Sendable {
 
     let state = Mutex(State())
     /// Owner only.
-    var stopReason: ExitReason?
+    @usableFromInline var stopReason: ExitReason?
 
     /// Parent, read without the lock's cost on the exit-signal path.
     var parent: ProcessCore? { state.withLock { $0.parent } }

@@ -3,9 +3,9 @@
 ///
 /// A `ProcessID` stays valid after its process ended: operations on it then see a dead process.
 public struct ProcessID: Sendable, Hashable, CustomStringConvertible {
-    let core: ProcessCore
+    @usableFromInline let core: ProcessCore
 
-    init(_ core: ProcessCore) { self.core = core }
+    @inlinable init(_ core: ProcessCore) { self.core = core }
 
     /// A number unique among the processes of this runtime.
     public var serial: UInt64 { core.serial }
@@ -23,21 +23,21 @@ public struct ProcessID: Sendable, Hashable, CustomStringConvertible {
 /// compile. Sending is synchronous, never blocks, works from any thread, and is dropped silently
 /// when the process has ended (as in Erlang).
 public struct PID<Message: Sendable>: Sendable, Hashable, CustomStringConvertible {
-    let mailbox: Mailbox<Message>
+    @usableFromInline let mailbox: Mailbox<Message>
 
-    init(_ mailbox: Mailbox<Message>) { self.mailbox = mailbox }
+    @inlinable init(_ mailbox: Mailbox<Message>) { self.mailbox = mailbox }
 
     /// Delivers `message` to the process's mailbox (or applies its overflow policy).
     /// - Returns: whether the message was queued (false: the process is dead, or a bounded
     ///   mailbox dropped it). Most callers ignore this, as in Erlang.
-    @inline(__always)
+    @inlinable
     @discardableResult
     public func send(_ message: sending Message) -> Bool {
         mailbox.send(message) == .queued
     }
 
     /// Like ``send(_:)`` but reports exactly what happened to the message.
-    @inline(__always)
+    @inlinable
     public func deliver(_ message: sending Message) -> DeliveryResult {
         mailbox.send(message)
     }

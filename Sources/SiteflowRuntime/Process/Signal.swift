@@ -11,11 +11,12 @@ public enum Signal: Sendable {
 
 /// Identifies one monitor; returned by `monitor` and carried by its ``Signal/down(_:process:reason:)``.
 public struct MonitorReference: Sendable, Hashable, CustomStringConvertible {
-    let value: UInt64
+    @usableFromInline let value: UInt64
     public var description: String { "#Ref<\(value)>" }
 }
 
 /// A signal as it travels between processes (internal: includes link bookkeeping).
+@usableFromInline
 enum SystemSignal: Sendable {
     case exit(from: ProcessID, reason: ExitReason)
     case down(MonitorReference, process: ProcessID, reason: ExitReason)

@@ -13,6 +13,7 @@ import Darwin
 ///
 /// Nodes are plain `malloc` blocks of two size classes; threads that are not workers use
 /// `malloc`/`free` directly, so blocks move freely between the caches and `malloc`.
+@usableFromInline
 enum MessageNodeAllocator {
     /// The two pooled block sizes (a 32- and a 64-byte glibc chunk).
     static let smallSize = 24
@@ -20,28 +21,26 @@ enum MessageNodeAllocator {
     /// Blocks per magazine.
     static let magazineSize = 512
 
-    @inline(__always)
+    @usableFromInline
     static func allocate(bytes: Int, alignment: Int) -> UnsafeMutableRawPointer {
         if alignment <= 16, bytes <= largeSize, let raw = sf_current_worker() {
             let worker = Unmanaged<Worker>.fromOpaque(raw)
             return worker._withUnsafeGuaranteedRef { w in
-                bytes <= smallSize
-                    ? w.smallNodes.allocate(depot: w.scheduler.smallDepot, size: smallSize)
-                    : w.largeNodes.allocate(depot: w.scheduler.largeDepot, size: largeSize)
+                bytes <= smallSize ? w.smallNodes.allocate(size: smallSize) : w.largeNodes.allocate(size: largeSize)
             }
         }
         return rawAllocate(bytes: classSize(bytes), alignment: alignment)
     }
 
-    @inline(__always)
+    @usableFromInline
     static func deallocate(_ block: UnsafeMutableRawPointer, bytes: Int, alignment: Int) {
         if alignment <= 16, bytes <= largeSize, let raw = sf_current_worker() {
             let worker = Unmanaged<Worker>.fromOpaque(raw)
             worker._withUnsafeGuaranteedRef { w in
                 if bytes <= smallSize {
-                    w.smallNodes.deallocate(block, depot: w.scheduler.smallDepot)
+                    w.smallNodes.deallocate(block)
                 } else {
-                    w.largeNodes.deallocate(block, depot: w.scheduler.largeDepot)
+                    w.largeNodes.deallocate(block)
                 }
             }
             return
@@ -130,9 +129,14 @@ final class NodeDepot: Sendable {
 struct NodeCache {
     private var current = NodeMagazine()
     private var spare = NodeMagazine()
+    /// The scheduler's depot for this size class; unowned so the hot path never touches its
+    /// reference count (a shared cache line between workers). The scheduler outlives its workers.
+    private unowned(unsafe) let depot: NodeDepot
+
+    init(depot: NodeDepot) { self.depot = depot }
 
     @inline(__always)
-    mutating func allocate(depot: NodeDepot, size: Int) -> UnsafeMutableRawPointer {
+    mutating func allocate(size: Int) -> UnsafeMutableRawPointer {
         if let block = current.pop() { return block }
         if spare.count > 0 {
             swap(&current, &spare)
@@ -145,7 +149,7 @@ struct NodeCache {
     }
 
     @inline(__always)
-    mutating func deallocate(_ block: UnsafeMutableRawPointer, depot: NodeDepot) {
+    mutating func deallocate(_ block: UnsafeMutableRawPointer) {
         if current.count >= MessageNodeAllocator.magazineSize {
             if spare.count > 0 { depot.put(spare) }
             spare = current

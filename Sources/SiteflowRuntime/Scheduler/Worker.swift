@@ -17,21 +17,23 @@ final class Worker: @unchecked Sendable {
     let parker: OpaquePointer
     let shared: OpaquePointer
 
-    private var queue = RunQueue(capacity: 1024)
+    @exclusivity(unchecked) private var queue = RunQueue(capacity: 1024)
     private let queueLock = SpinLock()
 
     // Owner-only state.
-    private var lifo: UInt = 0
-    private var lifoStreak = 0
+    @exclusivity(unchecked) private var lifo: UInt = 0
+    @exclusivity(unchecked) private var lifoStreak = 0
     private let stealBuffer = UnsafeMutablePointer<UInt>.allocate(capacity: 512)
-    private var seenRuns: [Int] = []
-    private var seenAt: [UInt64] = []
-    var smallNodes = NodeCache()
-    var largeNodes = NodeCache()
+    @exclusivity(unchecked) private var seenRuns: [Int] = []
+    @exclusivity(unchecked) private var seenAt: [UInt64] = []
+    @exclusivity(unchecked) var smallNodes: NodeCache
+    @exclusivity(unchecked) var largeNodes: NodeCache
 
     init(index: Int, scheduler: Scheduler) {
         self.index = index
         self.scheduler = scheduler
+        smallNodes = NodeCache(depot: scheduler.smallDepot)
+        largeNodes = NodeCache(depot: scheduler.largeDepot)
         guard let parker = sf_parker_new(), let shared = sf_worker_shared_new() else {
             fatalError("Siteflow: out of memory creating a scheduler worker")
         }
@@ -213,7 +215,8 @@ final class Worker: @unchecked Sendable {
 }
 
 /// What a process run left to do for its worker.
-enum RunOutcome {
+@usableFromInline
+enum RunOutcome: Int {
     /// The mailbox is empty and the process went idle (or another sender rescheduled it).
     case idle
     /// The budget ran out with messages left: back of the run queue.
