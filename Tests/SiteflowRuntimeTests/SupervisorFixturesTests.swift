@@ -137,3 +137,47 @@ struct ExitSender: Behavior {
         context.exit(message.target, reason: message.reason)
     }
 }
+
+/// A gate a start function can wait at, so a test can hold a supervisor busy in a handler.
+final class AsyncGate: Sendable {
+    private let arrived = EventQueue<Void>()
+    private let opened = OneShotFlag()
+
+    /// Called by the code being held: signals arrival, then waits for ``open()``.
+    func wait() async {
+        arrived.push(())
+        await opened.wait()
+    }
+
+    /// Waits until some code waits at the gate.
+    func untilWaiting() async throws {
+        try await arrived.next(within: .seconds(10))
+    }
+
+    func open() { opened.set() }
+}
+
+/// A flag awaited by any number of tasks, set once.
+final class OneShotFlag: Sendable {
+    private let state = Mutex<(set: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func set() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.set = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { state -> Bool in
+                if state.set { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+}

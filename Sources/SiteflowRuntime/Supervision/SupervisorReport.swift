@@ -38,14 +38,15 @@ struct SupervisorReport {
         }
     }
 
-    /// A child's start function threw.
-    func startFailed(_ child: String, error: any Error, decision: String) {
+    /// A child's start function threw (the report shows the start function's own error).
+    func startFailed(_ child: String, error: SupervisorError, decision: String) {
+        let cause: any Error = error.underlying ?? error
         logger.error(
             "child failed to start",
             metadata: [
                 LogKey.supervisor: "\(supervisor)",
                 LogKey.child: "\(child)",
-                LogKey.reason: "\(error)",
+                LogKey.reason: "\(cause)",
                 LogKey.decision: "\(decision)",
             ])
     }
