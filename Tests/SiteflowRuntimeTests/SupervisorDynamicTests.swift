@@ -21,6 +21,7 @@ struct SupervisorDynamicTests {
             try await harness.expect([.terminated("p", boom), .started("p")])
             try harness.send("crash", to: "t")
             try await harness.expect([.terminated("t", boom)])
+            _ = await runtime.waitForExit(t)
             let children = try await pool.whichChildren()
             #expect(children.map(\.id) == ["p"])
             #expect(children.first?.process == (try harness.pid("p").id))

@@ -26,7 +26,7 @@ struct SupervisorLifecycleTests {
 
     @Test("duplicate child ids are refused at start")
     func duplicateIDs() async throws {
-        try await withRuntime { runtime in
+        await withRuntime { runtime in
             let harness = ChildHarness()
             let error = await #expect(throws: SupervisorError.self) {
                 _ = try await Supervisor.start(

@@ -34,12 +34,16 @@ struct SupervisorRestartPolicyTests {
                 runtime: runtime, strategy: .oneForOne,
                 children: [harness.spec("x", restart: testCase.restart), harness.spec("y")])
             try await harness.expect([.started("x"), .started("y")])
+            let first = try harness.pid("x")
             try harness.send(testCase.command, to: "x")
             if testCase.restarted {
                 try await harness.expect([.terminated("x", testCase.reason), .started("x")])
             } else {
                 try await harness.expect([.terminated("x", testCase.reason)])
             }
+            // Once its exit completed, the exit signal is in the supervisor's system lane, which is
+            // served before the next request.
+            _ = await runtime.waitForExit(first.id)
             try await harness.expectQuiet(after: supervisor)
             let x = try await supervisor.whichChildren().first { $0.id == "x" }
             switch (testCase.restarted, testCase.restart) {

@@ -43,8 +43,10 @@ struct SupervisorTreeTests {
                 runtime: runtime, strategy: .oneForOne,
                 children: [harness.spec("w"), innerSpec(harness, restart: .transient)], clock: ManualClock())
             try await harness.expect([.started("w"), .started("x"), .started("y")])
+            let inner = try #require(try await root.whichChildren().last?.process)
             try harness.send("crash", to: "x")
             try await harness.expect([.terminated("x", boom), .terminated("y", .shutdown)])
+            #expect(await runtime.waitForExit(inner) == .shutdown)
             try await harness.expectQuiet(after: root)
             let children = try await root.whichChildren()
             #expect(children.map(\.id) == ["w", "inner"])
