@@ -34,10 +34,12 @@ final class AsyncProcessCell<B: AsyncBehavior>: Mailbox<B.Message>, @unchecked S
                 }
             }
             guard let message = takeMessage() else {
-                if tryGoIdle() {
-                    behavior = consume state
-                    return
-                }
+                // Hand the state back before going idle: once idle, a sender may schedule a new
+                // run at once, and that run must find the state (else the wake-up is lost).
+                behavior = consume state
+                if tryGoIdle() { return }
+                guard let resumed = behavior.take() else { return }
+                state = resumed
                 continue
             }
             do {

@@ -72,10 +72,12 @@ extension Behavior {
                 }
             }
             guard let message = cell.takeMessage() else {
-                if cell.tryGoIdle() {
-                    cell.behavior = consume state
-                    return RunOutcome.idle.rawValue
-                }
+                // Hand the state back before going idle: once idle, a sender may schedule a new
+                // run on another worker at once, and that run must find the state.
+                cell.behavior = consume state
+                if cell.tryGoIdle() { return RunOutcome.idle.rawValue }
+                guard let resumed = cell.behavior.take() else { return RunOutcome.idle.rawValue }
+                state = resumed
                 continue
             }
             do {

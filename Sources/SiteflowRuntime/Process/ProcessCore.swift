@@ -229,31 +229,32 @@ public class ProcessCore: @unchecked Sendable {
         pending.store(0, ordering: .relaxed)
         fifoCount.store(0, ordering: .relaxed)
         let me = ProcessID(self)
-        if let extras = extrasReference.load() {
-            let departing = extras.state.withLock { state -> ProcessExtras.Departure in
-                state.exited = true
-                state.exitReason = reason
-                let departure = ProcessExtras.Departure(
-                    links: Array(state.links.values), watchers: state.watchers,
-                    monitoring: state.monitoring, hooks: state.exitHooks)
-                state.links = [:]
-                state.watchers = [:]
-                state.monitoring = [:]
-                state.exitHooks = []
-                return departure
-            }
-            for linked in departing.links {
-                linked.extras.state.withLock { _ = $0.links.removeValue(forKey: ObjectIdentifier(self)) }
-                linked.pushSignal(.exit(from: me, reason: reason))
-            }
-            for (reference, watcher) in departing.watchers {
-                watcher.pushSignal(.down(reference, process: me, reason: reason))
-            }
-            for (reference, target) in departing.monitoring {
-                target.extrasReference.load()?.state.withLock { _ = $0.watchers.removeValue(forKey: reference) }
-            }
-            for hook in departing.hooks { hook(me, reason) }
+        // Always through `extras` (created if needed), so that a link, monitor or exit hook added
+        // by another thread while this process ends sees `exited` instead of waiting for ever.
+        let departing = extras.state.withLock { state -> ProcessExtras.Departure in
+            state.exited = true
+            state.exitReason = reason
+            let departure = ProcessExtras.Departure(
+                links: Array(state.links.values), watchers: state.watchers,
+                monitoring: state.monitoring, hooks: state.exitHooks)
+            state.links = [:]
+            state.watchers = [:]
+            state.monitoring = [:]
+            state.exitHooks = []
+            return departure
         }
+        for linked in departing.links {
+            linked.extras.state.withLock { _ = $0.links.removeValue(forKey: ObjectIdentifier(self)) }
+            linked.pushSignal(.exit(from: me, reason: reason))
+        }
+        for (reference, watcher) in departing.watchers {
+            watcher.pushSignal(.down(reference, process: me, reason: reason))
+        }
+        for (reference, target) in departing.monitoring {
+            target.extrasReference.load()?.state.withLock { _ = $0.watchers.removeValue(forKey: reference) }
+        }
+        // Count (and report) the exit before the hooks run, so a `waitForExit` caller sees it.
         runtime.processExited(self, reason: reason, ownFault: ownFault)
+        for hook in departing.hooks { hook(me, reason) }
     }
 }

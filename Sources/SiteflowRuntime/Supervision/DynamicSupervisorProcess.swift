@@ -1,0 +1,180 @@
+import Synchronization
+
+/// The process behind a ``DynamicSupervisor``: children keyed by process, so starting,
+/// terminating and handling the exit of one child costs O(1) whatever their number.
+struct DynamicSupervisorProcess: AsyncBehavior {
+    typealias Message = DynamicSupervisorMessage
+
+    static var kind: String { "supervisor" }
+
+    let maxChildren: Int?
+    let clock: any SupervisorClock
+    let parent: ProcessID?
+    let name: String?
+    var history: RestartHistory
+    /// Running children.
+    var children: [ProcessID: ChildSpec] = [:]
+    /// Running children of type supervisor (kept so counting is O(1)).
+    var runningSupervisors = 0
+    /// Children whose restart failed and waits for a retry (their spec travels in the message).
+    var awaitingRetry = 0
+    var awaitingRetrySupervisors = 0
+
+    init(maxChildren: Int?, intensity: RestartIntensity, clock: any SupervisorClock, parent: ProcessID?, name: String?) {
+        self.maxChildren = maxChildren.map { max(0, $0) }
+        self.history = RestartHistory(intensity: intensity)
+        self.clock = clock
+        self.parent = parent
+        self.name = name
+    }
+
+    // MARK: Requests
+
+    mutating func handle(_ message: DynamicSupervisorMessage, context: ProcessContext<DynamicSupervisorMessage>) async throws {
+        switch message {
+        case .startChild(let spec, let reply):
+            if let maxChildren, children.count + awaitingRetry >= maxChildren {
+                reply.reply(.failure(SupervisorError(.maxChildren, child: spec.id)))
+                return
+            }
+            do {
+                let process = try await launch(spec, context: context)
+                add(process, spec)
+                reply.reply(.success(process))
+            } catch {
+                reply.reply(.failure(error))
+            }
+        case .terminateChild(let process, let reply):
+            guard let spec = remove(process) else {
+                reply.reply(.failure(SupervisorError(.childNotFound)))
+                return
+            }
+            _ = await ChildTermination.terminate(
+                process, policy: spec.shutdown, supervisor: context.id, runtime: context.runtime)
+            reply.reply(.success(()))
+        case .whichChildren(let reply):
+            reply.reply(
+                .success(
+                    children.map { ChildInfo(id: $0.value.id, process: $0.key, type: $0.value.type, restart: $0.value.restart) }
+                ))
+        case .countChildren(let reply):
+            let supervisors = runningSupervisors + awaitingRetrySupervisors
+            let specs = children.count + awaitingRetry
+            reply.reply(
+                .success(
+                    ChildCounts(specs: specs, active: children.count, supervisors: supervisors, workers: specs - supervisors)))
+        case .stop(let reason, let reply):
+            await terminateAll(context: context)
+            reply.reply(.success(()))
+            context.stop(reason)
+        case .retryRestart(let spec):
+            awaitingRetry -= 1
+            if spec.type == .supervisor { awaitingRetrySupervisors -= 1 }
+            guard history.recordRestart(at: clock.now()) else {
+                await giveUp(context: context)
+                return
+            }
+            await restart(spec, context: context)
+        }
+    }
+
+    // MARK: Signals
+
+    mutating func handleSignal(_ signal: Signal, context: ProcessContext<DynamicSupervisorMessage>) async throws {
+        guard case .exit(let sender, var reason) = signal else { return }
+        if sender == parent || sender == context.id {
+            await terminateAll(context: context)
+            context.stop(reason)
+            return
+        }
+        guard let spec = remove(sender) else { return }  // not a child: ignored, as in OTP
+        if case .noproc = reason, let recorded = sender.core.recordedExitReason { reason = recorded }
+        guard spec.restart.restarts(after: reason) else {
+            report(context).childExited(spec.id, process: sender, reason: reason, decision: .ignore)
+            return
+        }
+        guard history.recordRestart(at: clock.now()) else {
+            report(context).childExited(spec.id, process: sender, reason: reason, decision: .escalate)
+            await giveUp(context: context)
+            return
+        }
+        report(context).childExited(spec.id, process: sender, reason: reason, decision: .restart)
+        await restart(spec, context: context)
+    }
+
+    // MARK: Bookkeeping
+
+    private mutating func add(_ process: ProcessID, _ spec: ChildSpec) {
+        children[process] = spec
+        if spec.type == .supervisor { runningSupervisors += 1 }
+    }
+
+    private mutating func remove(_ process: ProcessID) -> ChildSpec? {
+        guard let spec = children.removeValue(forKey: process) else { return nil }
+        if spec.type == .supervisor { runningSupervisors -= 1 }
+        return spec
+    }
+
+    private mutating func restart(_ spec: ChildSpec, context: ProcessContext<DynamicSupervisorMessage>) async {
+        do {
+            let process = try await launch(spec, context: context)
+            add(process, spec)
+            context.runtime.statistics.restartCounter.wrappingAdd(1, ordering: .relaxed)
+        } catch {
+            report(context).startFailed(spec.id, error: error, decision: "retry restart")
+            awaitingRetry += 1
+            if spec.type == .supervisor { awaitingRetrySupervisors += 1 }
+            context.pid.send(.retryRestart(spec))
+        }
+    }
+
+    private mutating func giveUp(context: ProcessContext<DynamicSupervisorMessage>) async {
+        report(context).intensityExceeded(history.intensity)
+        await terminateAll(context: context)
+        context.stop(.shutdown)
+    }
+
+    /// Terminates every child at once (order is not significant): sends each its first
+    /// shutdown signal, kills those with a timeout policy still alive when their timeout has
+    /// passed, and waits for all exits.
+    private mutating func terminateAll(context: ProcessContext<DynamicSupervisorMessage>) async {
+        let all = children
+        children = [:]
+        runningSupervisors = 0
+        guard !all.isEmpty else { return }
+        let latch = CountdownLatch(count: all.count)
+        var killAfter: [Duration: [ProcessID]] = [:]
+        for (process, spec) in all {
+            context.unlink(process)
+            context.runtime.onExit(of: process) { _, _ in latch.countDown() }
+            let plan = spec.shutdown.plan
+            context.exit(process, reason: plan.firstSignal)
+            if let after = plan.killAfter { killAfter[after, default: []].append(process) }
+        }
+        let started = ContinuousClock.now
+        for (after, processes) in killAfter.sorted(by: { $0.key < $1.key }) {
+            let left = max(.zero, after - (ContinuousClock.now - started))
+            if await latch.wait(within: left) { return }
+            for process in processes where process.isAlive {
+                context.exit(process, reason: .kill)
+            }
+        }
+        _ = await latch.wait(within: nil)
+    }
+
+    private func launch(_ spec: ChildSpec, context: ProcessContext<DynamicSupervisorMessage>) async throws(SupervisorError) -> ProcessID {
+        let start = ChildStartContext(runtime: context.runtime, supervisor: context.id, childID: spec.id)
+        let process: ProcessID
+        do {
+            process = try await spec.start(start)
+        } catch {
+            throw SupervisorError(.childStartFailed, child: spec.id, underlying: error)
+        }
+        context.link(process)
+        return process
+    }
+
+    private func report(_ context: ProcessContext<DynamicSupervisorMessage>) -> SupervisorReport {
+        SupervisorReport(runtime: context.runtime, supervisor: context.id, name: name)
+    }
+}
