@@ -45,6 +45,7 @@ let package = Package(
             dependencies: [
                 "SiteflowRuntime",
                 "CSiteflowRuntime",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -61,6 +62,11 @@ let package = Package(
         .testTarget(
             name: "SiteflowRuntimeTests",
             dependencies: ["SiteflowRuntime", "SiteflowRuntimeTesting"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SiteflowBenchmarksTests",
+            dependencies: ["SiteflowBenchmarks"],
             swiftSettings: strictSettings
         ),
     ]
