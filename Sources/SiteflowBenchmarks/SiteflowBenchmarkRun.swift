@@ -29,8 +29,9 @@ public enum SiteflowBenchmarkRun {
         }
         var logger = Logger(label: "siteflow.bench", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = .warning
+        // No `shutdown()`: the OS process exits right after printing the result, and an orderly
+        // shutdown (killing every process, freeing a million cells) is not what is measured.
         let runtime = Runtime(configuration: RuntimeConfiguration(logger: logger))
-        defer { runtime.shutdown() }
         switch name {
         case "spawn":
             return try SpawnBenchmark.run(runtime: runtime, count: argument(0, "N"))
