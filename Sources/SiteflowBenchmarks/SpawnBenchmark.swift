@@ -3,10 +3,10 @@ import SiteflowRuntime
 /// `spawn N`: spawns N idle processes (plain ``Behavior``s), then sends each one message, on
 /// which it stops, and waits until all have stopped.
 ///
-/// Reports the time to spawn, the growth of RSS and of the malloc heap per process (the PID
-/// array's capacity is reserved before the baseline, so its 8 B per process count, as the
-/// anchors' pid lists do), and the time to send one message to each process and see them all
-/// exit. The sends come from a driver process, as in Erlang, where the spawner is a process.
+/// Reports the time to spawn, the RSS once all are spawned (MiB), the growth of RSS and of the
+/// malloc heap per process (the PID array's capacity is reserved before the baseline, so its 8 B
+/// per process count, as the anchors' pid lists do), and the time to send one message to each
+/// process and see them all exit. The sends come from a driver process, as in Erlang, where the spawner is a process.
 ///
 /// Unlike Erlang and Go, a Siteflow process runs no code until its first message, so "spawned"
 /// means "ready to receive" at once.
@@ -67,6 +67,7 @@ enum SpawnBenchmark {
                 ("rss_per_proc", Double(rss1 - rss0) / Double(count)),
                 ("heap_per_proc", Double(heap1 - heap0) / Double(count)),
                 ("send_exit_s", sendExitSeconds),
+                ("rss_after_spawn_mib", (Double(rss1) / 1_048_576).rounded()),
             ])
     }
 }
