@@ -1,0 +1,58 @@
+import SiteflowRuntime
+import Logging
+
+/// One Siteflow measurement, run by the hidden `siteflow bench runtime-one <benchmark> <numbers…>`
+/// in a fresh OS process so that RSS and thread state never leak from one run to the next.
+///
+/// The benchmark names and arguments are the anchors':
+/// `spawn N | ring N M | ringmulti N TOKENS HOPS | fanout SUBS ROUNDS | call CALLS CLIENTS`,
+/// plus `call-global` and `call-process` (the same call from other kinds of caller).
+public enum SiteflowBenchmarkRun {
+    /// The benchmarks this command knows, with their argument names.
+    public static let usage = [
+        "spawn N", "ring N M", "ringmulti N TOKENS HOPS", "fanout SUBS ROUNDS",
+    ]
+
+    /// Runs the benchmark named by `arguments[0]` on a new runtime and returns its result.
+    /// - Throws: ``BenchmarkError`` for an unknown benchmark or bad numbers, or what the run threw.
+    public static func run(_ arguments: [String]) throws -> BenchmarkResult {
+        guard let name = arguments.first else { throw BenchmarkError("no benchmark named; expected one of: \(usage.joined(separator: ", "))") }
+        let numbers = try arguments.dropFirst().map { text -> Int in
+            guard let value = Int(text.replacingUnderscores()), value > 0 else {
+                throw BenchmarkError("\(name): '\(text)' is not a positive integer")
+            }
+            return value
+        }
+        func argument(_ index: Int, _ label: String) throws -> Int {
+            guard index < numbers.count else { throw BenchmarkError("\(name): missing \(label)") }
+            return numbers[index]
+        }
+        var logger = Logger(label: "siteflow.bench", factory: { StreamLogHandler.standardError(label: $0) })
+        logger.logLevel = .warning
+        // No `shutdown()`: the OS process exits right after printing the result, and an orderly
+        // shutdown (killing every process, freeing a million cells) is not what is measured.
+        let runtime = Runtime(configuration: RuntimeConfiguration(logger: logger))
+        switch name {
+        case "spawn":
+            return try SpawnBenchmark.run(runtime: runtime, count: argument(0, "N"))
+        case "ring":
+            return try RingBenchmark.runRing(runtime: runtime, count: argument(0, "N"), rounds: argument(1, "M"))
+        case "ringmulti":
+            return try RingBenchmark.runMulti(
+                runtime: runtime, count: argument(0, "N"), tokens: argument(1, "TOKENS"), hops: argument(2, "HOPS"))
+        case "fanout":
+            return try FanoutBenchmark.run(runtime: runtime, subscribers: argument(0, "SUBS"), rounds: argument(1, "ROUNDS"))
+        case "call", "call-global", "call-process":
+            throw BenchmarkError(
+                "\(name): the call benchmark needs the GenServer API, which is not merged into this build yet "
+                    + "(CallBenchmark.swift is excluded in Package.swift until then)")
+        default:
+            throw BenchmarkError("unknown benchmark '\(name)'; expected one of: \(usage.joined(separator: ", "))")
+        }
+    }
+}
+
+extension String {
+    /// `1_000_000` → `1000000`, so sizes can be typed as in Swift.
+    fileprivate func replacingUnderscores() -> String { String(filter { $0 != "_" }) }
+}
