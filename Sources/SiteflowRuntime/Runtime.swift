@@ -73,14 +73,14 @@ public final class Runtime: Sendable {
     func spawn<B: Behavior>(_ behavior: sending B, options: SpawnOptions, caller: ProcessCore?) throws(SpawnError) -> PID<B.Message> {
         let (serial, bound, scheduler) = try prepareSpawn(options: options)
         let cell = ProcessCell(behavior, runtime: self, scheduler: scheduler, serial: serial, bound: bound, startsRunning: false)
-        try publish(cell, options: options, caller: caller, kind: B.kind)
+        try publish(cell, options: options, caller: caller)
         return PID(cell)
     }
 
     func spawn<B: AsyncBehavior>(_ behavior: sending B, options: SpawnOptions, caller: ProcessCore?) throws(SpawnError) -> PID<B.Message> {
         let (serial, bound, scheduler) = try prepareSpawn(options: options)
         let cell = AsyncProcessCell(behavior, runtime: self, scheduler: scheduler, serial: serial, bound: bound, startsRunning: false)
-        try publish(cell, options: options, caller: caller, kind: B.kind)
+        try publish(cell, options: options, caller: caller)
         return PID(cell)
     }
 
@@ -89,7 +89,7 @@ public final class Runtime: Sendable {
     func spawnSuspended<B: AsyncBehavior>(_ behavior: sending B, options: SpawnOptions, caller: ProcessCore?) throws(SpawnError) -> AsyncProcessCell<B> {
         let (serial, bound, scheduler) = try prepareSpawn(options: options)
         let cell = AsyncProcessCell(behavior, runtime: self, scheduler: scheduler, serial: serial, bound: bound, startsRunning: true)
-        try publish(cell, options: options, caller: caller, kind: B.kind)
+        try publish(cell, options: options, caller: caller)
         return cell
     }
 
@@ -104,7 +104,7 @@ public final class Runtime: Sendable {
         return (serial, bound, options.blocking ? blockingScheduler : scheduler)
     }
 
-    private func publish(_ cell: ProcessCore, options: SpawnOptions, caller: ProcessCore?, kind: String) throws(SpawnError) {
+    private func publish(_ cell: ProcessCore, options: SpawnOptions, caller: ProcessCore?) throws(SpawnError) {
         if let name = options.name {
             guard registerUniqueName(name, for: cell) else {
                 processTable.cancelReservation()
