@@ -16,11 +16,13 @@ let package = Package(
     products: [
         .library(name: "SiteflowRuntime", targets: ["SiteflowRuntime"]),
         .library(name: "SiteflowRuntimeTesting", targets: ["SiteflowRuntimeTesting"]),
+        .library(name: "SiteflowRealtime", targets: ["SiteflowRealtime"]),
         .executable(name: "siteflow", targets: ["siteflow"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
     ],
     targets: [
         // Futex parking, thread start/join, thread-local worker pointer and cache-line-separated
@@ -30,6 +32,16 @@ let package = Package(
             name: "SiteflowRuntime",
             dependencies: [
                 "CSiteflowRuntime",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Phoenix-compatible sockets, channels, PubSub and presence on top of the runtime.
+        .target(
+            name: "SiteflowRealtime",
+            dependencies: [
+                "SiteflowRuntime",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

@@ -1,0 +1,17 @@
+/// The socket layer as a transport sees it: one endpoint (e.g. `/socket`) that decides whether a
+/// client may connect and, if so, starts the socket that will serve it.
+public protocol SocketEndpoint: Sendable {
+    /// Decides on a new connection. `connection` is where the socket writes its frames once
+    /// accepted. Called once per connection attempt; must not block.
+    func connect(_ request: ConnectionRequest, connection: any TransportConnection) -> ConnectionDecision
+}
+
+/// The answer to a connection attempt.
+public enum ConnectionDecision: Sendable {
+    /// Accept; `subprotocol` is echoed in the WebSocket handshake (Phoenix's `"phoenix"` when
+    /// the client sent an auth-token subprotocol), and `session` receives the client's frames.
+    case accept(subprotocol: String?, session: any TransportSession)
+    /// Refuse with an HTTP status (403 for failed authentication or a bad `Origin`) and a reason
+    /// for the response body and the log.
+    case refuse(status: Int, reason: String)
+}
