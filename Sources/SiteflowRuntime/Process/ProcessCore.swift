@@ -32,7 +32,7 @@ public class ProcessCore: @unchecked Sendable {
     final var tableSlot: UInt32 = 0
     /// Unique number within the runtime; also the `<0.N.0>` printed form.
     final let serial: UInt64
-    final let runtime: Runtime
+    @usableFromInline final let runtime: Runtime
     final let scheduler: Scheduler
     /// Bound and counters of a bounded mailbox; nil when unbounded.
     @usableFromInline final let bound: MailboxBound?
@@ -219,6 +219,21 @@ public class ProcessCore: @unchecked Sendable {
     @usableFromInline
     final func finishExit(reason: ExitReason, ownFault: Bool) {
         let top = inbox.exchange(InboxWord.dead, ordering: .sequentiallyConsistent)
+        let me = ProcessID(self)
+        // Record the reason before queued messages are released: a pending call's reply slot
+        // reads it when it is dropped.
+        let departing = extrasReference.load()?.state.withLock { state -> ProcessExtras.Departure in
+            state.exited = true
+            state.exitReason = reason
+            let departure = ProcessExtras.Departure(
+                links: Array(state.links.values), watchers: state.watchers,
+                monitoring: state.monitoring, hooks: state.exitHooks)
+            state.links = [:]
+            state.watchers = [:]
+            state.monitoring = [:]
+            state.exitHooks = []
+            return departure
+        }
         discardQueuedMessages(top: top)
         var lane = signals.exchange(InboxWord.dead, ordering: .acquiring)
         while lane != 0 && lane != InboxWord.dead {
@@ -228,20 +243,7 @@ public class ProcessCore: @unchecked Sendable {
         }
         pending.store(0, ordering: .relaxed)
         fifoCount.store(0, ordering: .relaxed)
-        let me = ProcessID(self)
-        if let extras = extrasReference.load() {
-            let departing = extras.state.withLock { state -> ProcessExtras.Departure in
-                state.exited = true
-                state.exitReason = reason
-                let departure = ProcessExtras.Departure(
-                    links: Array(state.links.values), watchers: state.watchers,
-                    monitoring: state.monitoring, hooks: state.exitHooks)
-                state.links = [:]
-                state.watchers = [:]
-                state.monitoring = [:]
-                state.exitHooks = []
-                return departure
-            }
+        if let departing {
             for linked in departing.links {
                 linked.extras.state.withLock { _ = $0.links.removeValue(forKey: ObjectIdentifier(self)) }
                 linked.pushSignal(.exit(from: me, reason: reason))
