@@ -59,9 +59,6 @@ let package = Package(
                 "CSiteflowRuntime",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            // CallBenchmark.swift is written against the GenServer API that is about to land on
-            // main; it joins the build with that merge (see BENCHMARKS.md).
-            exclude: ["CallBenchmark.swift"],
             swiftSettings: strictSettings
         ),
         .executableTarget(

@@ -108,6 +108,25 @@ uint64_t sf_thread_start(void (*fn)(void *), void *arg, const char *name) {
 
 void sf_thread_join(uint64_t handle) { pthread_join((pthread_t)handle, NULL); }
 
+int sf_name_thread(uint64_t handle, const char *name) {
+#if defined(__linux__)
+  char short_name[16];
+  strncpy(short_name, name, sizeof short_name - 1);
+  short_name[sizeof short_name - 1] = 0;
+  return pthread_setname_np((pthread_t)handle, short_name);
+#else
+  (void)handle; (void)name; return 0;
+#endif
+}
+
+size_t sf_allocation_size(const void *block) {
+#if defined(__GLIBC__)
+  return malloc_usable_size((void *)block);
+#else
+  (void)block; return 0;
+#endif
+}
+
 sf_worker_shared *sf_worker_shared_new(void) {
   sf_worker_shared *s = aligned_alloc(64, sizeof(sf_worker_shared));
   if (!s) return NULL;

@@ -11,6 +11,7 @@ public enum SiteflowBenchmarkRun {
     /// The benchmarks this command knows, with their argument names.
     public static let usage = [
         "spawn N", "ring N M", "ringmulti N TOKENS HOPS", "fanout SUBS ROUNDS",
+        "call CALLS CLIENTS", "call-global CALLS CLIENTS", "call-process CALLS CLIENTS",
     ]
 
     /// Runs the benchmark named by `arguments[0]` on a new runtime and returns its result.
@@ -42,10 +43,12 @@ public enum SiteflowBenchmarkRun {
                 runtime: runtime, count: argument(0, "N"), tokens: argument(1, "TOKENS"), hops: argument(2, "HOPS"))
         case "fanout":
             return try FanoutBenchmark.run(runtime: runtime, subscribers: argument(0, "SUBS"), rounds: argument(1, "ROUNDS"))
-        case "call", "call-global", "call-process":
-            throw BenchmarkError(
-                "\(name): the call benchmark needs the GenServer API, which is not merged into this build yet "
-                    + "(CallBenchmark.swift is excluded in Package.swift until then)")
+        case "call":
+            return try CallBenchmark.run(runtime: runtime, calls: argument(0, "CALLS"), clients: argument(1, "CLIENTS"), from: .executorTask)
+        case "call-global":
+            return try CallBenchmark.run(runtime: runtime, calls: argument(0, "CALLS"), clients: argument(1, "CLIENTS"), from: .globalTask)
+        case "call-process":
+            return try CallBenchmark.run(runtime: runtime, calls: argument(0, "CALLS"), clients: argument(1, "CLIENTS"), from: .process)
         default:
             throw BenchmarkError("unknown benchmark '\(name)'; expected one of: \(usage.joined(separator: ", "))")
         }

@@ -28,6 +28,8 @@ public final class Runtime: Sendable {
     private let nextReference = Atomic<UInt64>(1)
     private let stopped = Atomic<Bool>(false)
     private let monitorThread: SchedulerMonitor
+    /// The node's timer wheel (``sendAfter(_:to:after:)``, call timeouts, intervals).
+    public let timers: TimerService
     /// Where the runtime's own reports go.
     public var logger: Logger { configuration.logger }
 
@@ -37,6 +39,7 @@ public final class Runtime: Sendable {
         self.scheduler = Scheduler(configuration: configuration.scheduler)
         self.blockingScheduler = Scheduler(configuration: configuration.blockingScheduler)
         self.monitorThread = SchedulerMonitor()
+        self.timers = TimerService(threadName: "siteflow-timers")
         scheduler.start()
         blockingScheduler.start()
         monitorThread.start(runtime: self)
@@ -82,6 +85,15 @@ public final class Runtime: Sendable {
         let cell = AsyncProcessCell(behavior, runtime: self, scheduler: scheduler, serial: serial, bound: bound, startsRunning: false)
         try publish(cell, options: options, caller: caller)
         return PID(cell)
+    }
+
+    /// Creates a process that does not run until ``ProcessCore/activate()``: messages sent
+    /// meanwhile wait in its mailbox. Used to run a server's `init` before its first message.
+    func spawnSuspended<B: Behavior>(_ behavior: sending B, options: SpawnOptions, caller: ProcessCore?) throws(SpawnError) -> ProcessCell<B> {
+        let (serial, bound, scheduler) = try prepareSpawn(options: options)
+        let cell = ProcessCell(behavior, runtime: self, scheduler: scheduler, serial: serial, bound: bound, startsRunning: true)
+        try publish(cell, options: options, caller: caller)
+        return cell
     }
 
     /// Creates an async process that does not run until ``ProcessCore/activate()``: messages sent
@@ -131,6 +143,12 @@ public final class Runtime: Sendable {
         target.core.sendExit(from: target, reason: reason.isNormal ? .custom("normal(external)") : reason)
     }
 
+    /// Sends an exit signal to `target` on behalf of `sender` (used by test kits and supervisors
+    /// that act for a process from outside its handler).
+    public func exit(_ target: ProcessID, reason: ExitReason, from sender: ProcessID) {
+        target.core.sendExit(from: sender, reason: reason)
+    }
+
     /// Links two processes from outside either of them (same rules as ``ProcessContext/link(_:)``:
     /// if `b` has ended, `a` gets an exit signal with reason ``ExitReason/noproc``).
     public func link(_ a: ProcessID, _ b: ProcessID) {
@@ -155,6 +173,8 @@ public final class Runtime: Sendable {
     public func onExit(of process: ProcessID, _ hook: @escaping @Sendable (ProcessID, ExitReason) -> Void) {
         process.core.addExitHook(hook)
     }
+
+    var monitorSamples: SchedulerMonitor.Samples { monitorThread.snapshot }
 
     func makeMonitorReference() -> MonitorReference {
         MonitorReference(value: nextReference.wrappingAdd(1, ordering: .relaxed).oldValue)
@@ -198,6 +218,7 @@ public final class Runtime: Sendable {
             sf_park(monitorThread.shutdownParker, 1_000_000)
         }
         monitorThread.stop()
+        timers.shutdown()
         scheduler.stop()
         blockingScheduler.stop()
         for process in processTable.all() { processTable.remove(process) }

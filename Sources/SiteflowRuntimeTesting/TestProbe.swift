@@ -37,6 +37,11 @@ public final class TestProbe<Message: Sendable>: Sendable {
         runtime.monitor(target, by: pid.id)
     }
 
+    /// Sends an exit signal to `target` as if from the probe's process.
+    public func exit(_ target: ProcessID, reason: ExitReason) {
+        runtime.exit(target, reason: reason, from: pid.id)
+    }
+
     /// Events received and not yet taken.
     public var pendingCount: Int { queue.count }
 

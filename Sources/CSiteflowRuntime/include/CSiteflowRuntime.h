@@ -31,6 +31,10 @@ void sf_unpark(sf_parker *p);
 /// Starts a joinable OS thread that runs fn(arg); returns an opaque handle or 0 on failure.
 uint64_t sf_thread_start(void (*fn)(void *), void *arg, const char *name);
 void sf_thread_join(uint64_t handle);
+/// Names a thread started by any means (at most 15 bytes are kept); returns 0 on success.
+int sf_name_thread(uint64_t handle, const char *name);
+/// Usable size of a malloc'd block (for memory estimates), or 0 where unknown.
+size_t sf_allocation_size(const void *block);
 
 static inline void sf_cpu_relax(void) {
 #if defined(__x86_64__)

@@ -59,42 +59,49 @@ extension Behavior {
     /// implementation detail of the runtime: do not implement or call it.
     @inlinable
     public static func _runProcess(_ process: ProcessCore, budget: Int) -> Int {
-        let cell = unsafeDowncast(process, to: ProcessCell<Self>.self)
-        guard var state = cell.behavior.take() else { return RunOutcome.idle.rawValue }
-        let context = ProcessContext<Message>(cell)
-        var handled = 0
-        defer { cell.recordHandled(handled) }
-        while true {
-            if cell.hasSignals {
-                if let reason = cell.deliverSignals(to: &state, context: context) {
-                    cell.end(state: &state, reason: reason.reason, runsTerminate: reason.runsTerminate, context: context)
-                    return RunOutcome.exited.rawValue
-                }
-            }
-            guard let message = cell.takeMessage() else {
-                // Hand the state back before going idle: once idle, a sender may schedule a new
-                // run on another worker at once, and that run must find the state.
-                cell.behavior = consume state
-                if cell.tryGoIdle() { return RunOutcome.idle.rawValue }
-                guard let resumed = cell.behavior.take() else { return RunOutcome.idle.rawValue }
-                state = resumed
-                continue
-            }
-            do {
-                try state.handle(message, context: context)
-            } catch {
-                cell.end(state: &state, reason: .error(error), runsTerminate: true, context: context)
+        runBehaviorLoop(Self.self, process: process, budget: budget)
+    }
+}
+
+/// The receive loop of a synchronous behaviour: signals first, then up to `budget` messages.
+/// `@inlinable` so that it is specialised wherever a concrete behaviour type is known.
+@inlinable
+func runBehaviorLoop<B: Behavior>(_ type: B.Type, process: ProcessCore, budget: Int) -> Int {
+    let cell = unsafeDowncast(process, to: ProcessCell<B>.self)
+    guard var state = cell.behavior.take() else { return RunOutcome.idle.rawValue }
+    let context = ProcessContext<B.Message>(cell)
+    var handled = 0
+    defer { cell.recordHandled(handled) }
+    while true {
+        if cell.hasSignals {
+            if let reason = cell.deliverSignals(to: &state, context: context) {
+                cell.end(state: &state, reason: reason.reason, runsTerminate: reason.runsTerminate, context: context)
                 return RunOutcome.exited.rawValue
             }
-            handled &+= 1
-            if cell.stopRequested {
-                cell.end(state: &state, reason: cell.extras.stopReason ?? .normal, runsTerminate: true, context: context)
-                return RunOutcome.exited.rawValue
-            }
-            if handled == budget {
-                cell.behavior = consume state
-                return RunOutcome.again.rawValue
-            }
+        }
+        guard let message = cell.takeMessage() else {
+            // Hand the state back before going idle: once idle, a sender may schedule a new run
+            // on another worker at once, and that run must find the state.
+            cell.behavior = consume state
+            if cell.tryGoIdle() { return RunOutcome.idle.rawValue }
+            guard let resumed = cell.behavior.take() else { return RunOutcome.idle.rawValue }
+            state = resumed
+            continue
+        }
+        do {
+            try state.handle(message, context: context)
+        } catch {
+            cell.end(state: &state, reason: .error(error), runsTerminate: true, context: context)
+            return RunOutcome.exited.rawValue
+        }
+        handled &+= 1
+        if cell.stopRequested {
+            cell.end(state: &state, reason: cell.extras.stopReason ?? .normal, runsTerminate: true, context: context)
+            return RunOutcome.exited.rawValue
+        }
+        if handled == budget {
+            cell.behavior = consume state
+            return RunOutcome.again.rawValue
         }
     }
 }

@@ -32,7 +32,7 @@ public class ProcessCore: @unchecked Sendable {
     final var tableSlot: UInt32 = 0
     /// Unique number within the runtime; also the `<0.N.0>` printed form.
     final let serial: UInt64
-    final let runtime: Runtime
+    @usableFromInline final let runtime: Runtime
     final let scheduler: Scheduler
     /// Bound and counters of a bounded mailbox; nil when unbounded.
     @usableFromInline final let bound: MailboxBound?
@@ -219,18 +219,11 @@ public class ProcessCore: @unchecked Sendable {
     @usableFromInline
     final func finishExit(reason: ExitReason, ownFault: Bool) {
         let top = inbox.exchange(InboxWord.dead, ordering: .sequentiallyConsistent)
-        discardQueuedMessages(top: top)
-        var lane = signals.exchange(InboxWord.dead, ordering: .acquiring)
-        while lane != 0 && lane != InboxWord.dead {
-            guard let raw = UnsafeRawPointer(bitPattern: lane) else { break }
-            let node = Unmanaged<SignalNode>.fromOpaque(raw).takeRetainedValue()
-            lane = node.next
-        }
-        pending.store(0, ordering: .relaxed)
-        fifoCount.store(0, ordering: .relaxed)
         let me = ProcessID(self)
-        // Always through `extras` (created if needed), so that a link, monitor or exit hook added
-        // by another thread while this process ends sees `exited` instead of waiting for ever.
+        // Record the reason before queued messages are released (a pending call's reply slot
+        // reads it when it is dropped), and always through `extras` (created if needed), so that
+        // a link, monitor or exit hook added by another thread while this process ends sees
+        // `exited` instead of waiting for ever.
         let departing = extras.state.withLock { state -> ProcessExtras.Departure in
             state.exited = true
             state.exitReason = reason
@@ -243,6 +236,15 @@ public class ProcessCore: @unchecked Sendable {
             state.exitHooks = []
             return departure
         }
+        discardQueuedMessages(top: top)
+        var lane = signals.exchange(InboxWord.dead, ordering: .acquiring)
+        while lane != 0 && lane != InboxWord.dead {
+            guard let raw = UnsafeRawPointer(bitPattern: lane) else { break }
+            let node = Unmanaged<SignalNode>.fromOpaque(raw).takeRetainedValue()
+            lane = node.next
+        }
+        pending.store(0, ordering: .relaxed)
+        fifoCount.store(0, ordering: .relaxed)
         for linked in departing.links {
             linked.extras.state.withLock { _ = $0.links.removeValue(forKey: ObjectIdentifier(self)) }
             linked.pushSignal(.exit(from: me, reason: reason))

@@ -1,0 +1,59 @@
+/// The address of a running ``GenServer``: call it, cast to it, send it info messages.
+public struct ServerRef<Server: GenServer>: Sendable, Hashable, CustomStringConvertible {
+    /// The server's process address (its mailbox takes ``ServerMessage``).
+    public let pid: PID<ServerMessage<Server>>
+
+    /// Wraps a server's process address.
+    public init(pid: PID<ServerMessage<Server>>) { self.pid = pid }
+
+    /// The server's process identity (to link, monitor, or supervise it).
+    public var id: ProcessID { pid.id }
+
+    public var description: String { "ServerRef<\(Server.self)>\(pid)" }
+
+    /// Sends `request` and waits for the reply.
+    ///
+    /// Never hangs: fails with ``CallError/timeout`` after `timeout` (default 5 s, as in OTP;
+    /// `nil` waits without limit), ``CallError/noProcess`` if the server is not running,
+    /// ``CallError/serverExited(_:)`` if it ends before replying (for any reason, including a
+    /// crash while handling this request), ``CallError/mailboxFull`` if its bounded mailbox
+    /// refused the request, ``CallError/cancelled`` if the calling task is cancelled.
+    @inlinable
+    public func call(_ request: sending Server.Call, timeout: Duration? = .seconds(5)) async throws(CallError) -> Server.Reply {
+        let pid = self.pid
+        let slot = ReplySlot<Server.Reply>(server: pid.mailbox)
+        do {
+            return try await withTaskCancellationHandler {
+                try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Server.Reply, any Error>) in
+                    slot.arm(continuation, timeout: timeout, runtime: pid.mailbox.runtime)
+                    // The request carries the only handle: the server owns it from here on.
+                    switch pid.deliver(.call(request, Caller(slot: slot))) {
+                    case .queued: slot.markQueued()
+                    case .deadProcess: slot.complete(.failure(.noProcess))
+                    case .mailboxFull: slot.complete(.failure(.mailboxFull))
+                    }
+                }
+            } onCancel: {
+                slot.complete(.failure(.cancelled))
+            }
+        } catch let error as CallError {
+            throw error
+        } catch {
+            throw CallError.serverCrashed(error)
+        }
+    }
+
+    /// Sends a fire-and-forget request. Returns whether it was queued.
+    @inlinable
+    @discardableResult
+    public func cast(_ message: sending Server.Cast) -> Bool {
+        pid.send(.cast(message))
+    }
+
+    /// Sends an info message. Returns whether it was queued.
+    @inlinable
+    @discardableResult
+    public func info(_ message: sending Server.Info) -> Bool {
+        pid.send(.info(message))
+    }
+}

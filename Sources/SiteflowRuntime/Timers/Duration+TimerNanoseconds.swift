@@ -1,0 +1,12 @@
+extension Duration {
+    /// This duration in whole nanoseconds, clamped to `0...UInt64.max` (negative becomes 0).
+    var timerNanoseconds: UInt64 {
+        let (seconds, attoseconds) = components
+        if seconds < 0 || (seconds == 0 && attoseconds <= 0) { return 0 }
+        let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return .max }
+        let fraction = UInt64(max(attoseconds, 0) / 1_000_000_000)
+        let (total, overflow2) = whole.addingReportingOverflow(fraction)
+        return overflow2 ? .max : total
+    }
+}
