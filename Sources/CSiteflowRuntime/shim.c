@@ -48,6 +48,8 @@ long sf_open_file_limit(void) {
 
 __thread void *sf_tls_worker __attribute__((tls_model("initial-exec")));
 void sf_set_current_worker(void *w) { sf_tls_worker = w; }
+__thread uint32_t sf_tls_shard_hint __attribute__((tls_model("initial-exec")));
+void sf_set_shard_hint(uint32_t hint) { sf_tls_shard_hint = hint; }
 
 sf_parker *sf_parker_new(void) {
   sf_parker *p = aligned_alloc(64, sizeof(sf_parker));

@@ -39,7 +39,7 @@ public final class Runtime: Sendable {
         self.scheduler = Scheduler(configuration: configuration.scheduler)
         self.blockingScheduler = Scheduler(configuration: configuration.blockingScheduler)
         self.monitorThread = SchedulerMonitor()
-        self.timers = TimerService(threadName: "siteflow-timers")
+        self.timers = TimerService(threadName: "siteflow-timers", shards: configuration.scheduler.threads + 1)
         scheduler.start()
         blockingScheduler.start()
         monitorThread.start(runtime: self)

@@ -153,6 +153,26 @@ struct GenServerTests {
         }
     }
 
+    @Test("a call from an already-cancelled task fails with cancelled and is never sent")
+    func cancelledCaller() async throws {
+        try await withRuntime { runtime in
+            let server = try KeyValueServer.start(KeyValueServer(), runtime: runtime)
+            let outcome = await Task { () async -> CallError? in
+                withUnsafeCurrentTask { $0?.cancel() }
+                do {
+                    _ = try await server.call(.put("k", 1))
+                    return nil
+                } catch let error as CallError {
+                    return error
+                } catch {
+                    return nil
+                }
+            }.value
+            #expect(outcome?.isCancelled == true)
+            #expect(try await server.call(.get("k")) == nil, "the cancelled request never reached the server")
+        }
+    }
+
     @Test("a deferred reply (noReply) is delivered later through the caller")
     func deferredReply() async throws {
         try await withRuntime { runtime in

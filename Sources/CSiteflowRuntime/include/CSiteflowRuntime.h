@@ -19,6 +19,11 @@ long sf_open_file_limit(void);
 extern __thread void *sf_tls_worker __attribute__((tls_model("initial-exec")));
 static inline void *sf_current_worker(void) { return sf_tls_worker; }
 void sf_set_current_worker(void *w);
+/// A small per-thread number that spreads shared structures (timer shards) across threads:
+/// a worker sets its index + 1; other threads read 0.
+extern __thread uint32_t sf_tls_shard_hint __attribute__((tls_model("initial-exec")));
+static inline uint32_t sf_shard_hint(void) { return sf_tls_shard_hint; }
+void sf_set_shard_hint(uint32_t hint);
 
 /// A one-permit parker: an unpark before a park makes the park return at once.
 typedef struct { _Alignas(64) uint32_t permit; char pad[60]; } sf_parker;

@@ -147,6 +147,7 @@ final class Worker: @unchecked Sendable {
     /// The worker thread's main loop; returns when the scheduler stops.
     func loop() {
         sf_set_current_worker(Unmanaged.passUnretained(self).toOpaque())
+        sf_set_shard_hint(UInt32(truncatingIfNeeded: index + 1))
         seenRuns = Array(repeating: -1, count: scheduler.workers.count)
         seenAt = Array(repeating: 0, count: scheduler.workers.count)
         let budget = scheduler.configuration.budget

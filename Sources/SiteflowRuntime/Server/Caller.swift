@@ -141,6 +141,8 @@ public struct CallError: Error, CustomStringConvertible {
     /// The calling task was cancelled.
     public static var cancelled: CallError { CallError(code: .cancelled) }
 
+    /// Whether the calling task was cancelled before the request was sent.
+    public var isCancelled: Bool { if case .cancelled = code { return true } else { return false } }
     /// Whether this is a timeout.
     public var isTimeout: Bool { if case .timeout = code { return true } else { return false } }
     /// Whether the server was not running, ended, or crashed before replying.

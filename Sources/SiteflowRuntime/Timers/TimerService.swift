@@ -1,7 +1,12 @@
+import CSiteflowRuntime
 import Synchronization
 
-/// Runs timer actions at their deadlines: one ``TimingWheel`` behind a `Mutex`, driven by one
-/// dedicated OS thread that sleeps until the next deadline (or by explicit ``fireDue(now:)`` calls).
+/// Runs timer actions at their deadlines: ``TimingWheel``s behind `Mutex`es, each driven by a
+/// dedicated OS thread that sleeps until its next deadline (or by explicit ``fireDue(now:)`` calls).
+///
+/// The wheels are sharded: a scheduler worker schedules on its own shard, so callers on different
+/// cores (every GenServer call arms a timeout) do not contend for one lock. Threads that are not
+/// workers share shard 0; workers spread over the others. A handle remembers its shard, so a timer can be cancelled from any thread.
 ///
 /// Actions run on the timer thread (or the ``fireDue(now:)`` caller), never while the lock is held,
 /// so they may schedule or cancel timers. Keep them short: a slow action delays the timers after it.
@@ -14,11 +19,17 @@ import Synchronization
 /// - Note: With `runsOwnThread: false` nothing fires by itself; tests inject a ``ManualTimerClock``
 ///   and call ``fireDue()`` after advancing it, so no test ever sleeps.
 public final class TimerService: Sendable {
-    private let core: Core
-    private let thread: JoinableThread?
+    private let shards: [Shard]
+    private let clockSource: any TimerClock
 
     /// The time source used to turn delays into deadlines.
-    public var clock: any TimerClock { core.clock }
+    public var clock: any TimerClock { clockSource }
+
+    /// One wheel, its lock and its thread.
+    fileprivate struct Shard: Sendable {
+        let core: Core
+        let thread: JoinableThread?
+    }
 
     /// Creates a service and, unless `runsOwnThread` is false, starts its timer thread.
     ///
@@ -28,26 +39,37 @@ public final class TimerService: Sendable {
     ///   - slotsPerLevel: Wheel slots per level, a power of two in `2...64` (default 64).
     ///   - runsOwnThread: Whether to start a thread that fires timers; `false` for manual driving.
     ///   - threadName: OS thread name (at most 15 bytes are kept).
+    ///   - shards: How many wheels (each with its lock and thread): shard 0 for threads that are
+    ///     not scheduler workers, the rest for workers (the runtime uses one per worker). At least 1.
     public init(
         clock: any TimerClock = MonotonicTimerClock(),
         tick: Duration = .milliseconds(1),
         slotsPerLevel: Int = 64,
         runsOwnThread: Bool = true,
-        threadName: String = "siteflow-timers"
+        threadName: String = "siteflow-timers",
+        shards: Int = 1
     ) {
-        let wheel = TimingWheel<Entry>(
-            tickNanoseconds: max(1, tick.timerNanoseconds),
-            slotsPerLevel: slotsPerLevel,
-            startTime: clock.now()
-        )
-        let core = Core(clock: clock, wheel: wheel, runsOwnThread: runsOwnThread)
-        self.core = core
-        if runsOwnThread {
+        clockSource = clock
+        let start = clock.now()
+        self.shards = (0..<max(1, shards)).map { index in
+            let wheel = TimingWheel<Entry>(
+                tickNanoseconds: max(1, tick.timerNanoseconds),
+                slotsPerLevel: slotsPerLevel,
+                startTime: start
+            )
+            let core = Core(clock: clock, wheel: wheel, runsOwnThread: runsOwnThread)
+            guard runsOwnThread else { return Shard(core: core, thread: nil) }
             core.threadRunning.store(true, ordering: .releasing)
-            thread = JoinableThread(name: threadName) { core.runLoop() }
-        } else {
-            thread = nil
+            let name = index == 0 ? threadName : String("\(threadName.prefix(12))-\(index)")
+            return Shard(core: core, thread: JoinableThread(name: name) { core.runLoop() })
         }
+    }
+
+    /// The shard the calling thread schedules on.
+    @inline(__always)
+    private var currentShard: Int {
+        let hint = Int(sf_shard_hint())
+        return hint == 0 || shards.count == 1 ? 0 : 1 + (hint - 1) % (shards.count - 1)
     }
 
     deinit {
@@ -62,7 +84,7 @@ public final class TimerService: Sendable {
         after delay: Duration,
         _ action: @escaping @Sendable () -> Void
     ) -> TimerHandle {
-        let deadline = Self.adding(delay.timerNanoseconds, to: core.clock.now())
+        let deadline = Self.adding(delay.timerNanoseconds, to: clockSource.now())
         return insert(Entry(action: action, interval: 0), at: deadline)
     }
 
@@ -85,7 +107,7 @@ public final class TimerService: Sendable {
         _ action: @escaping @Sendable () -> Void
     ) -> TimerHandle {
         let nanos = max(1, interval.timerNanoseconds)
-        let deadline = Self.adding(nanos, to: core.clock.now())
+        let deadline = Self.adding(nanos, to: clockSource.now())
         return insert(Entry(action: action, interval: nanos), at: deadline)
     }
 
@@ -94,7 +116,8 @@ public final class TimerService: Sendable {
     /// An action already handed to the firing thread may still run once after this returns.
     @discardableResult
     public func cancel(_ handle: TimerHandle) -> Bool {
-        let removed = core.state.withLock { state in
+        guard Int(handle.shard) < shards.count else { return false }
+        let removed = shards[Int(handle.shard)].core.state.withLock { state in
             state.wheel.cancel(handle.id)
         }
         return removed != nil  // the action is released here, outside the lock
@@ -102,17 +125,17 @@ public final class TimerService: Sendable {
 
     /// The number of pending timers (an interval timer counts once).
     public var pendingCount: Int {
-        core.state.withLock { $0.wheel.count }
+        shards.reduce(0) { sum, shard in sum + shard.core.state.withLock { $0.wheel.count } }
     }
 
     /// A lower bound on the earliest pending deadline (see ``TimingWheel/nextDeadline``), or `nil`.
     public var nextDeadline: UInt64? {
-        core.state.withLock { $0.wheel.nextDeadline }
+        shards.compactMap { shard in shard.core.state.withLock { $0.wheel.nextDeadline } }.min()
     }
 
     /// Whether the service's own thread is alive (false after ``shutdown()`` or without a thread).
     public var isRunning: Bool {
-        core.threadRunning.load(ordering: .acquiring)
+        shards.allSatisfy { $0.core.threadRunning.load(ordering: .acquiring) }
     }
 
     // MARK: - Driving and stopping
@@ -121,8 +144,10 @@ public final class TimerService: Sendable {
     @discardableResult
     public func fireDue(now: UInt64) -> Int {
         var due: [@Sendable () -> Void] = []
-        core.state.withLock { state in
-            Core.collectDue(in: &state.wheel, now: now, into: &due)
+        for shard in shards {
+            shard.core.state.withLock { state in
+                Core.collectDue(in: &state.wheel, now: now, into: &due)
+            }
         }
         for action in due {
             action()
@@ -133,7 +158,7 @@ public final class TimerService: Sendable {
     /// Fires, on the calling thread, every timer due at ``clock``'s current time; returns the count.
     @discardableResult
     public func fireDue() -> Int {
-        fireDue(now: core.clock.now())
+        fireDue(now: clockSource.now())
     }
 
     /// Stops the timer thread and waits for it to exit; pending timers are discarded. Idempotent.
@@ -141,24 +166,14 @@ public final class TimerService: Sendable {
     /// Later schedules are ignored (their handles cancel nothing). Called from inside an action,
     /// it stops the thread without waiting for itself.
     public func shutdown() {
-        let discarded = core.state.withLock { state -> TimingWheel<Entry>? in
-            guard !state.stopped else { return nil }
-            state.stopped = true
-            var empty = TimingWheel<Entry>(
-                tickNanoseconds: state.wheel.tickNanoseconds,
-                slotsPerLevel: state.wheel.slotsPerLevel
-            )
-            swap(&empty, &state.wheel)
-            return empty
-        }
-        _ = discarded  // pending actions are released here, outside the lock
-        core.parker.unpark()
-        thread?.join()
+        for shard in shards { shard.shutdown() }
     }
 
     // MARK: - Internals
 
     private func insert(_ entry: Entry, at deadline: UInt64) -> TimerHandle {
+        let index = currentShard
+        let core = shards[index].core
         let (id, wake) = core.state.withLock { state -> (TimerID, Bool) in
             guard !state.stopped else { return (.inert, false) }
             let id = state.wheel.schedule(entry, at: deadline)
@@ -169,9 +184,30 @@ public final class TimerService: Sendable {
         if wake {
             core.parker.unpark()
         }
-        return TimerHandle(id: id)
+        return TimerHandle(id: id, shard: UInt32(truncatingIfNeeded: index))
     }
+}
 
+extension TimerService.Shard {
+    /// Stops this shard's thread and discards its pending timers (see ``TimerService/shutdown()``).
+    func shutdown() {
+        let discarded = core.state.withLock { state -> TimingWheel<TimerService.Entry>? in
+            guard !state.stopped else { return nil }
+            state.stopped = true
+            var empty = TimingWheel<TimerService.Entry>(
+                tickNanoseconds: state.wheel.tickNanoseconds,
+                slotsPerLevel: state.wheel.slotsPerLevel
+            )
+            swap(&empty, &state.wheel)
+            return empty
+        }
+        _ = discarded  // pending actions are released here, outside the lock
+        core.parker.unpark()
+        thread?.join()
+    }
+}
+
+extension TimerService {
     private static func adding(_ nanos: UInt64, to now: UInt64) -> UInt64 {
         let (sum, overflow) = now.addingReportingOverflow(nanos)
         return overflow ? .max : sum
