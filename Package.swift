@@ -17,12 +17,14 @@ let package = Package(
         .library(name: "SiteflowRuntime", targets: ["SiteflowRuntime"]),
         .library(name: "SiteflowRuntimeTesting", targets: ["SiteflowRuntimeTesting"]),
         .library(name: "SiteflowRealtime", targets: ["SiteflowRealtime"]),
+        .library(name: "SiteflowObservability", targets: ["SiteflowObservability"]),
         .executable(name: "siteflow", targets: ["siteflow"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
     ],
     targets: [
         // Futex parking, thread start/join, thread-local worker pointer and cache-line-separated
@@ -43,6 +45,16 @@ let package = Package(
                 "SiteflowRuntime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Prometheus metrics and the live dashboard's data, fed by every part of the node.
+        .target(
+            name: "SiteflowObservability",
+            dependencies: [
+                "SiteflowRuntime",
+                "CSiteflowRuntime",
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strictSettings
         ),
@@ -74,6 +86,11 @@ let package = Package(
         .testTarget(
             name: "SiteflowRuntimeTests",
             dependencies: ["SiteflowRuntime", "SiteflowRuntimeTesting"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SiteflowObservabilityTests",
+            dependencies: ["SiteflowObservability", "SiteflowRuntime", "SiteflowRuntimeTesting"],
             swiftSettings: strictSettings
         ),
         .testTarget(
