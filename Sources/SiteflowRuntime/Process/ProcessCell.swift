@@ -7,6 +7,7 @@ final class ProcessCell<B: Behavior>: Mailbox<B.Message>, @unchecked Sendable {
     /// The behaviour's state; nil once the process has ended.
     @usableFromInline @exclusivity(unchecked) var behavior: B?
 
+    @usableFromInline
     init(_ behavior: sending B, runtime: Runtime, scheduler: Scheduler, serial: UInt64, bound: MailboxBound?, startsRunning: Bool) {
         self.behavior = behavior
         super.init(runtime: runtime, scheduler: scheduler, serial: serial, bound: bound, startsRunning: startsRunning)
