@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
+        // HMAC-SHA256 for Phoenix.Token-style signed tokens (SiteflowRealtime/Auth).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Futex parking, thread start/join, thread-local worker pointer and cache-line-separated
@@ -45,6 +47,7 @@ let package = Package(
                 "SiteflowRuntime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),
@@ -91,6 +94,16 @@ let package = Package(
         .testTarget(
             name: "SiteflowObservabilityTests",
             dependencies: ["SiteflowObservability", "SiteflowRuntime", "SiteflowRuntimeTesting"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SiteflowRealtimeTests",
+            dependencies: [
+                "SiteflowRealtime",
+                "SiteflowRuntime",
+                "SiteflowRuntimeTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,0 +1,155 @@
+/// The Phoenix socket protocol as a value: which topics are joined under which join ref, and
+/// what to do with each inbound message, channel exit and clock tick. It performs no I/O; its
+/// `mutating` methods return a ``SocketAction`` that the socket process carries out.
+///
+/// Rules (Phoenix v1.8 `Phoenix.Socket`):
+/// - `heartbeat` on topic `phoenix` → ok reply `{}`;
+/// - `phx_join` of a joined topic → shut the old channel down, `phx_close` for the old join ref,
+///   join again; otherwise past ``Limits/maxChannels`` → error `too many channels joined`;
+/// - a message whose join ref differs from the topic's current one is ignored (a `null` join ref
+///   is accepted, for V1 clients);
+/// - `phx_leave` of a topic not joined → ok reply; any other message to it → error
+///   `unmatched topic`;
+/// - a channel that ends abnormally → `phx_error`, normally or by shutdown → `phx_close`;
+/// - no inbound frame for ``Limits/idleTimeout`` → close;
+/// - more inbound messages than the token bucket allows → error `rate limited` (heartbeats are
+///   exempt).
+public struct SocketStateMachine<Handle: Hashable & Sendable>: Sendable {
+    /// The limits the machine enforces.
+    public struct Limits: Sendable, Hashable {
+        /// Most channels joined at once (Phoenix's default 100).
+        public var maxChannels: Int
+        /// Close after this long without an inbound frame (default 60 s).
+        public var idleTimeout: Duration
+        /// Inbound burst allowed by the rate limiter (default 200 messages).
+        public var rateLimitBurst: Int
+        /// Sustained inbound messages per second (default 100).
+        public var rateLimitPerSecond: Double
+
+        /// Creates limits; every parameter has a default.
+        public init(maxChannels: Int = 100, idleTimeout: Duration = .seconds(60), rateLimitBurst: Int = 200,
+                    rateLimitPerSecond: Double = 100) {
+            self.maxChannels = maxChannels
+            self.idleTimeout = idleTimeout
+            self.rateLimitBurst = rateLimitBurst
+            self.rateLimitPerSecond = rateLimitPerSecond
+        }
+    }
+
+    /// Whether a channel is serving messages or on its way out after a `phx_leave`.
+    public enum ChannelStatus: Sendable, Hashable {
+        /// Joined and serving.
+        case joined
+        /// Leaving: further messages are ignored until it ends.
+        case leaving
+    }
+
+    struct Entry: Sendable {
+        var joinRef: String
+        var handle: Handle
+        var status: ChannelStatus
+    }
+
+    /// The limits in force.
+    public let limits: Limits
+    private var channels: [String: Entry] = [:]
+    private var topicsByHandle: [Handle: String] = [:]
+    private var lastInbound: UInt64
+    private var bucket: TokenBucket
+    private var closed = false
+
+    /// A machine with no channels; `now` (nanoseconds, monotonic) starts the idle clock.
+    public init(limits: Limits = Limits(), now: UInt64) {
+        self.limits = limits
+        self.lastInbound = now
+        self.bucket = TokenBucket(capacity: limits.rateLimitBurst, refillPerSecond: limits.rateLimitPerSecond)
+    }
+
+    /// The number of channels joined or leaving.
+    public var channelCount: Int { channels.count }
+
+    /// The join ref and status of `topic`'s channel, if any.
+    public func channel(for topic: String) -> (joinRef: String, handle: Handle, status: ChannelStatus)? {
+        channels[topic].map { ($0.joinRef, $0.handle, $0.status) }
+    }
+
+    /// Records that a frame arrived (valid or not) at `now`: resets the idle clock.
+    public mutating func frameArrived(now: UInt64) {
+        if now > lastInbound { lastInbound = now }
+    }
+
+    /// Decides what to do with one decoded inbound message.
+    public mutating func receive(_ message: PhoenixMessage, now: UInt64) -> SocketAction<Handle> {
+        if closed { return .none }
+        if message.topic == PhoenixEvent.heartbeatTopic && message.event == PhoenixEvent.heartbeat {
+            return .reply(.ok(to: message))
+        }
+        guard bucket.take(now: now) else { return .reply(.error(to: message, reason: "rate limited")) }
+        if message.event == PhoenixEvent.join {
+            var join = message
+            if join.joinRef == nil { join.joinRef = join.ref }
+            if let old = channels[message.topic] {
+                channels[message.topic] = nil
+                topicsByHandle[old.handle] = nil
+                let close = PhoenixMessage(joinRef: old.joinRef, ref: old.joinRef, topic: message.topic,
+                                           event: PhoenixEvent.close, payload: .empty)
+                return .rejoin(old: old.handle, close: close, join: join)
+            }
+            guard channels.count < limits.maxChannels else {
+                return .reply(.error(to: message, reason: "too many channels joined"))
+            }
+            return .join(join)
+        }
+        guard var entry = channels[message.topic] else {
+            if message.event == PhoenixEvent.leave { return .reply(.ok(to: message)) }
+            return .reply(.error(to: message, reason: "unmatched topic"))
+        }
+        if let joinRef = message.joinRef, joinRef != entry.joinRef { return .ignore(.staleJoinRef) }
+        if entry.status == .leaving { return .ignore(.alreadyLeaving) }
+        if message.event == PhoenixEvent.leave {
+            entry.status = .leaving
+            channels[message.topic] = entry
+        }
+        return .forward(entry.handle, message)
+    }
+
+    /// Records a successful join: `topic` is now served by `handle` under `joinRef`.
+    public mutating func joined(topic: String, joinRef: String, handle: Handle) {
+        if let old = channels[topic] { topicsByHandle[old.handle] = nil }
+        channels[topic] = Entry(joinRef: joinRef, handle: handle, status: .joined)
+        topicsByHandle[handle] = topic
+    }
+
+    /// A channel ended; `abnormal` is whether its exit reason was an error (not normal/shutdown).
+    /// Returns the `phx_error` / `phx_close` push for its join ref, or ``SocketAction/ignore(_:)``
+    /// when the socket had already replaced it.
+    public mutating func channelExited(_ handle: Handle, abnormal: Bool) -> SocketAction<Handle> {
+        guard let topic = topicsByHandle.removeValue(forKey: handle), let entry = channels[topic], entry.handle == handle else {
+            return .ignore(.unknownChannel)
+        }
+        channels[topic] = nil
+        if closed { return .none }
+        return .push(PhoenixMessage(joinRef: entry.joinRef, ref: entry.joinRef, topic: topic,
+                                    event: abnormal ? PhoenixEvent.error : PhoenixEvent.close, payload: .empty))
+    }
+
+    /// Checks the idle timeout at `now`: ``SocketAction/close(code:reason:)`` once no frame has
+    /// arrived for ``Limits/idleTimeout``.
+    public mutating func tick(now: UInt64) -> SocketAction<Handle> {
+        guard !closed, now >= lastInbound else { return .none }
+        let idle = Duration.nanoseconds(Int64(clamping: now - lastInbound))
+        guard idle >= limits.idleTimeout else { return .none }
+        closed = true
+        return .close(code: .normal, reason: "idle timeout")
+    }
+
+    /// Marks the socket closed: later inputs produce no actions. Returns the handles of every
+    /// channel, which the socket shuts down.
+    public mutating func close() -> [Handle] {
+        closed = true
+        let handles = channels.values.map(\.handle)
+        channels.removeAll()
+        topicsByHandle.removeAll()
+        return handles
+    }
+}

@@ -1,0 +1,28 @@
+/// How an endpoint's sockets behave. Every parameter has a default.
+public struct SocketConfiguration: Sendable {
+    /// Channel limit, idle timeout and inbound rate limit (see ``SocketStateMachine/Limits``).
+    public var limits: SocketStateMachine<ProcessID>.Limits
+    /// Largest inbound frame, in bytes; a larger one closes the connection with
+    /// ``TransportCloseCode/messageTooBig`` (default 1 MiB).
+    public var maxFrameBytes: Int
+    /// JSON parser limits for inbound frames (default depth 32).
+    public var jsonLimits: JSONLimits
+    /// Which `Origin`s may connect (default: any; browsers' cross-site requests included, so
+    /// set this in production).
+    public var origins: OriginPolicy
+
+    /// Creates a configuration; every parameter has a default.
+    public init(
+        limits: SocketStateMachine<ProcessID>.Limits = .init(),
+        maxFrameBytes: Int = 1 << 20,
+        jsonLimits: JSONLimits = .default,
+        origins: OriginPolicy = .any
+    ) {
+        self.limits = limits
+        self.maxFrameBytes = maxFrameBytes
+        self.jsonLimits = jsonLimits
+        self.origins = origins
+    }
+}
+
+public import SiteflowRuntime

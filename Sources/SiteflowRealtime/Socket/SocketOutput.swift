@@ -1,0 +1,60 @@
+import Synchronization
+
+/// The writing side of one socket: its connection, its serializer and its counters. Shared by
+/// the socket process, its channel processes and PubSub's fastlane, which all write directly.
+///
+/// When the connection refuses a frame (its bounded queue is full), the output closes it once
+/// with ``TransportCloseCode/tryAgainLater`` and counts a slow consumer.
+public final class SocketOutput: Sendable {
+    /// The connection frames go to.
+    public let connection: any TransportConnection
+    /// The connection's serializer.
+    public let serializer: PhoenixSerializer
+    let statistics: SocketStatistics
+    private let closed = Atomic<Bool>(false)
+
+    init(connection: any TransportConnection, serializer: PhoenixSerializer, statistics: SocketStatistics) {
+        self.connection = connection
+        self.serializer = serializer
+        self.statistics = statistics
+    }
+
+    /// Whether the socket closed the connection (slow consumer, idle, bad frame, shutdown).
+    public var isClosed: Bool { closed.load(ordering: .relaxed) }
+
+    /// Writes an already encoded frame. Returns `false` if the connection is closed or full (and
+    /// then closes it as a slow consumer).
+    @discardableResult
+    public func write(_ frame: TransportFrame) -> Bool {
+        if connection.send(frame) { return true }
+        close(code: .tryAgainLater, reason: "outbound queue full", counter: .slowConsumerCloses)
+        return false
+    }
+
+    /// Encodes and writes a push.
+    @discardableResult
+    public func push(_ message: PhoenixMessage) -> Bool {
+        guard let frame = serializer.encode(message) else {
+            statistics.increment(.unencodable)
+            return true
+        }
+        return write(frame)
+    }
+
+    /// Encodes and writes a reply.
+    @discardableResult
+    public func reply(_ reply: PhoenixReply) -> Bool {
+        guard let frame = serializer.encode(reply) else {
+            statistics.increment(.unencodable)
+            return true
+        }
+        return write(frame)
+    }
+
+    /// Closes the connection once (later calls do nothing), counting `counter` if given.
+    func close(code: TransportCloseCode, reason: String, counter: SocketStatistics.Counter? = nil) {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        if let counter { statistics.increment(counter) }
+        connection.close(code: code, reason: reason)
+    }
+}

@@ -1,0 +1,181 @@
+import NIOCore
+public import SiteflowRuntime
+
+/// The process serving one client connection (one per connection, started by
+/// ``RealtimeEndpoint``). It decodes inbound frames, drives the ``SocketStateMachine``, starts a
+/// linked ``ChannelProcess`` per join, and writes through the connection's ``SocketOutput``.
+///
+/// It traps exits, so a channel's crash arrives as a signal and becomes `phx_error` for that
+/// topic only. Bad input never crashes it: an undecodable frame gets an error reply when its
+/// topic is readable, otherwise the connection is closed with a reason; both are counted.
+public struct SocketProcess: Behavior {
+    /// Socket processes take ``SocketMessage``s.
+    public typealias Message = SocketMessage
+
+    var machine: SocketStateMachine<ProcessID>
+    var channels: [ProcessID: PID<ChannelMessage>] = [:]
+    let output: SocketOutput
+    let router: ChannelRouter
+    let assigns: Assigns
+    let pubsub: PubSub
+    let configuration: SocketConfiguration
+    let clock: any SocketClock
+    var statistics: SocketStatistics { output.statistics }
+
+    init(output: SocketOutput, router: ChannelRouter, assigns: Assigns, pubsub: PubSub,
+         configuration: SocketConfiguration, clock: any SocketClock) {
+        self.machine = SocketStateMachine(limits: configuration.limits, now: clock.now())
+        self.output = output
+        self.router = router
+        self.assigns = assigns
+        self.pubsub = pubsub
+        self.configuration = configuration
+        self.clock = clock
+    }
+
+    /// Handles one message (see the type's description).
+    public mutating func handle(_ message: SocketMessage, context: ProcessContext<SocketMessage>) {
+        switch message {
+        case .frame(let frame):
+            received(frame, context: context)
+        case .transportClosed:
+            context.stop(.normal)
+        case .tick:
+            perform(machine.tick(now: clock.now()), context: context)
+        case .close(let code, let reason):
+            output.close(code: code, reason: reason)
+            context.stop(.normal)
+        }
+    }
+
+    private mutating func received(_ frame: TransportFrame, context: ProcessContext<SocketMessage>) {
+        guard !output.isClosed else { return }
+        statistics.increment(.framesReceived)
+        let now = clock.now()
+        machine.frameArrived(now: now)
+        let size: Int
+        switch frame {
+        case .text(let buffer), .binary(let buffer): size = buffer.readableBytes
+        }
+        guard size <= configuration.maxFrameBytes else {
+            close(code: .messageTooBig, reason: "frame too large", counter: .oversizedFrames, context: context)
+            return
+        }
+        let message: PhoenixMessage
+        do throws(PhoenixDecodingError) {
+            message = try output.serializer.decode(frame, limits: configuration.jsonLimits)
+        } catch {
+            badFrame(error, context: context)
+            return
+        }
+        perform(machine.receive(message, now: now), context: context)
+    }
+
+    private func badFrame(_ error: PhoenixDecodingError, context: ProcessContext<SocketMessage>) {
+        if let topic = error.topic {
+            statistics.increment(.badFramesReplied)
+            let request = PhoenixMessage(joinRef: error.joinRef, ref: error.ref, topic: topic, event: "", payload: .empty)
+            output.reply(.error(to: request, reason: error.description))
+            return
+        }
+        let code: TransportCloseCode
+        switch error.code {
+        case .binaryNotSupported: code = .unsupportedData
+        case .oversized: code = .messageTooBig
+        default: code = error.json?.code == .invalidUTF8 ? .invalidPayload : .protocolError
+        }
+        close(code: code, reason: error.description, counter: .badFramesClosed, context: context)
+    }
+
+    private func close(code: TransportCloseCode, reason: String, counter: SocketStatistics.Counter?,
+                       context: ProcessContext<SocketMessage>) {
+        output.close(code: code, reason: reason, counter: counter)
+        context.stop(.normal)
+    }
+
+    private mutating func perform(_ action: SocketAction<ProcessID>, context: ProcessContext<SocketMessage>) {
+        switch action {
+        case .none:
+            break
+        case .ignore(let reason):
+            if reason == .staleJoinRef { statistics.increment(.staleMessages) }
+        case .reply(let reply):
+            if reply.status == .error, case .json(let response) = reply.response, let reason = response["reason"]?.stringValue {
+                switch reason {
+                case "unmatched topic": statistics.increment(.unmatchedTopic)
+                case "too many channels joined": statistics.increment(.channelLimitRefusals)
+                case "rate limited": statistics.increment(.rateLimited)
+                default: break
+                }
+            }
+            output.reply(reply)
+        case .push(let message):
+            output.push(message)
+        case .forward(let handle, let message):
+            channels[handle]?.send(.inbound(message))
+        case .join(let join):
+            startChannel(join, context: context)
+        case .rejoin(let old, let closeMessage, let join):
+            context.exit(old, reason: .shutdownWith("duplicate_join"))
+            pubsub.unsubscribe(old, from: join.topic)
+            channels[old] = nil
+            output.push(closeMessage)
+            startChannel(join, context: context)
+        case .close(let code, let reason):
+            close(code: code, reason: reason, counter: reason == "idle timeout" ? .idleTimeouts : nil, context: context)
+        }
+    }
+
+    private mutating func startChannel(_ join: PhoenixMessage, context: ProcessContext<SocketMessage>) {
+        guard let route = router.route(for: join.topic) else {
+            statistics.increment(.unmatchedTopic)
+            output.reply(.error(to: join, reason: "unmatched topic"))
+            return
+        }
+        let joinRef = join.joinRef ?? join.ref ?? ""
+        let socket = ChannelSocket(topic: join.topic, joinRef: joinRef, assigns: assigns, pubsub: pubsub, output: output)
+        let outcome: ChannelStartOutcome
+        do {
+            outcome = try route.start(join.topic, join.payload.json ?? .emptyObject, socket, context)
+        } catch {
+            statistics.increment(.joinCrashes)
+            output.reply(.error(to: join, reason: "join crashed"))
+            return
+        }
+        switch outcome {
+        case .refused(let response):
+            statistics.increment(.joinsRefused)
+            output.reply(PhoenixReply(joinRef: joinRef, ref: join.ref, topic: join.topic, status: .error, response: .json(response)))
+        case .joined(let pid, let response, let intercepts):
+            channels[pid.id] = pid
+            machine.joined(topic: join.topic, joinRef: joinRef, handle: pid.id)
+            pubsub.subscribeFastlane(channel: pid, topic: join.topic, output: output, intercepts: intercepts)
+            output.reply(PhoenixReply(joinRef: joinRef, ref: join.ref, topic: join.topic, status: .ok, response: .json(response)))
+            pid.send(.afterJoin)
+        }
+    }
+
+    /// A channel's exit becomes `phx_error` (abnormal) or `phx_close`; an abnormal exit signal
+    /// from any other linked process ends the socket, as it would without trapping.
+    public mutating func handleSignal(_ signal: Signal, context: ProcessContext<SocketMessage>) {
+        guard case .exit(let from, let reason) = signal else { return }
+        if channels.removeValue(forKey: from) != nil {
+            let action = machine.channelExited(from, abnormal: !reason.isOrderly)
+            if case .push(let push) = action, push.event == PhoenixEvent.error { statistics.increment(.channelCrashes) }
+            perform(action, context: context)
+        } else if !reason.isNormal {
+            context.stop(reason)
+        }
+    }
+
+    /// Shuts every channel down and closes the connection (idempotent).
+    public mutating func terminate(reason: ExitReason, context: ProcessContext<SocketMessage>) {
+        for handle in machine.close() { context.exit(handle, reason: .shutdown) }
+        for (id, _) in channels { context.exit(id, reason: .shutdown) }
+        channels.removeAll()
+        output.close(code: reason.isOrderly ? .normal : .internalError, reason: reason.isOrderly ? "socket closed" : "socket crashed")
+    }
+
+    /// `"socket"`.
+    public static var kind: String { "socket" }
+}

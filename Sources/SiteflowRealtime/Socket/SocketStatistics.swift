@@ -1,0 +1,83 @@
+import Synchronization
+
+/// Counters for every kind of refusal and error the socket layer handles, shared by all sockets
+/// of one endpoint. Cheap to bump (relaxed atomics); read with ``snapshot()``.
+public final class SocketStatistics: Sendable {
+    /// One counter. New kinds may be added.
+    public enum Counter: Int, CaseIterable, Sendable {
+        /// Connections accepted.
+        case connectionsAccepted
+        /// Connections refused by the socket's `connect` (authentication).
+        case connectionsRefused
+        /// Connections refused because of their `Origin`.
+        case originRefused
+        /// Connections refused for an unsupported `vsn`.
+        case versionRefused
+        /// Frames received.
+        case framesReceived
+        /// Frames that failed to decode and got an error reply.
+        case badFramesReplied
+        /// Frames that failed to decode and closed the connection.
+        case badFramesClosed
+        /// Frames above the size limit (connection closed with 1009).
+        case oversizedFrames
+        /// Messages answered with `rate limited`.
+        case rateLimited
+        /// Connections closed because their outbound queue was full.
+        case slowConsumerCloses
+        /// Connections closed by the idle timeout.
+        case idleTimeouts
+        /// Messages answered with `unmatched topic`.
+        case unmatchedTopic
+        /// Joins refused with `too many channels joined`.
+        case channelLimitRefusals
+        /// Joins the channel's `join` refused.
+        case joinsRefused
+        /// Joins whose `join` threw.
+        case joinCrashes
+        /// Channels that ended abnormally (`phx_error`).
+        case channelCrashes
+        /// Messages ignored for a stale join ref.
+        case staleMessages
+        /// Outbound messages the connection's serializer could not carry (binary on V1).
+        case unencodable
+        /// Fastlane frames written.
+        case fastlaneWrites
+    }
+
+    /// One counter cell (a class, because `Atomic` cannot be copied into an array).
+    private final class Cell: Sendable {
+        let value = Atomic<Int>(0)
+    }
+
+    private let counters: [Cell]
+
+    /// All counters at zero.
+    public init() {
+        counters = Counter.allCases.map { _ in Cell() }
+    }
+
+    /// Adds `amount` to `counter`.
+    public func increment(_ counter: Counter, by amount: Int = 1) {
+        counters[counter.rawValue].value.wrappingAdd(amount, ordering: .relaxed)
+    }
+
+    /// The current value of `counter`.
+    public subscript(counter: Counter) -> Int {
+        counters[counter.rawValue].value.load(ordering: .relaxed)
+    }
+
+    /// A copy of every counter (each read atomically; the set is not one instant).
+    public func snapshot() -> Snapshot {
+        Snapshot(values: Counter.allCases.map { self[$0] })
+    }
+
+    /// A `Sendable` copy of the counters for dashboards and metrics.
+    public struct Snapshot: Sendable, Hashable {
+        private let values: [Int]
+        init(values: [Int]) { self.values = values }
+
+        /// The value of `counter` when the snapshot was taken.
+        public subscript(counter: Counter) -> Int { values[counter.rawValue] }
+    }
+}
