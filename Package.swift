@@ -17,12 +17,16 @@ let package = Package(
         .library(name: "SiteflowRuntime", targets: ["SiteflowRuntime"]),
         .library(name: "SiteflowRuntimeTesting", targets: ["SiteflowRuntimeTesting"]),
         .library(name: "SiteflowRealtime", targets: ["SiteflowRealtime"]),
+        .library(name: "SiteflowServer", targets: ["SiteflowServer"]),
+        .library(name: "SiteflowLoadTest", targets: ["SiteflowLoadTest"]),
         .executable(name: "siteflow", targets: ["siteflow"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // Futex parking, thread start/join, thread-local worker pointer and cache-line-separated
@@ -43,6 +47,34 @@ let package = Package(
                 "SiteflowRuntime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // HTTP/1.1 + WebSocket + long-poll on one port (plain SwiftNIO), the chat page and its
+        // JS client, and a route table for /metrics and /dashboard.
+        .target(
+            name: "SiteflowServer",
+            dependencies: [
+                "SiteflowRealtime",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The lean NIO WebSocket client and the `siteflow loadtest` driver (latency histograms).
+        .target(
+            name: "SiteflowLoadTest",
+            dependencies: [
+                "SiteflowRealtime",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strictSettings
         ),
@@ -69,6 +101,8 @@ let package = Package(
             dependencies: [
                 "SiteflowRuntime",
                 "SiteflowBenchmarks",
+                "SiteflowServer",
+                "SiteflowLoadTest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -77,6 +111,20 @@ let package = Package(
         .testTarget(
             name: "SiteflowRuntimeTests",
             dependencies: ["SiteflowRuntime", "SiteflowRuntimeTesting"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SiteflowServerTests",
+            dependencies: [
+                "SiteflowServer",
+                "SiteflowLoadTest",
+                "SiteflowRealtime",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

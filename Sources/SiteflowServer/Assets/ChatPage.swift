@@ -1,0 +1,4 @@
+/// placeholder
+enum ChatPage {
+    static let html = ""
+}

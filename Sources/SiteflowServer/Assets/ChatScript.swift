@@ -1,0 +1,4 @@
+/// placeholder
+enum ChatScript {
+    static let javascript = ""
+}

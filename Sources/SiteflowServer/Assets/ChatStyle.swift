@@ -1,0 +1,4 @@
+/// placeholder
+enum ChatStyle {
+    static let css = ""
+}
