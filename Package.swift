@@ -119,6 +119,7 @@ let package = Package(
                 "SiteflowServer",
                 "SiteflowLoadTest",
                 "SiteflowRealtime",
+                "SiteflowRuntimeTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
