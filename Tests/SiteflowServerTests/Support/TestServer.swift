@@ -1,3 +1,4 @@
+import Logging
 import SiteflowRealtime
 import Testing
 import SiteflowServer
@@ -12,7 +13,9 @@ func withServer<T>(
     var configuration = configuration
     configuration.port = 0
     configuration.eventLoopThreads = 2
-    let server = SiteflowHTTPServer(configuration: configuration, endpoint: endpoint, routes: routes)
+    var logger = Logger(label: "siteflow.server.test")
+    logger.logLevel = .warning
+    let server = SiteflowHTTPServer(configuration: configuration, endpoint: endpoint, routes: routes, logger: logger)
     try await server.start()
     let port = try #require(server.localPort)
     do {
