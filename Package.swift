@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "SiteflowRuntimeTesting", targets: ["SiteflowRuntimeTesting"]),
         .library(name: "SiteflowRealtime", targets: ["SiteflowRealtime"]),
         .library(name: "SiteflowObservability", targets: ["SiteflowObservability"]),
+        .library(name: "SiteflowServer", targets: ["SiteflowServer"]),
+        .library(name: "SiteflowLoadTest", targets: ["SiteflowLoadTest"]),
         .executable(name: "siteflow", targets: ["siteflow"]),
     ],
     dependencies: [
@@ -27,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
         // HMAC-SHA256 for Phoenix.Token-style signed tokens (SiteflowRealtime/Auth).
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // Futex parking, thread start/join, thread-local worker pointer and cache-line-separated
@@ -61,6 +65,34 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // HTTP/1.1 + WebSocket + long-poll on one port (plain SwiftNIO), the chat page and its
+        // JS client, and a route table for /metrics and /dashboard.
+        .target(
+            name: "SiteflowServer",
+            dependencies: [
+                "SiteflowRealtime",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The lean NIO WebSocket client and the `siteflow loadtest` driver (latency histograms).
+        .target(
+            name: "SiteflowLoadTest",
+            dependencies: [
+                "SiteflowRealtime",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Test kit shipped for users' own tests: probes that turn messages into awaitable events.
         .target(
             name: "SiteflowRuntimeTesting",
@@ -81,7 +113,11 @@ let package = Package(
             dependencies: [
                 "SiteflowRuntime",
                 "SiteflowBenchmarks",
+                "SiteflowServer",
+                "SiteflowLoadTest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -103,6 +139,22 @@ let package = Package(
                 "SiteflowRuntime",
                 "SiteflowRuntimeTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SiteflowServerTests",
+            dependencies: [
+                "SiteflowServer",
+                "SiteflowLoadTest",
+                "SiteflowRealtime",
+                "SiteflowRuntimeTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),

@@ -1,12 +1,12 @@
 import ArgumentParser
 
-/// The `siteflow` executable: a tree of subcommands. Only `bench` exists so far; the server
-/// (`siteflow serve`, the future default) will join it.
+/// The `siteflow` executable: a tree of subcommands (`bench`, `loadtest`, `loadtest-server`); the
+/// server (`siteflow serve`, the future default) will join it.
 @main
-struct SiteflowCommand: ParsableCommand {
+struct SiteflowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "siteflow",
         abstract: "Siteflow: Erlang/OTP-style processes for Swift.",
-        subcommands: [BenchCommand.self]
+        subcommands: [BenchCommand.self, LoadTestCommand.self, LoadTestServerCommand.self]
     )
 }

@@ -1,0 +1,194 @@
+import Foundation
+import Histogram
+import NIOCore
+import NIOPosix
+
+/// `siteflow loadtest`: opens many lean WebSocket clients, joins them to one topic, pushes
+/// `new_msg` at an aggregate rate, and reports latency percentiles and delivery counts.
+///
+/// With ``LoadTestConfiguration/processes`` above 1 the clients are split over child processes
+/// (`<executable> loadtest … --json`) whose results are merged, so that no process needs more
+/// than its share of open files.
+public struct LoadTest: Sendable {
+    /// What to run.
+    public var configuration: LoadTestConfiguration
+    /// Where progress lines go (one per second) — stdout in the command.
+    public var progress: @Sendable (String) -> Void
+
+    /// Creates a load test.
+    public init(configuration: LoadTestConfiguration, progress: @escaping @Sendable (String) -> Void) {
+        self.configuration = configuration
+        self.progress = progress
+    }
+
+    /// Runs the test to the end and returns its result.
+    public func run() async throws -> LoadTestResult {
+        if configuration.processes > 1 {
+            return try await runChildren()
+        }
+        return try await runHere()
+    }
+
+    // MARK: One process
+
+    private func runHere() async throws -> LoadTestResult {
+        let configuration = self.configuration
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let statistics = LoadTestStatistics()
+        var drivers: [ObjectIdentifier: LoadTestDriver] = [:]
+        for loop in group.makeIterator() {
+            drivers[ObjectIdentifier(loop)] = LoadTestDriver(eventLoop: loop)
+        }
+        let addresses = configuration.sourceAddressList
+        var clients: [LoadTestClient] = []
+        clients.reserveCapacity(configuration.clients)
+        let started = ContinuousClock.now
+        var lastReport = started
+
+        // Connect in waves of `connectConcurrency`.
+        var next = 0
+        while next < configuration.clients {
+            let end = min(configuration.clients, next + max(1, configuration.connectConcurrency))
+            var attempts: [EventLoopFuture<Void>] = []
+            for local in next..<end {
+                let loop = group.next()
+                guard let driver = drivers[ObjectIdentifier(loop)] else { continue }
+                let client = LoadTestClient(
+                    index: configuration.firstClientIndex + local,
+                    topic: configuration.topic,
+                    statistics: statistics
+                ) { driver.add($0) }
+                clients.append(client)
+                let attempt = WebSocketClient.connect(
+                    host: configuration.host,
+                    port: configuration.port,
+                    target: configuration.target,
+                    sourceAddress: addresses[local % addresses.count],
+                    on: loop,
+                    delegate: client
+                ).map { connection in
+                    statistics.update { $0.connected += 1 }
+                    client.start(connection)
+                }.flatMapErrorThrowing { _ in
+                    statistics.update { $0.connectFailures += 1 }
+                }
+                attempts.append(attempt)
+            }
+            _ = try? await EventLoopFuture.whenAllComplete(attempts, on: group.next()).get()
+            next = end
+            if ContinuousClock.now - lastReport >= .seconds(1) {
+                lastReport = ContinuousClock.now
+                report(statistics, since: started, phase: "connecting")
+            }
+        }
+
+        // Wait (at most 30 s) for every connected client's join to be answered.
+        let joinDeadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < joinDeadline {
+            let result = statistics.result
+            if result.joined + result.joinErrors >= result.connected { break }
+            try await Task.sleep(for: .milliseconds(50))
+            if ContinuousClock.now - lastReport >= .seconds(1) {
+                lastReport = ContinuousClock.now
+                report(statistics, since: started, phase: "joining")
+            }
+        }
+        report(statistics, since: started, phase: "joined")
+
+        // Send for `duration`, reporting every second.
+        let loops = Double(max(1, drivers.count))
+        for driver in drivers.values { driver.start(rate: configuration.rate / loops) }
+        let sendingStarted = ContinuousClock.now
+        let sendingEnds = sendingStarted + configuration.duration
+        while ContinuousClock.now < sendingEnds {
+            try await Task.sleep(until: min(sendingEnds, ContinuousClock.now + .seconds(1)), clock: .continuous)
+            report(statistics, since: sendingStarted, phase: "sending")
+        }
+        for driver in drivers.values { _ = try? await driver.stopSending().get() }
+        let sendingSeconds = Double((ContinuousClock.now - sendingStarted).components.seconds)
+            + Double((ContinuousClock.now - sendingStarted).components.attoseconds) / 1e18
+
+        // Let the last broadcasts arrive.
+        let drainEnds = ContinuousClock.now + configuration.drainTime
+        while ContinuousClock.now < drainEnds {
+            let result = statistics.result
+            if result.delivered >= result.sent { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        for driver in drivers.values { _ = try? await driver.close().get() }
+        try? await Task.sleep(for: .milliseconds(200))
+        try? await group.shutdownGracefully()
+        withExtendedLifetime(clients) {}
+
+        var result = statistics.result
+        result.sendingSeconds = sendingSeconds
+        return result
+    }
+
+    private func report(_ statistics: LoadTestStatistics, since start: ContinuousClock.Instant, phase: String) {
+        let snapshot = statistics.takeProgress()
+        let result = snapshot.result
+        let seconds = (ContinuousClock.now - start).components.seconds
+        var line = "[\(phase) \(seconds)s] connected \(result.connected) joined \(result.joined) failed \(result.connectFailures)"
+            + " sent \(result.sent) delivered \(result.delivered) received \(result.received)"
+        if snapshot.interval.totalCount > 0 {
+            let p50 = Double(snapshot.interval.valueAtPercentile(50)) / 1000
+            let p99 = Double(snapshot.interval.valueAtPercentile(99)) / 1000
+            line += " | last second p50 \(p50) ms p99 \(p99) ms"
+        }
+        progress(line)
+    }
+
+    // MARK: Child processes
+
+    private func runChildren() async throws -> LoadTestResult {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let count = configuration.processes
+        let addresses = configuration.sourceAddressList.count
+        var children: [(process: Process, output: Pipe)] = []
+        var first = configuration.firstClientIndex
+        for child in 0..<count {
+            let share = configuration.clients / count + (child < configuration.clients % count ? 1 : 0)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = [
+                "loadtest",
+                "--url", "ws://\(configuration.host):\(configuration.port)\(configuration.target)",
+                "--clients", String(share),
+                "--topic", configuration.topic,
+                "--rate", String(configuration.rate / Double(count)),
+                "--duration", String(Double(configuration.duration.components.seconds)),
+                "--processes", "1",
+                "--source-addresses", String(addresses),
+                "--first-client-index", String(first),
+                "--json",
+            ]
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            children.append((process, output))
+            first += share
+        }
+        var merged = LoadTestResult()
+        for (index, child) in children.enumerated() {
+            let data = await Task.detached {
+                child.output.fileHandleForReading.readDataToEndOfFile()
+            }.value
+            child.process.waitUntilExit()
+            let lines = String(decoding: data, as: UTF8.self).split(separator: "\n")
+            guard let last = lines.last, let json = last.data(using: .utf8) else {
+                throw LoadTestError(description: "child \(index) printed no result (exit status \(child.process.terminationStatus))")
+            }
+            let result = try JSONDecoder().decode(LoadTestResult.self, from: json)
+            for line in lines.dropLast() { progress("[child \(index)] \(line)") }
+            merged.merge(result)
+        }
+        return merged
+    }
+}
+
+/// A load test that could not run to the end.
+public struct LoadTestError: Error, CustomStringConvertible {
+    /// What went wrong.
+    public var description: String
+}

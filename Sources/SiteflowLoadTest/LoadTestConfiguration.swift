@@ -1,0 +1,89 @@
+/// What `siteflow loadtest` does: how many clients, where, how fast, for how long.
+public struct LoadTestConfiguration: Sendable, Codable {
+    /// The server's host (from the `ws://host:port/path` URL).
+    public var host: String
+    /// The server's port.
+    public var port: Int
+    /// The request target with its query; `vsn=2.0.0` is added when missing.
+    public var target: String
+    /// How many WebSocket clients to open (in this process, or in all children together).
+    public var clients: Int
+    /// The topic every client joins, e.g. `room:bench`.
+    public var topic: String
+    /// Aggregate `new_msg` pushes per second over all clients; `0` only connects and holds
+    /// (for memory measurements).
+    public var rate: Double
+    /// How long to send for, after every client has joined.
+    public var duration: Duration
+    /// How many child processes share the clients (each stays below the open-files limit).
+    public var processes: Int
+    /// How many source addresses (127.0.0.1 … 127.0.0.k) the clients are spread over; `0`
+    /// picks one per 20,000 clients, at least one.
+    public var sourceAddresses: Int
+    /// How many connection attempts may be in flight at once.
+    public var connectConcurrency: Int
+    /// How long to wait for the last broadcasts after sending stops.
+    public var drainTime: Duration
+    /// The first client's global index (children are handed disjoint ranges).
+    public var firstClientIndex: Int
+
+    /// Creates a configuration; see each property for its meaning.
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 4000,
+        target: String = "/socket/websocket?vsn=2.0.0",
+        clients: Int = 100,
+        topic: String = "room:bench",
+        rate: Double = 100,
+        duration: Duration = .seconds(10),
+        processes: Int = 1,
+        sourceAddresses: Int = 0,
+        connectConcurrency: Int = 256,
+        drainTime: Duration = .seconds(2),
+        firstClientIndex: Int = 0
+    ) {
+        self.host = host
+        self.port = port
+        self.target = target
+        self.clients = clients
+        self.topic = topic
+        self.rate = rate
+        self.duration = duration
+        self.processes = processes
+        self.sourceAddresses = sourceAddresses
+        self.connectConcurrency = connectConcurrency
+        self.drainTime = drainTime
+        self.firstClientIndex = firstClientIndex
+    }
+
+    /// Parses `ws://host:port/path?query` into host, port and target; `nil` when it is not a
+    /// `ws://` URL.
+    public static func parse(url: String) -> (host: String, port: Int, target: String)? {
+        guard url.hasPrefix("ws://") else { return nil }
+        let rest = url.dropFirst("ws://".count)
+        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+        let authority = rest[..<slash]
+        var target = String(rest[slash...])
+        if target.isEmpty { target = "/socket/websocket" }
+        let host: Substring
+        var port = 80
+        if let colon = authority.lastIndex(of: ":") {
+            host = authority[..<colon]
+            guard let parsed = Int(authority[authority.index(after: colon)...]), (1...65535).contains(parsed) else { return nil }
+            port = parsed
+        } else {
+            host = authority
+        }
+        guard !host.isEmpty else { return nil }
+        if !target.contains("vsn=") {
+            target += target.contains("?") ? "&vsn=2.0.0" : "?vsn=2.0.0"
+        }
+        return (String(host), port, target)
+    }
+
+    /// The source addresses clients bind to, `127.0.0.1` first.
+    var sourceAddressList: [String] {
+        let count = sourceAddresses > 0 ? sourceAddresses : max(1, (clients + 19_999) / 20_000)
+        return (1...max(1, min(count, 254))).map { "127.0.0.\($0)" }
+    }
+}

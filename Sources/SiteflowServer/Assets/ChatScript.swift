@@ -1,0 +1,601 @@
+/// The chat application's script (`GET /assets/chat.js`): a small Phoenix Channels client
+/// (V2 JSON, heartbeat, reconnect and rejoin with backoff, presence) and the chat app. The
+/// contract the server-side chat channel implements is written at the top of the script.
+enum ChatScript {
+    /// The JavaScript.
+    static let javascript = #"""
+/*
+ * Siteflow chat — a small Phoenix Channels client (V2 JSON) and the chat app, written for
+ * Siteflow; no dependencies, no build step.
+ *
+ * THE CHAT CHANNEL CONTRACT (the server-side channel implements exactly this):
+ *
+ *   Socket:  ws(s)://<host>/socket/websocket?vsn=2.0.0   frames [join_ref, ref, topic, event, payload]
+ *            heartbeat [null, ref, "phoenix", "heartbeat", {}] every 30 s, expects an ok reply.
+ *   Topic:   "room:<name>"
+ *   join     phx_join {"nickname": "<nickname>"}
+ *            → ok    {"messages": [Message, …]}   the latest history, oldest first
+ *            → error {"reason": "<text>"}         shown to the user (e.g. nickname taken)
+ *   push     new_msg {"body": "<text>"}
+ *            → ok {} (or {"id": …}); error {"reason": "<text>"} is shown
+ *            → every member of the room (the sender too) receives broadcast
+ *              new_msg Message
+ *   push     typing {}
+ *            → the others receive typing {"nickname": "<nickname>"}  (shown for 3 s)
+ *   push     history {"before": <id of the oldest message shown>}
+ *            → ok {"messages": [Message, …]}  older messages, oldest first ([] = no more)
+ *   server   presence_state {"<nickname>": {"metas": [{"phx_ref": "…", …}, …]}, …}
+ *   server   presence_diff  {"joins": {key: {metas}}, "leaves": {key: {metas}}}
+ *            the presence key is the nickname; "#online" lists the keys.
+ *
+ *   Message = {"id": <number or string, increasing>, "nickname": "…", "body": "…", "at": "<ISO 8601>"}
+ *
+ * Element ids for browser tests: #nickname #room #join #leave #message #send #messages
+ * #online #typing #status #error #load-older #room-title; each message is
+ * <li class="message" data-id="…"><span class="nickname"/><span class="body"/><time/></li>.
+ */
+(function () {
+  "use strict";
+
+  var RECONNECT_STEPS_MS = [10, 50, 100, 150, 200, 250, 500, 1000, 2000];
+  var REJOIN_STEPS_MS = [1000, 2000, 5000];
+  var PUSH_TIMEOUT_MS = 10000;
+
+  // ---------------------------------------------------------------- Phoenix socket (V2 JSON)
+
+  function Socket(endPoint, options) {
+    options = options || {};
+    this.endPoint = endPoint;
+    this.params = options.params || {};
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs || 30000;
+    this.channels = [];
+    this.sendBuffer = [];
+    this.ref = 0;
+    this.conn = null;
+    this.reconnectTries = 0;
+    this.reconnectTimer = null;
+    this.heartbeatTimer = null;
+    this.pendingHeartbeatRef = null;
+    this.closedByUser = false;
+    this.stateCallbacks = { open: [], close: [], error: [] };
+  }
+
+  Socket.prototype.endPointURL = function () {
+    var location = window.location;
+    var protocol = location.protocol === "https:" ? "wss:" : "ws:";
+    var query = Object.keys(this.params).map(function (key) {
+      return encodeURIComponent(key) + "=" + encodeURIComponent(this.params[key]);
+    }, this);
+    query.push("vsn=2.0.0");
+    return protocol + "//" + location.host + this.endPoint + "/websocket?" + query.join("&");
+  };
+
+  Socket.prototype.onOpen = function (callback) { this.stateCallbacks.open.push(callback); };
+  Socket.prototype.onClose = function (callback) { this.stateCallbacks.close.push(callback); };
+  Socket.prototype.onError = function (callback) { this.stateCallbacks.error.push(callback); };
+
+  Socket.prototype.makeRef = function () {
+    this.ref += 1;
+    return String(this.ref);
+  };
+
+  Socket.prototype.isConnected = function () {
+    return this.conn !== null && this.conn.readyState === WebSocket.OPEN;
+  };
+
+  Socket.prototype.connect = function () {
+    if (this.conn) { return; }
+    this.closedByUser = false;
+    var socket = this;
+    var conn = new WebSocket(this.endPointURL());
+    this.conn = conn;
+    conn.onopen = function () { socket.handleOpen(); };
+    conn.onerror = function (event) {
+      socket.stateCallbacks.error.forEach(function (callback) { callback(event); });
+    };
+    conn.onmessage = function (event) { socket.handleMessage(event.data); };
+    conn.onclose = function (event) { socket.handleClose(conn, event); };
+  };
+
+  Socket.prototype.disconnect = function () {
+    this.closedByUser = true;
+    clearTimeout(this.reconnectTimer);
+    if (this.conn) { this.conn.close(1000, "bye"); }
+  };
+
+  Socket.prototype.handleOpen = function () {
+    this.reconnectTries = 0;
+    this.stateCallbacks.open.forEach(function (callback) { callback(); });
+    var buffered = this.sendBuffer;
+    this.sendBuffer = [];
+    buffered.forEach(function (send) { send(); });
+    this.startHeartbeat();
+    this.channels.forEach(function (channel) { channel.socketOpened(); });
+  };
+
+  Socket.prototype.handleClose = function (conn, event) {
+    if (this.conn !== conn) { return; }
+    this.conn = null;
+    clearInterval(this.heartbeatTimer);
+    this.pendingHeartbeatRef = null;
+    this.channels.forEach(function (channel) { channel.socketClosed(); });
+    this.stateCallbacks.close.forEach(function (callback) { callback(event); });
+    if (this.closedByUser) { return; }
+    var delay = RECONNECT_STEPS_MS[this.reconnectTries] || 5000;
+    this.reconnectTries += 1;
+    var socket = this;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(function () { socket.connect(); }, delay);
+  };
+
+  Socket.prototype.startHeartbeat = function () {
+    var socket = this;
+    clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = setInterval(function () {
+      if (!socket.isConnected()) { return; }
+      if (socket.pendingHeartbeatRef) {
+        // No reply to the last heartbeat within an interval: the connection is dead.
+        socket.pendingHeartbeatRef = null;
+        socket.conn.close(1000, "heartbeat timeout");
+        return;
+      }
+      socket.pendingHeartbeatRef = socket.makeRef();
+      socket.push({ joinRef: null, ref: socket.pendingHeartbeatRef, topic: "phoenix", event: "heartbeat", payload: {} });
+    }, this.heartbeatIntervalMs);
+  };
+
+  Socket.prototype.push = function (message) {
+    var socket = this;
+    var send = function () {
+      socket.conn.send(JSON.stringify([message.joinRef, message.ref, message.topic, message.event, message.payload]));
+    };
+    if (this.isConnected()) { send(); } else { this.sendBuffer.push(send); }
+  };
+
+  Socket.prototype.handleMessage = function (data) {
+    var frame;
+    try { frame = JSON.parse(data); } catch (error) { return; }
+    if (!Array.isArray(frame) || frame.length !== 5) { return; }
+    var message = { joinRef: frame[0], ref: frame[1], topic: frame[2], event: frame[3], payload: frame[4] || {} };
+    if (message.topic === "phoenix" && message.ref === this.pendingHeartbeatRef) {
+      this.pendingHeartbeatRef = null;
+      return;
+    }
+    this.channels.forEach(function (channel) {
+      if (channel.topic === message.topic) { channel.handleMessage(message); }
+    });
+  };
+
+  Socket.prototype.channel = function (topic, params) {
+    var channel = new Channel(topic, params || {}, this);
+    this.channels.push(channel);
+    return channel;
+  };
+
+  Socket.prototype.remove = function (channel) {
+    this.channels = this.channels.filter(function (other) { return other !== channel; });
+  };
+
+  // ---------------------------------------------------------------- pushes and channels
+
+  function Push(channel, event, payload) {
+    this.channel = channel;
+    this.event = event;
+    this.payload = payload;
+    this.ref = null;
+    this.hooks = [];
+    this.received = null;
+    this.timer = null;
+  }
+
+  Push.prototype.receive = function (status, callback) {
+    if (this.received && this.received.status === status) { callback(this.received.response); }
+    this.hooks.push({ status: status, callback: callback });
+    return this;
+  };
+
+  Push.prototype.send = function () {
+    var push = this;
+    this.ref = this.channel.socket.makeRef();
+    this.received = null;
+    this.channel.pending[this.ref] = this;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(function () { push.settle("timeout", {}); }, PUSH_TIMEOUT_MS);
+    this.channel.socket.push({
+      joinRef: this.channel.joinRef, ref: this.ref, topic: this.channel.topic, event: this.event, payload: this.payload
+    });
+  };
+
+  Push.prototype.settle = function (status, response) {
+    clearTimeout(this.timer);
+    delete this.channel.pending[this.ref];
+    this.received = { status: status, response: response };
+    this.hooks.forEach(function (hook) {
+      if (hook.status === status) { hook.callback(response); }
+    });
+  };
+
+  function Channel(topic, params, socket) {
+    this.topic = topic;
+    this.params = params;
+    this.socket = socket;
+    this.state = "closed";        // closed | joining | joined | errored | leaving
+    this.joinRef = null;
+    this.joinPush = null;
+    this.pending = {};
+    this.bindings = [];
+    this.rejoinTries = 0;
+    this.rejoinTimer = null;
+    this.wantJoined = false;
+  }
+
+  Channel.prototype.on = function (event, callback) {
+    this.bindings.push({ event: event, callback: callback });
+  };
+
+  Channel.prototype.join = function () {
+    this.wantJoined = true;
+    this.joinPush = new Push(this, "phx_join", this.params);
+    var channel = this;
+    this.joinPush.receive("ok", function () {
+      channel.state = "joined";
+      channel.rejoinTries = 0;
+    });
+    this.joinPush.receive("error", function () {
+      channel.state = "errored";
+      channel.wantJoined = false;   // a refused join is final: the user fixes the input
+    });
+    this.joinPush.receive("timeout", function () {
+      channel.state = "errored";
+      channel.scheduleRejoin();
+    });
+    this.sendJoin();
+    return this.joinPush;
+  };
+
+  Channel.prototype.sendJoin = function () {
+    this.state = "joining";
+    // The join's ref is also its join_ref; a rejoin gets a fresh one.
+    var push = this.joinPush;
+    push.ref = this.socket.makeRef();
+    this.joinRef = push.ref;
+    push.received = null;
+    this.pending[push.ref] = push;
+    clearTimeout(push.timer);
+    push.timer = setTimeout(function () { push.settle("timeout", {}); }, PUSH_TIMEOUT_MS);
+    this.socket.push({ joinRef: this.joinRef, ref: push.ref, topic: this.topic, event: "phx_join", payload: this.params });
+  };
+
+  Channel.prototype.scheduleRejoin = function () {
+    if (!this.wantJoined) { return; }
+    var channel = this;
+    var delay = REJOIN_STEPS_MS[this.rejoinTries] || 10000;
+    this.rejoinTries += 1;
+    clearTimeout(this.rejoinTimer);
+    this.rejoinTimer = setTimeout(function () {
+      if (channel.socket.isConnected() && channel.wantJoined) { channel.sendJoin(); }
+    }, delay);
+  };
+
+  Channel.prototype.socketOpened = function () {
+    if (this.wantJoined && this.state !== "joined" && this.state !== "joining") {
+      this.rejoinTries = 0;
+      this.sendJoin();
+    } else if (this.wantJoined && this.state === "joining" && this.joinPush && this.joinPush.received === null) {
+      // The join was buffered while connecting: it went out with the buffer.
+    }
+  };
+
+  Channel.prototype.socketClosed = function () {
+    if (this.state === "joined" || this.state === "joining") { this.state = "errored"; }
+    this.trigger("phx_error", {});
+  };
+
+  Channel.prototype.push = function (event, payload) {
+    var push = new Push(this, event, payload || {});
+    if (this.state === "joined") {
+      push.send();
+    } else {
+      var pending = push;
+      setTimeout(function () { pending.settle("error", { reason: "not joined" }); }, 0);
+    }
+    return push;
+  };
+
+  Channel.prototype.leave = function () {
+    this.wantJoined = false;
+    clearTimeout(this.rejoinTimer);
+    var leave = new Push(this, "phx_leave", {});
+    if (this.socket.isConnected() && this.state === "joined") { leave.send(); }
+    this.state = "closed";
+    this.socket.remove(this);
+    return leave;
+  };
+
+  Channel.prototype.handleMessage = function (message) {
+    // Messages for an older join of this topic are stale.
+    if (message.joinRef !== null && message.joinRef !== undefined && message.joinRef !== this.joinRef) { return; }
+    if (message.event === "phx_reply") {
+      var push = this.pending[message.ref];
+      if (push) { push.settle(message.payload.status, message.payload.response || {}); }
+      return;
+    }
+    if (message.event === "phx_error" || message.event === "phx_close") {
+      this.state = message.event === "phx_close" && !this.wantJoined ? "closed" : "errored";
+      this.trigger(message.event, message.payload);
+      this.scheduleRejoin();
+      return;
+    }
+    this.trigger(message.event, message.payload);
+  };
+
+  Channel.prototype.trigger = function (event, payload) {
+    this.bindings.forEach(function (binding) {
+      if (binding.event === event) { binding.callback(payload); }
+    });
+  };
+
+  // ---------------------------------------------------------------- presence
+
+  var Presence = {
+    syncState: function (current, incoming) {
+      var state = {};
+      Object.keys(incoming).forEach(function (key) { state[key] = { metas: incoming[key].metas.slice() }; });
+      return state;
+    },
+    syncDiff: function (current, diff) {
+      var state = {};
+      Object.keys(current).forEach(function (key) { state[key] = { metas: current[key].metas.slice() }; });
+      Object.keys(diff.joins || {}).forEach(function (key) {
+        var existing = state[key] ? state[key].metas : [];
+        var refs = {};
+        diff.joins[key].metas.forEach(function (meta) { refs[meta.phx_ref] = true; });
+        var kept = existing.filter(function (meta) { return !refs[meta.phx_ref]; });
+        state[key] = { metas: kept.concat(diff.joins[key].metas) };
+      });
+      Object.keys(diff.leaves || {}).forEach(function (key) {
+        if (!state[key]) { return; }
+        var refs = {};
+        diff.leaves[key].metas.forEach(function (meta) { refs[meta.phx_ref] = true; });
+        var metas = state[key].metas.filter(function (meta) { return !refs[meta.phx_ref]; });
+        if (metas.length === 0) { delete state[key]; } else { state[key] = { metas: metas }; }
+      });
+      return state;
+    }
+  };
+
+  // ---------------------------------------------------------------- the chat app
+
+  function element(id) { return document.getElementById(id); }
+
+  var socket = new Socket("/socket");
+  var channel = null;
+  var presences = {};
+  var shownIds = {};
+  var oldestId = null;
+  var typingTimers = {};
+  var lastTypingSent = 0;
+
+  function setStatus(state) {
+    var status = element("status");
+    status.textContent = state;
+    status.setAttribute("data-state", state);
+  }
+
+  function showError(text) {
+    var error = element("error");
+    if (text) {
+      error.textContent = text;
+      error.hidden = false;
+    } else {
+      error.textContent = "";
+      error.hidden = true;
+    }
+  }
+
+  function setJoined(joined) {
+    element("message").disabled = !joined;
+    element("send").disabled = !joined;
+    element("load-older").disabled = !joined;
+    element("leave").disabled = !joined;
+  }
+
+  function messageElement(message) {
+    var item = document.createElement("li");
+    item.className = "message";
+    item.setAttribute("data-id", String(message.id));
+    var nickname = document.createElement("span");
+    nickname.className = "nickname";
+    nickname.textContent = message.nickname;
+    var body = document.createElement("span");
+    body.className = "body";
+    body.textContent = message.body;
+    var time = document.createElement("time");
+    time.setAttribute("datetime", message.at || "");
+    var date = message.at ? new Date(message.at) : null;
+    time.textContent = date && !isNaN(date.getTime()) ? date.toLocaleTimeString() : "";
+    item.appendChild(nickname);
+    item.appendChild(body);
+    item.appendChild(time);
+    return item;
+  }
+
+  function rememberOldest(message) {
+    if (oldestId === null || compareIds(message.id, oldestId) < 0) { oldestId = message.id; }
+  }
+
+  function compareIds(a, b) {
+    if (typeof a === "number" && typeof b === "number") { return a - b; }
+    return String(a) < String(b) ? -1 : (String(a) > String(b) ? 1 : 0);
+  }
+
+  function appendMessages(messages) {
+    var list = element("messages");
+    messages.forEach(function (message) {
+      if (shownIds[message.id]) { return; }
+      shownIds[message.id] = true;
+      rememberOldest(message);
+      list.appendChild(messageElement(message));
+      clearTyping(message.nickname);
+    });
+    list.scrollTop = list.scrollHeight;
+  }
+
+  function prependMessages(messages) {
+    var list = element("messages");
+    var first = list.firstChild;
+    messages.forEach(function (message) {
+      if (shownIds[message.id]) { return; }
+      shownIds[message.id] = true;
+      rememberOldest(message);
+      list.insertBefore(messageElement(message), first);
+    });
+  }
+
+  function renderTyping() {
+    var names = Object.keys(typingTimers);
+    var typing = element("typing");
+    if (names.length === 0) { typing.textContent = ""; }
+    else if (names.length === 1) { typing.textContent = names[0] + " is typing…"; }
+    else { typing.textContent = names.join(", ") + " are typing…"; }
+  }
+
+  function clearTyping(nickname) {
+    if (!typingTimers[nickname]) { return; }
+    clearTimeout(typingTimers[nickname]);
+    delete typingTimers[nickname];
+    renderTyping();
+  }
+
+  function renderOnline() {
+    var list = element("online");
+    list.textContent = "";
+    Object.keys(presences).sort().forEach(function (key) {
+      var item = document.createElement("li");
+      item.setAttribute("data-nickname", key);
+      item.textContent = key;
+      list.appendChild(item);
+    });
+  }
+
+  function resetRoom() {
+    element("messages").textContent = "";
+    element("online").textContent = "";
+    element("typing").textContent = "";
+    Object.keys(typingTimers).forEach(function (name) { clearTimeout(typingTimers[name]); });
+    typingTimers = {};
+    presences = {};
+    shownIds = {};
+    oldestId = null;
+  }
+
+  function join(nickname, room) {
+    if (channel) { channel.leave(); channel = null; }
+    resetRoom();
+    showError(null);
+    setJoined(false);
+    var topic = "room:" + room;
+    element("room-title").textContent = topic;
+    var joined = socket.channel(topic, { nickname: nickname });
+    channel = joined;
+    joined.on("new_msg", function (message) { appendMessages([message]); });
+    joined.on("typing", function (payload) {
+      if (!payload.nickname || payload.nickname === nickname) { return; }
+      clearTimeout(typingTimers[payload.nickname]);
+      typingTimers[payload.nickname] = setTimeout(function () { clearTyping(payload.nickname); }, 3000);
+      renderTyping();
+    });
+    joined.on("presence_state", function (state) {
+      presences = Presence.syncState(presences, state);
+      renderOnline();
+    });
+    joined.on("presence_diff", function (diff) {
+      presences = Presence.syncDiff(presences, diff);
+      renderOnline();
+    });
+    joined.on("phx_error", function () { if (channel === joined) { setJoined(false); } });
+    joined.join()
+      .receive("ok", function (response) {
+        if (channel !== joined) { return; }
+        setJoined(true);
+        appendMessages(response.messages || []);
+        element("message").focus();
+      })
+      .receive("error", function (response) {
+        if (channel !== joined) { return; }
+        showError("Could not join " + topic + ": " + (response.reason || "refused"));
+      })
+      .receive("timeout", function () {
+        if (channel !== joined) { return; }
+        showError("Joining " + topic + " timed out; retrying…");
+      });
+  }
+
+  function start() {
+    socket.onOpen(function () { setStatus("connected"); });
+    socket.onClose(function () { setStatus("connecting"); });
+    setStatus("connecting");
+    socket.connect();
+
+    element("join-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var nickname = element("nickname").value.trim();
+      var room = element("room").value.trim();
+      if (!nickname || !room) { showError("Pick a nickname and a room."); return; }
+      join(nickname, room);
+    });
+
+    element("leave").addEventListener("click", function () {
+      if (channel) { channel.leave(); channel = null; }
+      resetRoom();
+      setJoined(false);
+      element("room-title").textContent = "Not in a room";
+    });
+
+    element("message-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var input = element("message");
+      var body = input.value.trim();
+      if (!body || !channel) { return; }
+      channel.push("new_msg", { body: body })
+        .receive("error", function (response) { showError("Not sent: " + (response.reason || "error")); })
+        .receive("timeout", function () { showError("Not sent: the server did not answer."); });
+      input.value = "";
+      lastTypingSent = 0;
+    });
+
+    element("message").addEventListener("input", function () {
+      var now = Date.now();
+      if (!channel || now - lastTypingSent < 2000) { return; }
+      lastTypingSent = now;
+      channel.push("typing", {});
+    });
+
+    element("load-older").addEventListener("click", function () {
+      if (!channel || oldestId === null) { return; }
+      var button = element("load-older");
+      button.disabled = true;
+      channel.push("history", { before: oldestId })
+        .receive("ok", function (response) {
+          var messages = response.messages || [];
+          prependMessages(messages);
+          button.disabled = false;
+          if (messages.length === 0) { button.textContent = "No older messages"; }
+        })
+        .receive("error", function (response) {
+          showError("Could not load older messages: " + (response.reason || "error"));
+          button.disabled = false;
+        })
+        .receive("timeout", function () { button.disabled = false; });
+    });
+  }
+
+  window.SiteflowChat = { Socket: Socket, Presence: Presence };
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
+"""#
+}

@@ -1,0 +1,147 @@
+import NIOCore
+import NIOHTTP1
+import NIOWebSocket
+
+/// Serves the plain HTTP requests of one connection: the route table, the long-poll transport,
+/// refused WebSocket upgrades, and clear 4xx answers for everything else.
+final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let routes: RouteTable
+    private let longPoll: LongPollTransport
+    private let negotiation: UpgradeNegotiation
+    private let webSocketPath: String
+    private let longPollPath: String
+    private let maxBodySize: Int
+
+    private var head: HTTPRequestHead?
+    private var body: ByteBuffer?
+    private var bodyTooLarge = false
+    private var parked: (session: LongPollSession, waiter: LongPollWaiter)?
+
+    init(routes: RouteTable, longPoll: LongPollTransport, negotiation: UpgradeNegotiation, configuration: ServerConfiguration) {
+        self.routes = routes
+        self.longPoll = longPoll
+        self.negotiation = negotiation
+        self.webSocketPath = configuration.socketPath + "/websocket"
+        self.longPollPath = configuration.socketPath + "/longpoll"
+        self.maxBodySize = configuration.maxRequestBodySize
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body = nil
+            bodyTooLarge = false
+        case .body(var chunk):
+            guard !bodyTooLarge else { return }
+            if (body?.readableBytes ?? 0) + chunk.readableBytes > maxBodySize {
+                bodyTooLarge = true
+                body = nil
+            } else if body == nil {
+                body = chunk
+            } else {
+                body?.writeBuffer(&chunk)
+            }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            serve(head, context: context)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let parked {
+            self.parked = nil
+            parked.session.abandon(parked.waiter)
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A refused or malformed upgrade is reported here and then answered as a plain request.
+        if error is HTTPServerUpgradeErrors || error is NIOWebSocketUpgradeError {
+            return
+        }
+        context.close(promise: nil)
+    }
+
+    // MARK: Routing
+
+    private func serve(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let target = RequestTarget(uri: head.uri)
+        let keepAlive = head.isKeepAlive
+        if bodyTooLarge {
+            write(.text(.payloadTooLarge, "request body larger than \(maxBodySize) bytes"), head: head, keepAlive: false, context: context)
+            return
+        }
+        switch target.path {
+        case webSocketPath:
+            if let refusal = negotiation.refusal {
+                negotiation.refusal = nil
+                write(.text(HTTPResponseStatus(statusCode: refusal.status), refusal.reason), head: head, keepAlive: false, context: context)
+            } else if head.headers.contains(name: "upgrade") {
+                write(.text(.badRequest, "invalid WebSocket upgrade: GET with Upgrade: websocket, Sec-WebSocket-Key and Sec-WebSocket-Version: 13 required"), head: head, keepAlive: false, context: context)
+            } else {
+                write(.text(.badRequest, "\(webSocketPath) expects a WebSocket upgrade"), head: head, keepAlive: keepAlive, context: context)
+            }
+        case longPollPath:
+            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            let handlerBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            parked = longPoll.handle(
+                method: head.method,
+                target: target,
+                headers: head.headers,
+                body: body,
+                remoteAddress: context.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" },
+                eventLoop: context.eventLoop
+            ) { reply in
+                handlerBound.value.parked = nil
+                handlerBound.value.write(reply, head: head, keepAlive: keepAlive, context: loopBound.value)
+            }
+        default:
+            guard let handler = routes.handler(for: target.path) else {
+                write(.text(.notFound, "no route for \(head.method.rawValue) \(target.path)"), head: head, keepAlive: keepAlive, context: context)
+                return
+            }
+            guard head.method == .GET || head.method == .HEAD else {
+                var reply = HTTPReply.text(.methodNotAllowed, "\(target.path) accepts GET and HEAD")
+                reply.headers.add(name: "allow", value: "GET, HEAD")
+                write(reply, head: head, keepAlive: keepAlive, context: context)
+                return
+            }
+            let response = handler(RouteRequest(
+                path: target.path,
+                queryParameters: target.query,
+                headers: head.headers.map { (name: $0.name.lowercased(), value: $0.value) }
+            ))
+            var headers = HTTPHeaders()
+            for header in response.headers { headers.add(name: header.name, value: header.value) }
+            let reply = HTTPReply(
+                status: HTTPResponseStatus(statusCode: response.status),
+                contentType: response.contentType,
+                body: context.channel.allocator.buffer(bytes: response.body),
+                headers: headers
+            )
+            write(reply, head: head, keepAlive: keepAlive, context: context)
+        }
+        body = nil
+    }
+
+    private func write(_ reply: HTTPReply, head: HTTPRequestHead, keepAlive: Bool, context: ChannelHandlerContext) {
+        var responseHead = HTTPResponseHead(version: head.version, status: reply.status, headers: reply.headers)
+        responseHead.headers.replaceOrAdd(name: "content-length", value: String(reply.body.readableBytes))
+        if !keepAlive { responseHead.headers.replaceOrAdd(name: "connection", value: "close") }
+        context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
+        if head.method != .HEAD {
+            context.write(wrapOutboundOut(.body(.byteBuffer(reply.body))), promise: nil)
+        }
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let channel = context.channel
+            done.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+}

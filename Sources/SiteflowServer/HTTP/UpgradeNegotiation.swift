@@ -1,0 +1,75 @@
+import NIOCore
+import NIOHTTP1
+import SiteflowRealtime
+
+/// The WebSocket upgrade decision for one HTTP connection, shared by the NIO upgrader (which asks
+/// the ``SocketEndpoint``) and the HTTP handler (which answers a refused upgrade with the
+/// endpoint's status and reason).
+final class UpgradeNegotiation: @unchecked Sendable {
+    // @unchecked Sendable: created per child channel and touched only on that channel's event
+    // loop (NIO calls the upgrader's callbacks and the handlers there).
+    private let endpoint: any SocketEndpoint
+    private let webSocketPath: String
+    private let limits: WebSocketConnection.Limits
+    private let registry: ConnectionRegistry
+
+    /// The refusal of the latest upgrade attempt, for the HTTP handler to send.
+    var refusal: (status: Int, reason: String)?
+    /// The accepted connection, to be added to the pipeline once the 101 is written.
+    private var accepted: WebSocketConnection?
+
+    init(endpoint: any SocketEndpoint, webSocketPath: String, limits: WebSocketConnection.Limits, registry: ConnectionRegistry) {
+        self.endpoint = endpoint
+        self.webSocketPath = webSocketPath
+        self.limits = limits
+        self.registry = registry
+    }
+
+    /// NIO's `shouldUpgrade`: `nil` refuses (the request then reaches the HTTP handler).
+    func shouldUpgrade(channel: any Channel, head: HTTPRequestHead) -> EventLoopFuture<HTTPHeaders?> {
+        let target = RequestTarget(uri: head.uri)
+        guard target.path == webSocketPath, head.method == .GET else {
+            return channel.eventLoop.makeSucceededFuture(nil)
+        }
+        let connection = WebSocketConnection(eventLoop: channel.eventLoop, limits: limits, registry: registry)
+        let subprotocols = head.headers["sec-websocket-protocol"]
+            .flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingSpaces() }
+            .filter { !$0.isEmpty }
+        let request = ConnectionRequest(
+            transport: .webSocket,
+            path: target.path,
+            queryParameters: target.query,
+            headers: head.headers.map { (name: $0.name.lowercased(), value: $0.value) },
+            subprotocols: subprotocols,
+            remoteAddress: channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" }
+        )
+        switch endpoint.connect(request, connection: connection) {
+        case .accept(let subprotocol, let session):
+            connection.attach(session)
+            accepted = connection
+            channel.closeFuture.whenComplete { _ in connection.channelClosed() }
+            var headers = HTTPHeaders()
+            if let subprotocol { headers.add(name: "sec-websocket-protocol", value: subprotocol) }
+            return channel.eventLoop.makeSucceededFuture(headers)
+        case .refuse(let status, let reason):
+            refusal = (status, reason)
+            return channel.eventLoop.makeSucceededFuture(nil)
+        }
+    }
+
+    /// NIO's `upgradePipelineHandler`: puts the accepted connection behind the frame codec.
+    func upgradePipeline(channel: any Channel) -> EventLoopFuture<Void> {
+        guard let connection = accepted else { return channel.eventLoop.makeSucceededVoidFuture() }
+        accepted = nil
+        return channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(connection)
+        }
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingSpaces() -> String {
+        String(self.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+    }
+}

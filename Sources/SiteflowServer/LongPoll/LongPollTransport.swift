@@ -1,0 +1,215 @@
+import NIOCore
+import NIOHTTP1
+import SiteflowRealtime
+import Synchronization
+
+/// Phoenix's long-poll transport at `<socketPath>/longpoll`.
+///
+/// As in Phoenix, every answer is HTTP 200 with a JSON body whose `status` field carries the
+/// protocol status (phoenix.js reads that field): `410` opens a session (with its token) or says
+/// it is gone, `200` carries messages, `204` means none arrived within the window, `403` means
+/// refused. Malformed requests get a real HTTP 4xx with a reason.
+final class LongPollTransport: Sendable {
+    private let endpoint: any SocketEndpoint
+    private let registry: ConnectionRegistry
+    private let sessions = Mutex<[String: LongPollSession]>([:])
+    private let queueLimit: Int
+    private let window: TimeAmount
+    private let sessionTimeout: TimeAmount
+    private let maxBatch: Int
+    private let path: String
+
+    init(endpoint: any SocketEndpoint, registry: ConnectionRegistry, configuration: ServerConfiguration) {
+        self.endpoint = endpoint
+        self.registry = registry
+        self.queueLimit = configuration.outboundQueueLimit
+        self.window = TimeAmount(configuration.longPollWindow)
+        self.sessionTimeout = TimeAmount(configuration.longPollSessionTimeout)
+        self.maxBatch = configuration.longPollMaxBatch
+        self.path = configuration.socketPath + "/longpoll"
+    }
+
+    /// The number of open sessions.
+    var sessionCount: Int { sessions.withLock { $0.count } }
+
+    /// Serves one request. `respond` is called exactly once on `eventLoop`, possibly later (a
+    /// parked GET). Returns what to abandon should the HTTP connection close before that.
+    func handle(
+        method: HTTPMethod,
+        target: RequestTarget,
+        headers: HTTPHeaders,
+        body: ByteBuffer?,
+        remoteAddress: String?,
+        eventLoop: any EventLoop,
+        respond: @escaping @Sendable (HTTPReply) -> Void
+    ) -> (session: LongPollSession, waiter: LongPollWaiter)? {
+        let token = target.query["token"] ?? headers.first(name: "x-phoenix-longpoll-token")
+        let existing = token.flatMap { token in sessions.withLock { $0[token] } }
+        switch method {
+        case .OPTIONS:
+            var reply = HTTPReply(status: .ok, contentType: "text/plain", body: ByteBuffer())
+            reply.headers.add(name: "access-control-allow-headers", value: headers[canonicalForm: "access-control-request-headers"].joined(separator: ", "))
+            reply.headers.add(name: "access-control-allow-methods", value: "get, post, options")
+            reply.headers.add(name: "access-control-max-age", value: "3600")
+            respond(cors(reply))
+        case .GET:
+            guard let existing, !existing.isClosed else {
+                respond(open(target: target, headers: headers, remoteAddress: remoteAddress, eventLoop: eventLoop))
+                return nil
+            }
+            let sessionToken = existing.token
+            let waiter = LongPollWaiter(eventLoop: eventLoop) { [self] outcome in
+                switch outcome {
+                case .messages(let frames): respond(statusReply(200, token: sessionToken, messages: frames))
+                case .noContent: respond(statusReply(204, token: sessionToken))
+                case .gone: respond(statusReply(410))
+                }
+            }
+            existing.poll(waiter, window: window)
+            return (existing, waiter)
+        case .POST:
+            guard let existing else {
+                respond(statusReply(410))
+                return nil
+            }
+            let frames: [TransportFrame]
+            switch parseFrames(body ?? ByteBuffer(), contentType: headers.first(name: "content-type")) {
+            case .success(let parsed): frames = parsed
+            case .failure(let problem):
+                respond(cors(.text(.badRequest, problem.reason)))
+                return nil
+            }
+            respond(statusReply(existing.deliver(frames) ? 200 : 410))
+        default:
+            var reply = HTTPReply.text(.methodNotAllowed, "\(path) accepts GET, POST and OPTIONS")
+            reply.headers.add(name: "allow", value: "GET, POST, OPTIONS")
+            respond(cors(reply))
+        }
+        return nil
+    }
+
+    /// Ends every session (graceful shutdown).
+    func closeAll(code: TransportCloseCode, reason: String) {
+        let all = sessions.withLock { Array($0.values) }
+        for session in all { session.close(code: code, reason: reason) }
+    }
+
+    // MARK: Opening
+
+    private func open(target: RequestTarget, headers: HTTPHeaders, remoteAddress: String?, eventLoop: any EventLoop) -> HTTPReply {
+        let session = LongPollSession(
+            token: SessionToken.make(),
+            eventLoop: eventLoop,
+            queueLimit: queueLimit,
+            sessionTimeout: sessionTimeout
+        ) { [weak self] session in
+            self?.forget(session)
+        }
+        var query = target.query
+        query.removeValue(forKey: "token")
+        let request = ConnectionRequest(
+            transport: .longPoll,
+            path: target.path,
+            queryParameters: query,
+            headers: headers.map { (name: $0.name.lowercased(), value: $0.value) },
+            subprotocols: [],
+            remoteAddress: remoteAddress
+        )
+        switch endpoint.connect(request, connection: session) {
+        case .accept(_, let transportSession):
+            sessions.withLock { $0[session.token] = session }
+            registry.insert(session)
+            session.attach(transportSession)
+            if session.isClosed { forget(session) }
+            return statusReply(410, token: session.token, messages: [])
+        case .refuse(let status, let reason):
+            return statusReply(status, reason: reason)
+        }
+    }
+
+    private func forget(_ session: LongPollSession) {
+        _ = sessions.withLock { $0.removeValue(forKey: session.token) }
+        registry.remove(session)
+    }
+
+    // MARK: Frames in
+
+    private struct BadBatch: Error {
+        var reason: String
+    }
+
+    private func parseFrames(_ body: ByteBuffer, contentType: String?) -> Result<[TransportFrame], BadBatch> {
+        let isBatch = contentType?.lowercased().hasPrefix("application/x-ndjson") ?? false
+        guard isBatch else {
+            guard body.readableBytes > 0 else { return .failure(BadBatch(reason: "empty long-poll POST: expected one frame")) }
+            guard body.withUnsafeReadableBytes({ UTF8Validation.isValid($0) }) else {
+                return .failure(BadBatch(reason: "the frame is not valid UTF-8"))
+            }
+            return .success([.text(body)])
+        }
+        var frames: [TransportFrame] = []
+        var rest = body
+        while rest.readableBytes > 0 {
+            let lineLength = rest.readableBytesView.firstIndex(of: UInt8(ascii: "\n")).map { $0 - rest.readerIndex } ?? rest.readableBytes
+            guard var line = rest.readSlice(length: lineLength) else { break }
+            rest.moveReaderIndex(forwardBy: min(1, rest.readableBytes))
+            if line.readableBytesView.last == UInt8(ascii: "\r") {
+                line.moveWriterIndex(to: line.writerIndex - 1)
+            }
+            guard line.readableBytes > 0 else { continue }
+            guard frames.count < maxBatch else {
+                return .failure(BadBatch(reason: "a long-poll batch carries at most \(maxBatch) frames"))
+            }
+            if line.readableBytesView.first == UInt8(ascii: "[") || line.readableBytesView.first == UInt8(ascii: "{") {
+                guard line.withUnsafeReadableBytes({ UTF8Validation.isValid($0) }) else {
+                    return .failure(BadBatch(reason: "line \(frames.count + 1) is not valid UTF-8"))
+                }
+                frames.append(.text(line))
+            } else {
+                guard let bytes = Base64.decode(line.readableBytesView) else {
+                    return .failure(BadBatch(reason: "line \(frames.count + 1) is neither a JSON frame nor base64"))
+                }
+                frames.append(.binary(ByteBuffer(bytes: bytes)))
+            }
+        }
+        guard !frames.isEmpty else { return .failure(BadBatch(reason: "empty long-poll batch")) }
+        return .success(frames)
+    }
+
+    // MARK: Replies
+
+    private func statusReply(_ status: Int, token: String? = nil, messages: [TransportFrame]? = nil, reason: String? = nil) -> HTTPReply {
+        var body = ByteBuffer()
+        body.writeString("{\"status\":\(status)")
+        if let token {
+            body.writeStaticString(",\"token\":")
+            JSONText.writeString(token, into: &body)
+        }
+        if let reason {
+            body.writeStaticString(",\"reason\":")
+            JSONText.writeString(reason, into: &body)
+        }
+        if let messages {
+            body.writeStaticString(",\"messages\":[")
+            for (index, frame) in messages.enumerated() {
+                if index > 0 { body.writeStaticString(",") }
+                switch frame {
+                case .text(let bytes):
+                    bytes.withUnsafeReadableBytes { JSONText.writeString($0, into: &body) }
+                case .binary(let bytes):
+                    let encoded = Base64.encode(bytes.readableBytesView)
+                    encoded.withUnsafeBytes { JSONText.writeString($0, into: &body) }
+                }
+            }
+            body.writeStaticString("]")
+        }
+        body.writeStaticString("}")
+        return cors(HTTPReply(status: .ok, contentType: "application/json; charset=utf-8", body: body))
+    }
+
+    private func cors(_ reply: HTTPReply) -> HTTPReply {
+        var reply = reply
+        reply.headers.replaceOrAdd(name: "access-control-allow-origin", value: "*")
+        return reply
+    }
+}

@@ -1,0 +1,74 @@
+/// How a ``SiteflowHTTPServer`` listens and the limits it enforces on every connection.
+///
+/// Every parameter has a default suited to a chat-style workload; tests shorten the long-poll
+/// durations instead of waiting on real ones.
+public struct ServerConfiguration: Sendable {
+    /// The address to listen on. Default `"127.0.0.1"`; use `"0.0.0.0"` to accept from anywhere.
+    public var host: String
+    /// The TCP port. Default `4000`; `0` asks the kernel for a free port (see
+    /// ``SiteflowHTTPServer/localPort``).
+    public var port: Int
+    /// Where the socket endpoint is mounted: `<socketPath>/websocket` and `<socketPath>/longpoll`.
+    /// Default `"/socket"`.
+    public var socketPath: String
+    /// The largest WebSocket frame, and the largest reassembled fragmented message, a client may
+    /// send, in bytes. Larger → close 1009. Default 1 MiB.
+    public var maxFrameSize: Int
+    /// How many frames a connection may hold for a client that is not reading (WebSocket: frames
+    /// not yet handed to the socket because the kernel buffer is full; long-poll: frames waiting
+    /// for the next poll). When full, ``TransportConnection/send(_:)`` returns `false`.
+    /// Default 1,024.
+    public var outboundQueueLimit: Int
+    /// The kernel-side send buffer a WebSocket may fill before its frames wait in the bounded
+    /// queue instead (NIO's high write-buffer water mark), in bytes. Default 256 KiB.
+    public var writeBufferHighWaterMark: Int
+    /// How long the server waits for the client's close frame after sending its own before it
+    /// drops the TCP connection. Default 5 s.
+    public var closeHandshakeTimeout: Duration
+    /// The largest HTTP request body (long-poll POST) accepted; larger → 413. Default 1 MiB.
+    public var maxRequestBodySize: Int
+    /// How long a long-poll GET waits for frames before it answers `{"status":204}`. Default 10 s
+    /// (Phoenix's `window_ms`).
+    public var longPollWindow: Duration
+    /// How long a long-poll session may go unpolled before it is closed (its next poll gets 410).
+    /// Default 20 s.
+    public var longPollSessionTimeout: Duration
+    /// The most frames one `application/x-ndjson` long-poll POST may carry. Default 100.
+    public var longPollMaxBatch: Int
+    /// How many event-loop threads serve connections; `0` (the default) means one per core.
+    public var eventLoopThreads: Int
+    /// The listen backlog. Default 4,096.
+    public var backlog: Int32
+
+    /// Creates a configuration; every parameter defaults as documented on its property.
+    /// Idle timeouts are the socket layer's business (Phoenix's 60 s), not the transport's.
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 4000,
+        socketPath: String = "/socket",
+        maxFrameSize: Int = 1 << 20,
+        outboundQueueLimit: Int = 1024,
+        writeBufferHighWaterMark: Int = 256 * 1024,
+        closeHandshakeTimeout: Duration = .seconds(5),
+        maxRequestBodySize: Int = 1 << 20,
+        longPollWindow: Duration = .seconds(10),
+        longPollSessionTimeout: Duration = .seconds(20),
+        longPollMaxBatch: Int = 100,
+        eventLoopThreads: Int = 0,
+        backlog: Int32 = 4096
+    ) {
+        self.host = host
+        self.port = port
+        self.socketPath = socketPath
+        self.maxFrameSize = maxFrameSize
+        self.outboundQueueLimit = outboundQueueLimit
+        self.writeBufferHighWaterMark = writeBufferHighWaterMark
+        self.closeHandshakeTimeout = closeHandshakeTimeout
+        self.maxRequestBodySize = maxRequestBodySize
+        self.longPollWindow = longPollWindow
+        self.longPollSessionTimeout = longPollSessionTimeout
+        self.longPollMaxBatch = longPollMaxBatch
+        self.eventLoopThreads = eventLoopThreads
+        self.backlog = backlog
+    }
+}

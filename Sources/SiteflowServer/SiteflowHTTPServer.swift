@@ -1,0 +1,162 @@
+public import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+public import ServiceLifecycle
+public import SiteflowRealtime
+import Synchronization
+
+/// Siteflow's HTTP server: plain routes, a WebSocket endpoint and Phoenix long-polling on one
+/// port, as a swift-service-lifecycle ``Service``.
+///
+/// After the upgrade a WebSocket is served by one lean NIO channel handler that calls the
+/// ``TransportSession`` directly (no task or async sequence per connection; see
+/// `docs/decisions/0004-lean-websocket-transport.md`). On graceful shutdown the server stops
+/// accepting, closes every WebSocket with 1001 (going away) and ends every long-poll session.
+public final class SiteflowHTTPServer: Service, Sendable {
+    private enum Lifecycle {
+        case idle
+        case running(serverChannel: any Channel, group: MultiThreadedEventLoopGroup)
+        case stopped
+    }
+
+    /// The configuration the server was created with.
+    public let configuration: ServerConfiguration
+    private let endpoint: any SocketEndpoint
+    private let routes: RouteTable
+    private let logger: Logger
+    private let registry = ConnectionRegistry()
+    private let longPoll: LongPollTransport
+    private let lifecycle = Mutex(Lifecycle.idle)
+    private let boundPort = Atomic<Int>(-1)
+
+    /// Creates a server for `endpoint`; `routes` defaults to the bundled chat application. Nothing
+    /// listens until ``start()`` or ``run()``.
+    public init(
+        configuration: ServerConfiguration = ServerConfiguration(),
+        endpoint: any SocketEndpoint,
+        routes: RouteTable = .chatApplication,
+        logger: Logger = Logger(label: "siteflow.server")
+    ) {
+        self.configuration = configuration
+        self.endpoint = endpoint
+        self.routes = routes
+        self.logger = logger
+        self.longPoll = LongPollTransport(endpoint: endpoint, registry: registry, configuration: configuration)
+    }
+
+    /// The port the server listens on once started (useful with port `0`); `nil` before.
+    public var localPort: Int? {
+        let port = boundPort.load(ordering: .acquiring)
+        return port >= 0 ? port : nil
+    }
+
+    /// The number of open WebSocket connections and long-poll sessions.
+    public var connectionCount: Int { registry.count }
+
+    /// Binds and starts accepting. Throws when the address cannot be bound or the server was
+    /// already started.
+    public func start() async throws {
+        let threads = configuration.eventLoopThreads > 0 ? configuration.eventLoopThreads : System.coreCount
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let configuration = self.configuration
+        let endpoint = self.endpoint
+        let routes = self.routes
+        let registry = self.registry
+        let longPoll = self.longPoll
+        let limits = WebSocketConnection.Limits(
+            maxMessageSize: configuration.maxFrameSize,
+            outboundQueueLimit: configuration.outboundQueueLimit,
+            closeHandshakeTimeout: TimeAmount(configuration.closeHandshakeTimeout)
+        )
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: configuration.backlog)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: configuration.writeBufferHighWaterMark / 2, high: configuration.writeBufferHighWaterMark))
+            .childChannelInitializer { channel in
+                let negotiation = UpgradeNegotiation(
+                    endpoint: endpoint,
+                    webSocketPath: configuration.socketPath + "/websocket",
+                    limits: limits,
+                    registry: registry
+                )
+                let httpHandler = HTTPServerHandler(routes: routes, longPoll: longPoll, negotiation: negotiation, configuration: configuration)
+                let upgrader = NIOWebSocketServerUpgrader(
+                    maxFrameSize: configuration.maxFrameSize,
+                    automaticErrorHandling: false,
+                    shouldUpgrade: { channel, head in negotiation.shouldUpgrade(channel: channel, head: head) },
+                    upgradePipelineHandler: { channel, _ in negotiation.upgradePipeline(channel: channel) }
+                )
+                return channel.eventLoop.makeCompletedFuture {
+                    let removable = NIOLoopBound(httpHandler, eventLoop: channel.eventLoop)
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                        withServerUpgrade: (
+                            upgraders: [upgrader],
+                            completionHandler: { context in
+                                context.pipeline.syncOperations.removeHandler(removable.value, promise: nil)
+                            }
+                        )
+                    )
+                    try channel.pipeline.syncOperations.addHandler(httpHandler)
+                }
+            }
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        let installed = lifecycle.withLock { state -> Bool in
+            guard case .idle = state else { return false }
+            state = .running(serverChannel: channel, group: group)
+            return true
+        }
+        guard installed else {
+            try? await channel.close()
+            try? await group.shutdownGracefully()
+            throw ServerError.alreadyStarted
+        }
+        boundPort.store(channel.localAddress?.port ?? configuration.port, ordering: .releasing)
+        logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(localPort ?? 0)"])
+    }
+
+    /// Runs the server until a graceful shutdown (or cancellation), then shuts it down.
+    public func run() async throws {
+        let needsStart = lifecycle.withLock { state -> Bool in
+            if case .idle = state { return true }
+            return false
+        }
+        if needsStart { try await start() }
+        try? await gracefulShutdown()
+        await shutdown()
+    }
+
+    /// Stops accepting, closes every WebSocket with 1001 and every long-poll session, waits for
+    /// the connections to close, and stops the event loops. Idempotent.
+    public func shutdown() async {
+        let running = lifecycle.withLock { state -> (any Channel, MultiThreadedEventLoopGroup)? in
+            guard case .running(let channel, let group) = state else {
+                state = .stopped
+                return nil
+            }
+            state = .stopped
+            return (channel, group)
+        }
+        guard let (serverChannel, group) = running else { return }
+        try? await serverChannel.close()
+        longPoll.closeAll(code: .goingAway, reason: "server shutting down")
+        for connection in registry.snapshot() {
+            connection.close(code: .goingAway, reason: "server shutting down")
+        }
+        // Give clients the close handshake's time to answer, then drop what is left.
+        let deadline = ContinuousClock.now + configuration.closeHandshakeTimeout
+        while registry.count > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        try? await group.shutdownGracefully()
+        logger.info("stopped")
+    }
+}

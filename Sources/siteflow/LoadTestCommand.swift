@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import SiteflowLoadTest
+
+/// `siteflow loadtest --url ws://127.0.0.1:4000/socket/websocket --clients N --topic room:bench
+/// --rate R --duration D [--processes P]`: drives many WebSocket clients at a server and reports
+/// latency percentiles and delivery counts.
+struct LoadTestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "loadtest",
+        abstract: "Drive many Phoenix WebSocket clients at a server and report latency percentiles.",
+        discussion: """
+            Every client joins --topic and the clients together push new_msg at --rate per second. \
+            Latency is the round trip from a push to its sender receiving its own broadcast (the \
+            push → reply time is reported too). --rate 0 only connects and holds (memory checks).
+            """
+    )
+
+    @Option(help: "The socket's WebSocket URL.")
+    var url = "ws://127.0.0.1:4000/socket/websocket"
+
+    @Option(help: "How many clients to open.")
+    var clients = 100
+
+    @Option(help: "The topic every client joins.")
+    var topic = "room:bench"
+
+    @Option(help: "Aggregate new_msg pushes per second (0: connect and hold).")
+    var rate = 100.0
+
+    @Option(help: "Seconds to send for once every client has joined.")
+    var duration = 10.0
+
+    @Option(help: "Child processes to spread the clients over (each under the open-files limit).")
+    var processes = 1
+
+    @Option(help: "Source addresses 127.0.0.1…127.0.0.k to spread the clients over (0: one per 20,000 clients).")
+    var sourceAddresses = 0
+
+    @Option(help: "Connection attempts in flight at once.")
+    var connectConcurrency = 256
+
+    @Option(help: .hidden)
+    var firstClientIndex = 0
+
+    @Flag(help: .hidden)
+    var json = false
+
+    func validate() throws {
+        guard LoadTestConfiguration.parse(url: url) != nil else {
+            throw ValidationError("--url must look like ws://host:port/path, got \(url)")
+        }
+        guard clients > 0 else { throw ValidationError("--clients must be positive") }
+        guard rate >= 0, rate.isFinite else { throw ValidationError("--rate must be zero or positive") }
+        guard duration >= 0, duration.isFinite else { throw ValidationError("--duration must be zero or positive") }
+        guard processes >= 1 else { throw ValidationError("--processes must be at least 1") }
+        guard topic.utf8.allSatisfy({ $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") && $0 >= 0x20 }) else {
+            throw ValidationError("--topic must not contain quotes, backslashes or control characters")
+        }
+    }
+
+    func run() async throws {
+        guard let endpoint = LoadTestConfiguration.parse(url: url) else { return }
+        let configuration = LoadTestConfiguration(
+            host: endpoint.host,
+            port: endpoint.port,
+            target: endpoint.target,
+            clients: clients,
+            topic: topic,
+            rate: rate,
+            duration: .milliseconds(Int64(duration * 1000)),
+            processes: processes,
+            sourceAddresses: sourceAddresses,
+            connectConcurrency: connectConcurrency,
+            firstClientIndex: firstClientIndex
+        )
+        let asChild = json
+        let test = LoadTest(configuration: configuration) { line in
+            if asChild {
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+            } else {
+                print(line)
+            }
+        }
+        let result = try await test.run()
+        if json {
+            let data = try JSONEncoder().encode(result)
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print(result.report)
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import NIOCore
+import NIOHTTP1
+import SiteflowServer
+import Testing
+
+@Suite("HTTP routes", .timeLimit(.minutes(1)))
+struct HTTPRoutingTests {
+    @Test("the chat page, its script and its style sheet are served with their content types")
+    func chatAssets() async throws {
+        try await withServer(RecordingEndpoint(.echo)) { _, port in
+            let page = try await HTTPTestClient.request(port: port, "/")
+            #expect(page.status == 200)
+            #expect(page.header("content-type") == "text/html; charset=utf-8")
+            for id in ["nickname", "room", "join", "message", "send", "messages", "online", "typing"] {
+                #expect(page.body.contains("id=\"\(id)\""), "the page has #\(id)")
+            }
+            #expect(page.body.contains("/assets/chat.js"))
+
+            let script = try await HTTPTestClient.request(port: port, "/assets/chat.js")
+            #expect(script.status == 200)
+            #expect(script.header("content-type") == "text/javascript; charset=utf-8")
+            #expect(script.body.contains("vsn=2.0.0"))
+
+            let style = try await HTTPTestClient.request(port: port, "/assets/chat.css")
+            #expect(style.status == 200)
+            #expect(style.header("content-type") == "text/css; charset=utf-8")
+        }
+    }
+
+    @Test("an unknown path is a 404 that names it")
+    func unknownPath() async throws {
+        try await withServer(RecordingEndpoint(.echo)) { _, port in
+            let response = try await HTTPTestClient.request(port: port, "/nowhere?x=1")
+            #expect(response.status == 404)
+            #expect(response.body == "no route for GET /nowhere\n")
+        }
+    }
+
+    @Test("a registered route answers with its bytes and content type; other methods get 405")
+    func registeredRoute() async throws {
+        var routes = RouteTable.chatApplication
+        routes.get("/metrics") { request in
+            RouteResponse(contentType: "text/plain; version=0.0.4", text: "connections \(request.queryParameters["n"] ?? "0")\n")
+        }
+        try await withServer(RecordingEndpoint(.echo), routes: routes) { _, port in
+            let metrics = try await HTTPTestClient.request(port: port, "/metrics?n=3")
+            #expect(metrics.status == 200)
+            #expect(metrics.header("content-type") == "text/plain; version=0.0.4")
+            #expect(metrics.body == "connections 3\n")
+            let post = try await HTTPTestClient.request(port: port, method: .POST, "/metrics", body: "x")
+            #expect(post.status == 405)
+            #expect(post.body == "/metrics accepts GET and HEAD\n")
+        }
+    }
+
+    @Test("the WebSocket path without an upgrade is a 400 with a reason")
+    func webSocketPathWithoutUpgrade() async throws {
+        try await withServer(RecordingEndpoint(.echo)) { _, port in
+            let response = try await HTTPTestClient.request(port: port, "/socket/websocket?vsn=2.0.0")
+            #expect(response.status == 400)
+            #expect(response.body == "/socket/websocket expects a WebSocket upgrade\n")
+        }
+    }
+
+    @Test("a body larger than the limit is a 413")
+    func bodyTooLarge() async throws {
+        try await withServer(RecordingEndpoint(.echo), configuration: ServerConfiguration(maxRequestBodySize: 16)) { _, port in
+            let response = try await HTTPTestClient.request(
+                port: port, method: .POST, "/socket/longpoll", body: String(repeating: "x", count: 100)
+            )
+            #expect(response.status == 413)
+            #expect(response.body == "request body larger than 16 bytes\n")
+        }
+    }
+}
