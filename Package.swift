@@ -17,12 +17,15 @@ let package = Package(
         .library(name: "SiteflowRuntime", targets: ["SiteflowRuntime"]),
         .library(name: "SiteflowRuntimeTesting", targets: ["SiteflowRuntimeTesting"]),
         .library(name: "SiteflowRealtime", targets: ["SiteflowRealtime"]),
+        .library(name: "SiteflowStore", targets: ["SiteflowStore"]),
         .executable(name: "siteflow", targets: ["siteflow"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Futex parking, thread start/join, thread-local worker pointer and cache-line-separated
@@ -44,6 +47,27 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // Chat history and durable jobs: one Store interface over SQLite (GRDB) and PostgreSQL
+        // (PostgresNIO), with a group-committing message writer and an Oban-style job engine.
+        .target(
+            name: "SiteflowStore",
+            dependencies: [
+                "SiteflowRuntime",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // A hidden helper for the store's crash test: writes messages, prints each
+        // acknowledgement, and is killed with SIGKILL by the test mid-load.
+        .executableTarget(
+            name: "SiteflowStoreCrashWriter",
+            dependencies: ["SiteflowStore", "SiteflowRuntime"],
             swiftSettings: strictSettings
         ),
         // Test kit shipped for users' own tests: probes that turn messages into awaitable events.
@@ -77,6 +101,11 @@ let package = Package(
         .testTarget(
             name: "SiteflowRuntimeTests",
             dependencies: ["SiteflowRuntime", "SiteflowRuntimeTesting"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SiteflowStoreTests",
+            dependencies: ["SiteflowStore", "SiteflowRuntime", "SiteflowStoreCrashWriter"],
             swiftSettings: strictSettings
         ),
         .testTarget(
