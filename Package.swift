@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "SiteflowObservability", targets: ["SiteflowObservability"]),
         .library(name: "SiteflowServer", targets: ["SiteflowServer"]),
         .library(name: "SiteflowLoadTest", targets: ["SiteflowLoadTest"]),
+        .library(name: "SiteflowStore", targets: ["SiteflowStore"]),
         .executable(name: "siteflow", targets: ["siteflow"]),
     ],
     dependencies: [
@@ -31,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Futex parking, thread start/join, thread-local worker pointer and cache-line-separated
@@ -91,6 +94,27 @@ let package = Package(
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // Chat history and durable jobs: one Store interface over SQLite (GRDB) and PostgreSQL
+        // (PostgresNIO), with a group-committing message writer and an Oban-style job engine.
+        .target(
+            name: "SiteflowStore",
+            dependencies: [
+                "SiteflowRuntime",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // A hidden helper for the store's crash test: writes messages, prints each
+        // acknowledgement, and is killed with SIGKILL by the test mid-load.
+        .executableTarget(
+            name: "SiteflowStoreCrashWriter",
+            dependencies: ["SiteflowStore", "SiteflowRuntime"],
             swiftSettings: strictSettings
         ),
         // Test kit shipped for users' own tests: probes that turn messages into awaitable events.
@@ -156,6 +180,11 @@ let package = Package(
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SiteflowStoreTests",
+            dependencies: ["SiteflowStore", "SiteflowRuntime", "SiteflowStoreCrashWriter"],
             swiftSettings: strictSettings
         ),
         .testTarget(

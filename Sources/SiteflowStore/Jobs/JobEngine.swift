@@ -1,0 +1,254 @@
+import Foundation
+public import SiteflowRuntime
+public import Logging
+import Synchronization
+
+/// Runs durable jobs from a ``Store`` on this node — what Oban does for Elixir.
+///
+/// Each ``tick()`` (the loop started by ``start()`` ticks every ``JobEngineConfiguration/pollInterval``):
+/// 1. extends the leases of the jobs this node runs (heartbeat);
+/// 2. enqueues cron jobs whose fire time has come (one per fire time across all nodes);
+/// 3. prunes old finished jobs;
+/// 4. claims due jobs for each queue up to its free concurrency and runs each attempt in its own
+///    process under a dynamic supervisor.
+///
+/// Guarantees: a job that returns is marked completed; one that throws or crashes has its error
+/// recorded and is retried with ``RetryBackoff`` until its `maxAttempts`, then discarded. A job
+/// whose node dies is run again once its lease expires (at least once). All times come from the
+/// store's injected clock.
+public final class JobEngine: Sendable {
+    /// The store jobs are claimed from.
+    public let store: any Store
+    /// The runtime the job processes run on.
+    public let runtime: Runtime
+    /// The engine's settings.
+    public let configuration: JobEngineConfiguration
+    private let workers: JobWorkers
+    private let clock: any StoreClock
+    private let logger: Logger
+
+    private struct State: ~Copyable {
+        var running: [Int64: JobLease] = [:]
+        var runningPerQueue: [String: Int] = [:]
+        var idleWaiters: [CheckedContinuation<Void, Never>] = []
+        var lastHeartbeat: Date?
+        var cronCheckedUntil: Date
+        var lastPrune: Date?
+        var supervisor: DynamicSupervisorRef?
+        var loop: Task<Void, Never>?
+    }
+
+    private let state: Mutex<State>
+
+    /// Creates an engine; nothing runs until ``tick()`` or ``start()``.
+    public init(store: any Store, runtime: Runtime, workers: JobWorkers, configuration: JobEngineConfiguration = JobEngineConfiguration(), logger: Logger = Logger(label: "siteflow.jobs")) {
+        self.store = store
+        self.runtime = runtime
+        self.workers = workers
+        self.configuration = configuration
+        self.clock = store.clock
+        self.logger = logger
+        self.state = Mutex(State(cronCheckedUntil: store.clock.now()))
+    }
+
+    /// This node's name.
+    public var node: String { configuration.node }
+
+    /// How many jobs of `queue` (all queues if nil) this node is running now.
+    public func runningCount(queue: String? = nil) -> Int {
+        state.withLock { state in
+            if let queue { return state.runningPerQueue[queue] ?? 0 }
+            return state.running.count
+        }
+    }
+
+    /// Starts the polling loop (and the job supervisor).
+    public func start() async throws {
+        _ = try await supervisor()
+        let task = Task { [self] in
+            while !Task.isCancelled {
+                do {
+                    _ = try await tick()
+                } catch {
+                    logger.warning("job tick failed", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: configuration.pollInterval)
+            }
+        }
+        state.withLock { $0.loop = task }
+    }
+
+    /// Stops polling, waits for running jobs to finish and their results to be recorded, then
+    /// stops the job supervisor.
+    public func stop() async {
+        let loop = state.withLock { state -> Task<Void, Never>? in
+            let loop = state.loop
+            state.loop = nil
+            return loop
+        }
+        loop?.cancel()
+        await loop?.value
+        await waitUntilIdle()
+        let supervisor = state.withLock { state -> DynamicSupervisorRef? in
+            let supervisor = state.supervisor
+            state.supervisor = nil
+            return supervisor
+        }
+        _ = await supervisor?.stop(reason: .shutdown)
+    }
+
+    /// Waits until no job runs on this node and every finished attempt is recorded in the store.
+    public func waitUntilIdle() async {
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            let idle = state.withLock { state -> Bool in
+                if state.running.isEmpty { return true }
+                state.idleWaiters.append(waiter)
+                return false
+            }
+            if idle { waiter.resume() }
+        }
+    }
+
+    private func supervisor() async throws(SupervisorError) -> DynamicSupervisorRef {
+        if let existing = state.withLock({ $0.supervisor }) { return existing }
+        let started = try await DynamicSupervisor.start(runtime: runtime, intensity: RestartIntensity(maxRestarts: 1_000_000, period: .seconds(1)))
+        let (winner, loser) = state.withLock { state -> (DynamicSupervisorRef, DynamicSupervisorRef?) in
+            if let existing = state.supervisor { return (existing, started) }
+            state.supervisor = started
+            return (started, nil)
+        }
+        if let loser { _ = await loser.stop() }
+        return winner
+    }
+
+    /// One round of heartbeats, cron, pruning and claims (see the type's description).
+    /// - Returns: The jobs started in this round.
+    @discardableResult
+    public func tick() async throws -> [JobRecord] {
+        let now = clock.now()
+        try await heartbeat(now: now)
+        try await enqueueCron(now: now)
+        try await prune(now: now)
+        let supervisor = try await supervisor()
+        var started: [JobRecord] = []
+        for queue in configuration.queues {
+            let free = state.withLock { queue.concurrency - ($0.runningPerQueue[queue.name] ?? 0) }
+            guard free > 0 else { continue }
+            let claimed = try await store.claimJobs(
+                queue: queue.name, limit: free, node: node, now: now,
+                leaseUntil: now.addingTimeInterval(configuration.leaseDuration.timeInterval))
+            state.withLock { state in
+                for job in claimed {
+                    state.running[job.id] = job.lease
+                    state.runningPerQueue[job.queue, default: 0] += 1
+                }
+            }
+            for job in claimed { await launch(job, supervisor: supervisor) }
+            started += claimed
+        }
+        return started
+    }
+
+    private func heartbeat(now: Date) async throws {
+        let leases = state.withLock { state -> [JobLease] in
+            if let last = state.lastHeartbeat, now.timeIntervalSince(last) < configuration.heartbeatInterval.timeInterval {
+                return []
+            }
+            state.lastHeartbeat = now
+            return Array(state.running.values)
+        }
+        guard !leases.isEmpty else { return }
+        _ = try await store.extendLeases(leases, until: now.addingTimeInterval(configuration.leaseDuration.timeInterval))
+    }
+
+    private func enqueueCron(now: Date) async throws {
+        guard !configuration.cron.isEmpty else { return }
+        let from = state.withLock { $0.cronCheckedUntil }
+        guard now > from else { return }
+        var transaction = StoreTransaction(limits: store.limits)
+        for schedule in configuration.cron {
+            var cursor = from
+            var fired = 0
+            while fired < 1000, let fire = schedule.expression.nextFire(after: cursor), fire <= now {
+                var job = schedule.job
+                job.runAt = fire
+                job.unique = JobUniqueness(key: "cron:\(schedule.name):\(fire.storeMicros)", period: .seconds(48 * 3600))
+                transaction.enqueue(job)
+                cursor = fire
+                fired += 1
+            }
+        }
+        if !transaction.isEmpty { _ = try await store.commit(transaction) }
+        state.withLock { $0.cronCheckedUntil = now }
+    }
+
+    private func prune(now: Date) async throws {
+        guard let after = configuration.pruneAfter else { return }
+        let due = state.withLock { state -> Bool in
+            if let last = state.lastPrune, now.timeIntervalSince(last) < configuration.pruneInterval.timeInterval { return false }
+            state.lastPrune = now
+            return true
+        }
+        guard due else { return }
+        _ = try await store.pruneJobs(finishedBefore: now.addingTimeInterval(-after.timeInterval))
+    }
+
+    private func launch(_ job: JobRecord, supervisor: DynamicSupervisorRef) async {
+        guard let perform = workers.performers[job.kind] else {
+            await finished(job.lease, queue: job.queue, failure: "no worker is registered for job kind '\(job.kind)' on node \(node)", maxAttempts: job.maxAttempts)
+            return
+        }
+        let lease = job.lease
+        let spec = ChildSpec(id: "job:\(job.id)", restart: .temporary, shutdown: .timeout(.seconds(30))) { [self] context in
+            let pid = try context.runtime.spawn(
+                JobProcess(record: job, perform: perform), options: context.spawnOptions(basedOn: .default))
+            context.runtime.onExit(of: pid.id) { [self] _, reason in
+                let failure: String? = reason.isNormal ? nil : Self.describe(reason)
+                Task { await self.finished(lease, queue: job.queue, failure: failure, maxAttempts: job.maxAttempts) }
+            }
+            _ = pid.send(.run)
+            return pid.id
+        }
+        do {
+            _ = try await supervisor.startChild(spec)
+        } catch {
+            await finished(lease, queue: job.queue, failure: "the job process could not start: \(error)", maxAttempts: job.maxAttempts)
+        }
+    }
+
+    private static func describe(_ reason: ExitReason) -> String {
+        if case .error(let error) = reason { return String(describing: error) }
+        return "process exited: \(reason)"
+    }
+
+    /// Records an attempt's outcome, then releases its concurrency slot.
+    private func finished(_ lease: JobLease, queue: String, failure: String?, maxAttempts: Int) async {
+        let now = clock.now()
+        do {
+            if let failure {
+                let retryAt: Date? =
+                    lease.attempt < maxAttempts
+                    ? now.addingTimeInterval(
+                        configuration.backoff.delay(afterAttempt: lease.attempt, random: configuration.random()).timeInterval)
+                    : nil
+                _ = try await store.failJob(lease, error: failure, at: now, retryAt: retryAt)
+            } else {
+                _ = try await store.completeJob(lease, at: now)
+            }
+        } catch {
+            // The lease stays in the store; when it expires the job is rescued and run again.
+            logger.error(
+                "could not record a job attempt; it will run again after its lease expires",
+                metadata: ["job": "\(lease.jobID)", "attempt": "\(lease.attempt)", "error": "\(error)"])
+        }
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            guard state.running.removeValue(forKey: lease.jobID) != nil else { return [] }
+            state.runningPerQueue[queue, default: 1] -= 1
+            guard state.running.isEmpty else { return [] }
+            let waiters = state.idleWaiters
+            state.idleWaiters = []
+            return waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+}

@@ -1,0 +1,550 @@
+public import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import Synchronization
+
+/// The ``Store`` on PostgreSQL, through PostgresNIO's connection pool.
+///
+/// Jobs are claimed with `FOR UPDATE SKIP LOCKED`, so several nodes claim from one queue without
+/// blocking each other or claiming the same job. When the server is unreachable every operation
+/// fails within ``StoreConfiguration/operationTimeout`` with ``StoreError/Code/unavailable``; the
+/// pool reconnects by itself once the server is back.
+public final class PostgresStore: Store {
+    /// The store's time source.
+    public let clock: any StoreClock
+    /// The limits applied to messages.
+    public let limits: MessageLimits
+    /// The server this store talks to.
+    public let endpoint: PostgresEndpoint
+    private let client: PostgresClient
+    private let runner: Task<Void, Never>
+    private let timeout: Duration
+    private let logger: Logger
+    private let closed = Atomic<Bool>(false)
+
+    /// Connects to `endpoint` and runs pending migrations.
+    /// - Throws: ``StoreError`` `unavailable` if the server cannot be reached within the
+    ///   operation timeout, `openFailed` if it refuses the login or database, `migrationFailed`.
+    public init(endpoint: PostgresEndpoint, configuration: StoreConfiguration = StoreConfiguration()) async throws(StoreError) {
+        self.clock = configuration.clock
+        self.limits = configuration.limits
+        self.endpoint = endpoint
+        self.timeout = configuration.operationTimeout
+        self.logger = configuration.logger
+        var postgres = PostgresClient.Configuration(
+            host: endpoint.host, port: endpoint.port, username: endpoint.username, password: endpoint.password,
+            database: endpoint.database, tls: .disable)
+        postgres.options.maximumConnections = max(1, configuration.maxConnections)
+        postgres.options.connectTimeout = min(configuration.operationTimeout, .seconds(2))
+        postgres.options.keepAliveBehavior = .init(frequency: .seconds(10))
+        let client = PostgresClient(configuration: postgres, backgroundLogger: configuration.logger)
+        self.client = client
+        self.runner = Task { await client.run() }
+        do {
+            try await migrate()
+        } catch {
+            runner.cancel()
+            throw error
+        }
+    }
+
+    private func migrate() async throws(StoreError) {
+        do {
+            try await transaction { connection, logger in
+                // One migrator at a time across nodes.
+                try await connection.query("SELECT pg_advisory_xact_lock(7438291)", logger: logger)
+                try await connection.query(
+                    """
+                    CREATE TABLE IF NOT EXISTS siteflow_schema_migrations (version INTEGER PRIMARY KEY, \
+                    name TEXT NOT NULL, applied_at BIGINT NOT NULL)
+                    """, logger: logger)
+                var applied = Set<Int>()
+                for try await version in try await connection.query(
+                    "SELECT version FROM siteflow_schema_migrations", logger: logger
+                ).decode(Int.self) {
+                    applied.insert(version)
+                }
+                for migration in SchemaMigration.all where !applied.contains(migration.version) {
+                    for statement in migration.postgres {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    }
+                    try await connection.query(
+                        """
+                        INSERT INTO siteflow_schema_migrations (version, name, applied_at) \
+                        VALUES (\(migration.version), \(migration.name), \(Date().storeMicros))
+                        """, logger: logger)
+                }
+            }
+        } catch where error.code == .unavailable || error.code == .closed {
+            throw error
+        } catch {
+            if let underlying = error.underlying as? PSQLError, let state = underlying.serverInfo?[.sqlState],
+                state.hasPrefix("28") || state == "3D000"
+            {
+                throw StoreError(.openFailed, "PostgreSQL refused \(endpoint): \(error.reason)", underlying: underlying)
+            }
+            throw StoreError(.migrationFailed, "PostgreSQL migration failed on \(endpoint): \(error.reason)", underlying: error)
+        }
+    }
+
+    /// The versions of the applied migrations, in order.
+    public func appliedMigrations() async throws(StoreError) -> [Int] {
+        try await transaction { connection, logger in
+            var versions: [Int] = []
+            for try await version in try await connection.query(
+                "SELECT version FROM siteflow_schema_migrations ORDER BY version", logger: logger
+            ).decode(Int.self) {
+                versions.append(version)
+            }
+            return versions
+        }
+    }
+
+    // MARK: Access
+
+    /// Runs `body` in a transaction on a pooled connection, failing with `unavailable` if the
+    /// server cannot be reached within the timeout.
+    private func transaction<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
+    ) async throws(StoreError) -> T {
+        guard !closed.load(ordering: .relaxed) else { throw StoreError(.closed, "the store is closed") }
+        let client = self.client
+        let logger = self.logger
+        let timeout = self.timeout
+        do {
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    try await client.withConnection { connection in
+                        try await connection.query("BEGIN", logger: logger)
+                        do {
+                            let value = try await body(connection, logger)
+                            try await connection.query("COMMIT", logger: logger)
+                            return value
+                        } catch {
+                            _ = try? await connection.query("ROLLBACK", logger: logger)
+                            throw error
+                        }
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let value = first else {
+                    throw StoreError(.unavailable, "PostgreSQL at \(endpoint.host):\(endpoint.port) did not answer within \(timeout)")
+                }
+                return value
+            }
+        } catch {
+            throw map(error)
+        }
+    }
+
+    private func map(_ error: any Error) -> StoreError {
+        if let error = error as? StoreError { return error }
+        if let error = error as? PSQLError {
+            if error.code == .server {
+                let state = error.serverInfo?[.sqlState] ?? ""
+                let message = error.serverInfo?[.message] ?? "server error"
+                // 08: connection exception; 57P: operator intervention (shutdown); 53: resources.
+                if state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53") {
+                    return StoreError(.unavailable, "PostgreSQL unavailable: \(message) (\(state))", underlying: error)
+                }
+                return StoreError(.queryFailed, "PostgreSQL: \(message) (\(state))", underlying: error)
+            }
+            return StoreError(.unavailable, "PostgreSQL connection failed: \(error.code)", underlying: error)
+        }
+        return StoreError(.unavailable, "PostgreSQL unavailable: \(error)", underlying: error)
+    }
+
+    // MARK: Writes
+
+    public func commit(_ transaction: StoreTransaction) async throws(StoreError) -> TransactionResult {
+        if let error = transaction.validationError { throw error }
+        let operations = transaction.operations
+        let now = clock.now().storeMicros
+        return try await self.transaction { connection, logger in
+            var result = TransactionResult()
+            var rooms = Set<String>()
+            var pending: [NewMessage] = []
+            for operation in operations {
+                switch operation {
+                case .room(let name):
+                    rooms.insert(name)
+                case .message(let message):
+                    rooms.insert(message.room)
+                    pending.append(message)
+                case .job:
+                    break
+                }
+            }
+            if !rooms.isEmpty {
+                let names = Array(rooms)
+                try await connection.query(
+                    """
+                    INSERT INTO siteflow_rooms (name, inserted_at) SELECT unnest(\(names)::text[]), \(now) \
+                    ON CONFLICT (name) DO NOTHING
+                    """, logger: logger)
+            }
+            result.messages = try await Self.insertMessages(pending, now: now, connection: connection, logger: logger)
+            for operation in operations {
+                if case .job(let job) = operation {
+                    result.jobs.append(try await Self.insertJob(job, now: now, connection: connection, logger: logger))
+                }
+            }
+            return result
+        }
+    }
+
+    /// Inserts messages with one statement (arrays unnested server-side), then looks up the
+    /// originals of any idempotency-key conflicts.
+    private static func insertMessages(
+        _ messages: [NewMessage], now: Int64, connection: PostgresConnection, logger: Logger
+    ) async throws -> [ChatMessage] {
+        guard !messages.isEmpty else { return [] }
+        var indexes: [Int] = []
+        var rooms: [String] = []
+        var nicknames: [String] = []
+        var bodies: [String] = []
+        var keys: [String] = []
+        indexes.reserveCapacity(messages.count)
+        for (index, message) in messages.enumerated() {
+            indexes.append(index)
+            rooms.append(message.room)
+            nicknames.append(message.nickname)
+            bodies.append(message.body)
+            keys.append(message.idempotencyKey ?? "")  // validation refuses empty keys
+        }
+        var results = [ChatMessage?](repeating: nil, count: messages.count)
+        let rows = try await connection.query(
+            """
+            INSERT INTO siteflow_messages (room, nickname, body, inserted_at, idempotency_key) \
+            SELECT r, n, b, \(now), NULLIF(k, '') FROM unnest(\(indexes)::bigint[], \(rooms)::text[], \(nicknames)::text[], \
+            \(bodies)::text[], \(keys)::text[]) WITH ORDINALITY AS t(i, r, n, b, k, o) ORDER BY o \
+            ON CONFLICT (room, idempotency_key) DO NOTHING RETURNING id, room, idempotency_key
+            """, logger: logger)
+        // Without a key a message never conflicts; match returned ids to inputs in order.
+        var returned: [(Int64, String, String?)] = []
+        for try await row in rows.decode((Int64, String, String?).self) { returned.append(row) }
+        returned.sort { $0.0 < $1.0 }
+        var byKey: [String: [Int64]] = [:]
+        var keyless: [String: [Int64]] = [:]
+        for (id, room, key) in returned {
+            if let key { byKey[room + "\u{0}" + key, default: []].append(id) } else { keyless[room, default: []].append(id) }
+        }
+        var missing: [Int] = []
+        for (index, message) in messages.enumerated() {
+            let id: Int64?
+            if let key = message.idempotencyKey {
+                let composite = message.room + "\u{0}" + key
+                id = byKey[composite]?.first
+                if id != nil { byKey[composite]?.removeFirst() }
+            } else {
+                id = keyless[message.room]?.first
+                if id != nil { keyless[message.room]?.removeFirst() }
+            }
+            if let id {
+                results[index] = ChatMessage(
+                    id: id, room: message.room, nickname: message.nickname, body: message.body,
+                    insertedAt: Date(storeMicros: now), idempotencyKey: message.idempotencyKey)
+            } else {
+                missing.append(index)
+            }
+        }
+        for index in missing {
+            let message = messages[index]
+            let existing = try await connection.query(
+                """
+                SELECT id, room, nickname, body, inserted_at, idempotency_key FROM siteflow_messages \
+                WHERE room = \(message.room) AND idempotency_key = \(message.idempotencyKey)
+                """, logger: logger)
+            for try await row in existing.decode((Int64, String, String, String, Int64, String?).self) {
+                results[index] = ChatMessage(
+                    id: row.0, room: row.1, nickname: row.2, body: row.3, insertedAt: Date(storeMicros: row.4),
+                    idempotencyKey: row.5)
+            }
+        }
+        return try results.map { message in
+            guard let message else { throw StoreError(.queryFailed, "a message conflicted on its idempotency key but was not found") }
+            return message
+        }
+    }
+
+    private static func insertJob(_ job: NewJob, now: Int64, connection: PostgresConnection, logger: Logger) async throws -> JobInsertion {
+        if let unique = job.unique {
+            let expires = unique.period.map { now + Int64($0.timeInterval * 1_000_000) } ?? Int64.max
+            var claimed = false
+            for try await _ in try await connection.query(
+                """
+                INSERT INTO siteflow_job_uniques (key, job_id, expires_at) VALUES (\(unique.key), NULL, \(expires)) \
+                ON CONFLICT (key) DO UPDATE SET job_id = NULL, expires_at = excluded.expires_at \
+                WHERE siteflow_job_uniques.expires_at <= \(now) RETURNING key
+                """, logger: logger
+            ).decode(String.self) {
+                claimed = true
+            }
+            if !claimed {
+                var existing: Int64?
+                for try await id in try await connection.query(
+                    "SELECT job_id FROM siteflow_job_uniques WHERE key = \(unique.key)", logger: logger
+                ).decode(Int64?.self) {
+                    existing = id
+                }
+                return .duplicate(existing)
+            }
+        }
+        let runAt = job.runAt?.storeMicros ?? now
+        var inserted: Int64?
+        for try await id in try await connection.query(
+            """
+            INSERT INTO siteflow_jobs (queue, kind, args, state, attempt, max_attempts, priority, run_at, inserted_at) \
+            VALUES (\(job.queue), \(job.kind), \(job.args), 'available', 0, \(job.maxAttempts), \(job.priority), \
+            \(runAt), \(now)) RETURNING id
+            """, logger: logger
+        ).decode(Int64.self) {
+            inserted = id
+        }
+        guard let id = inserted else { throw StoreError(.queryFailed, "job insert returned no id") }
+        if let unique = job.unique {
+            try await connection.query(
+                "UPDATE siteflow_job_uniques SET job_id = \(id) WHERE key = \(unique.key)", logger: logger)
+        }
+        return .inserted(id)
+    }
+
+    // MARK: Reads
+
+    public func rooms() async throws(StoreError) -> [String] {
+        try await transaction { connection, logger in
+            var names: [String] = []
+            for try await name in try await connection.query(
+                "SELECT name FROM siteflow_rooms ORDER BY name", logger: logger
+            ).decode(String.self) {
+                names.append(name)
+            }
+            return names
+        }
+    }
+
+    public func history(room: String, limit: Int, before: MessageCursor?) async throws(StoreError) -> HistoryPage {
+        guard (1...1000).contains(limit) else { throw StoreError(.invalidArgument, "history limit must be 1…1000, got \(limit)") }
+        let beforeID = before?.beforeID ?? Int64.max
+        return try await transaction { connection, logger in
+            var messages: [ChatMessage] = []
+            for try await row in try await connection.query(
+                """
+                SELECT id, room, nickname, body, inserted_at, idempotency_key FROM siteflow_messages \
+                WHERE room = \(room) AND id < \(beforeID) ORDER BY id DESC LIMIT \(limit + 1)
+                """, logger: logger
+            ).decode((Int64, String, String, String, Int64, String?).self) {
+                messages.append(
+                    ChatMessage(
+                        id: row.0, room: row.1, nickname: row.2, body: row.3, insertedAt: Date(storeMicros: row.4),
+                        idempotencyKey: row.5))
+            }
+            let more = messages.count > limit
+            var page = Array(messages.prefix(limit))
+            page.reverse()
+            return HistoryPage(messages: page, olderCursor: more ? page.first?.cursor : nil)
+        }
+    }
+
+    // MARK: Jobs
+
+    private static let jobColumns = """
+        id, kind, args, queue, state, attempt, max_attempts, priority, run_at, inserted_at, attempted_at, \
+        attempted_by, lease_until, finished_at
+        """
+
+    private static func jobRecords(_ rows: PostgresRowSequence) async throws -> [JobRecord] {
+        var records: [JobRecord] = []
+        for try await row in rows.decode(
+            (Int64, String, String, String, String, Int, Int, Int, Int64, Int64, Int64?, String?, Int64?, Int64?).self)
+        {
+            records.append(
+                JobRecord(
+                    id: row.0, kind: row.1, args: row.2, queue: row.3, state: JobState(stored: row.4) ?? .discarded,
+                    attempt: row.5, maxAttempts: row.6, priority: row.7, runAt: Date(storeMicros: row.8),
+                    insertedAt: Date(storeMicros: row.9), attemptedAt: row.10.map(Date.init(storeMicros:)),
+                    attemptedBy: row.11, leaseUntil: row.12.map(Date.init(storeMicros:)),
+                    finishedAt: row.13.map(Date.init(storeMicros:)), errors: []))
+        }
+        return records
+    }
+
+    public func claimJobs(queue: String, limit: Int, node: String, now: Date, leaseUntil: Date) async throws(StoreError) -> [JobRecord] {
+        guard limit > 0 else { return [] }
+        let now = now.storeMicros
+        let lease = leaseUntil.storeMicros
+        return try await transaction { connection, logger in
+            // Rescue jobs whose node stopped heartbeating: record the lost attempt, then make the
+            // job available again (or discard it if it has no attempts left).
+            try await connection.query(
+                """
+                WITH expired AS (SELECT id FROM siteflow_jobs WHERE queue = \(queue) AND state = 'executing' \
+                AND lease_until < \(now) FOR UPDATE SKIP LOCKED), \
+                lost AS (INSERT INTO siteflow_job_errors (job_id, attempt, at, error) \
+                SELECT j.id, j.attempt, \(now), 'lease expired: node ' || coalesce(j.attempted_by, '?') || \
+                ' stopped heartbeating' FROM siteflow_jobs j JOIN expired e ON e.id = j.id ON CONFLICT DO NOTHING) \
+                UPDATE siteflow_jobs j SET \
+                state = CASE WHEN j.attempt >= j.max_attempts THEN 'discarded' ELSE 'available' END, \
+                finished_at = CASE WHEN j.attempt >= j.max_attempts THEN \(now) ELSE NULL END, lease_until = NULL \
+                FROM expired e WHERE j.id = e.id
+                """, logger: logger)
+            let rows = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        UPDATE siteflow_jobs SET state = 'executing', attempt = attempt + 1, attempted_at = $1, \
+                        attempted_by = $2, lease_until = $3 WHERE id IN (SELECT id FROM siteflow_jobs \
+                        WHERE queue = $4 AND state = 'available' AND run_at <= $1 ORDER BY priority, run_at, id \
+                        LIMIT $5 FOR UPDATE SKIP LOCKED) RETURNING \(Self.jobColumns)
+                        """,
+                    binds: Self.binds(now, node, lease, queue, limit)),
+                logger: logger)
+            return try await Self.jobRecords(rows).sorted {
+                ($0.priority, $0.runAt, $0.id) < ($1.priority, $1.runAt, $1.id)
+            }
+        }
+    }
+
+    private static func binds(_ now: Int64, _ node: String, _ lease: Int64, _ queue: String, _ limit: Int) -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 5)
+        bindings.append(now)
+        bindings.append(node)
+        bindings.append(lease)
+        bindings.append(queue)
+        bindings.append(limit)
+        return bindings
+    }
+
+    public func extendLeases(_ leases: [JobLease], until: Date) async throws(StoreError) -> Int {
+        guard !leases.isEmpty else { return 0 }
+        let until = until.storeMicros
+        let ids = leases.map(\.jobID)
+        let attempts = leases.map(\.attempt)
+        let nodes = leases.map(\.node)
+        return try await transaction { connection, logger in
+            var extended = 0
+            for try await _ in try await connection.query(
+                """
+                UPDATE siteflow_jobs j SET lease_until = \(until) FROM unnest(\(ids)::bigint[], \(attempts)::bigint[], \
+                \(nodes)::text[]) AS l(id, attempt, node) WHERE j.id = l.id AND j.attempt = l.attempt \
+                AND j.attempted_by = l.node AND j.state = 'executing' RETURNING j.id
+                """, logger: logger
+            ).decode(Int64.self) {
+                extended += 1
+            }
+            return extended
+        }
+    }
+
+    public func completeJob(_ lease: JobLease, at: Date) async throws(StoreError) -> Bool {
+        let at = at.storeMicros
+        return try await transaction { connection, logger in
+            var changed = false
+            for try await _ in try await connection.query(
+                """
+                UPDATE siteflow_jobs SET state = 'completed', finished_at = \(at), lease_until = NULL \
+                WHERE id = \(lease.jobID) AND attempt = \(lease.attempt) AND attempted_by = \(lease.node) \
+                AND state = 'executing' RETURNING id
+                """, logger: logger
+            ).decode(Int64.self) {
+                changed = true
+            }
+            return changed
+        }
+    }
+
+    public func failJob(_ lease: JobLease, error: String, at: Date, retryAt: Date?) async throws(StoreError) -> Bool {
+        let at = at.storeMicros
+        let retry = retryAt?.storeMicros
+        let text = String(error.prefix(4000)).replacingOccurrences(of: "\0", with: "")
+        return try await transaction { connection, logger in
+            var changed = false
+            let rows: PostgresRowSequence
+            if let retry {
+                rows = try await connection.query(
+                    """
+                    UPDATE siteflow_jobs SET state = 'available', run_at = \(retry), lease_until = NULL \
+                    WHERE id = \(lease.jobID) AND attempt = \(lease.attempt) AND attempted_by = \(lease.node) \
+                    AND state = 'executing' RETURNING id
+                    """, logger: logger)
+            } else {
+                rows = try await connection.query(
+                    """
+                    UPDATE siteflow_jobs SET state = 'discarded', finished_at = \(at), lease_until = NULL \
+                    WHERE id = \(lease.jobID) AND attempt = \(lease.attempt) AND attempted_by = \(lease.node) \
+                    AND state = 'executing' RETURNING id
+                    """, logger: logger)
+            }
+            for try await _ in rows.decode(Int64.self) { changed = true }
+            guard changed else { return false }
+            try await connection.query(
+                """
+                INSERT INTO siteflow_job_errors (job_id, attempt, at, error) \
+                VALUES (\(lease.jobID), \(lease.attempt), \(at), \(text)) \
+                ON CONFLICT (job_id, attempt) DO UPDATE SET at = excluded.at, error = excluded.error
+                """, logger: logger)
+            return true
+        }
+    }
+
+    public func job(id: Int64) async throws(StoreError) -> JobRecord? {
+        try await transaction { connection, logger in
+            let rows = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: "SELECT \(Self.jobColumns) FROM siteflow_jobs WHERE id = $1",
+                    binds: { var b = PostgresBindings(capacity: 1); b.append(id); return b }()),
+                logger: logger)
+            guard var record = try await Self.jobRecords(rows).first else { return nil }
+            for try await row in try await connection.query(
+                "SELECT attempt, at, error FROM siteflow_job_errors WHERE job_id = \(id) ORDER BY attempt", logger: logger
+            ).decode((Int, Int64, String).self) {
+                record.errors.append(JobAttemptError(attempt: row.0, at: Date(storeMicros: row.1), error: row.2))
+            }
+            return record
+        }
+    }
+
+    public func jobs(queue: String?) async throws(StoreError) -> [JobRecord] {
+        try await transaction { connection, logger in
+            var binds = PostgresBindings(capacity: 1)
+            binds.append(queue)
+            let rows = try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: "SELECT \(Self.jobColumns) FROM siteflow_jobs WHERE $1::text IS NULL OR queue = $1 ORDER BY id",
+                    binds: binds),
+                logger: logger)
+            return try await Self.jobRecords(rows)
+        }
+    }
+
+    public func pruneJobs(finishedBefore cutoff: Date) async throws(StoreError) -> Int {
+        let cutoff = cutoff.storeMicros
+        return try await transaction { connection, logger in
+            try await connection.query(
+                """
+                DELETE FROM siteflow_job_errors WHERE job_id IN (SELECT id FROM siteflow_jobs \
+                WHERE state IN ('completed', 'discarded') AND finished_at < \(cutoff))
+                """, logger: logger)
+            var pruned = 0
+            for try await _ in try await connection.query(
+                """
+                DELETE FROM siteflow_jobs WHERE state IN ('completed', 'discarded') AND finished_at < \(cutoff) RETURNING id
+                """, logger: logger
+            ).decode(Int64.self) {
+                pruned += 1
+            }
+            try await connection.query("DELETE FROM siteflow_job_uniques WHERE expires_at < \(cutoff)", logger: logger)
+            return pruned
+        }
+    }
+
+    public func close() async {
+        guard !closed.exchange(true, ordering: .relaxed) else { return }
+        runner.cancel()
+        _ = await runner.value
+    }
+}

@@ -1,0 +1,79 @@
+/// One versioned schema change, written for each database. Applied in version order at start-up,
+/// each in its own transaction, and recorded in `siteflow_schema_migrations`; an applied version
+/// is never run again.
+struct SchemaMigration: Sendable {
+    /// Increasing version number.
+    let version: Int
+    /// A short name for logs and the migrations table.
+    let name: String
+    /// Statements for SQLite.
+    let sqlite: [String]
+    /// Statements for PostgreSQL.
+    let postgres: [String]
+
+    /// Every migration, in order. Append new ones; never edit an applied one.
+    static let all: [SchemaMigration] = [
+        SchemaMigration(
+            version: 1, name: "chat",
+            sqlite: [
+                "CREATE TABLE siteflow_rooms (name TEXT PRIMARY KEY NOT NULL, inserted_at INTEGER NOT NULL)",
+                """
+                CREATE TABLE siteflow_messages (id INTEGER PRIMARY KEY AUTOINCREMENT, room TEXT NOT NULL, \
+                nickname TEXT NOT NULL, body TEXT NOT NULL, inserted_at INTEGER NOT NULL, idempotency_key TEXT)
+                """,
+                "CREATE UNIQUE INDEX siteflow_messages_idempotency ON siteflow_messages (room, idempotency_key)",
+                "CREATE INDEX siteflow_messages_room_id ON siteflow_messages (room, id)",
+            ],
+            postgres: [
+                "CREATE TABLE siteflow_rooms (name TEXT PRIMARY KEY, inserted_at BIGINT NOT NULL)",
+                """
+                CREATE TABLE siteflow_messages (id BIGSERIAL PRIMARY KEY, room TEXT NOT NULL, \
+                nickname TEXT NOT NULL, body TEXT NOT NULL, inserted_at BIGINT NOT NULL, idempotency_key TEXT)
+                """,
+                "CREATE UNIQUE INDEX siteflow_messages_idempotency ON siteflow_messages (room, idempotency_key)",
+                "CREATE INDEX siteflow_messages_room_id ON siteflow_messages (room, id)",
+            ]),
+        SchemaMigration(
+            version: 2, name: "jobs",
+            sqlite: [
+                """
+                CREATE TABLE siteflow_jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, \
+                kind TEXT NOT NULL, args TEXT NOT NULL, state TEXT NOT NULL, attempt INTEGER NOT NULL, \
+                max_attempts INTEGER NOT NULL, priority INTEGER NOT NULL, run_at INTEGER NOT NULL, \
+                inserted_at INTEGER NOT NULL, attempted_at INTEGER, attempted_by TEXT, lease_until INTEGER, \
+                finished_at INTEGER)
+                """,
+                "CREATE INDEX siteflow_jobs_fetch ON siteflow_jobs (queue, state, priority, run_at, id)",
+                "CREATE INDEX siteflow_jobs_lease ON siteflow_jobs (queue, state, lease_until)",
+                "CREATE INDEX siteflow_jobs_finished ON siteflow_jobs (state, finished_at)",
+                """
+                CREATE TABLE siteflow_job_errors (job_id INTEGER NOT NULL, attempt INTEGER NOT NULL, \
+                at INTEGER NOT NULL, error TEXT NOT NULL, PRIMARY KEY (job_id, attempt))
+                """,
+                """
+                CREATE TABLE siteflow_job_uniques (key TEXT PRIMARY KEY NOT NULL, job_id INTEGER, \
+                expires_at INTEGER NOT NULL)
+                """,
+            ],
+            postgres: [
+                """
+                CREATE TABLE siteflow_jobs (id BIGSERIAL PRIMARY KEY, queue TEXT NOT NULL, \
+                kind TEXT NOT NULL, args TEXT NOT NULL, state TEXT NOT NULL, attempt INTEGER NOT NULL, \
+                max_attempts INTEGER NOT NULL, priority INTEGER NOT NULL, run_at BIGINT NOT NULL, \
+                inserted_at BIGINT NOT NULL, attempted_at BIGINT, attempted_by TEXT, lease_until BIGINT, \
+                finished_at BIGINT)
+                """,
+                "CREATE INDEX siteflow_jobs_fetch ON siteflow_jobs (queue, state, priority, run_at, id)",
+                "CREATE INDEX siteflow_jobs_lease ON siteflow_jobs (queue, state, lease_until)",
+                "CREATE INDEX siteflow_jobs_finished ON siteflow_jobs (state, finished_at)",
+                """
+                CREATE TABLE siteflow_job_errors (job_id BIGINT NOT NULL, attempt INTEGER NOT NULL, \
+                at BIGINT NOT NULL, error TEXT NOT NULL, PRIMARY KEY (job_id, attempt))
+                """,
+                """
+                CREATE TABLE siteflow_job_uniques (key TEXT PRIMARY KEY, job_id BIGINT, \
+                expires_at BIGINT NOT NULL)
+                """,
+            ]),
+    ]
+}
