@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "SiteflowServer", targets: ["SiteflowServer"]),
         .library(name: "SiteflowLoadTest", targets: ["SiteflowLoadTest"]),
         .library(name: "SiteflowStore", targets: ["SiteflowStore"]),
+        .library(name: "SiteflowApp", targets: ["SiteflowApp"]),
         .executable(name: "siteflow", targets: ["siteflow"]),
     ],
     dependencies: [
@@ -117,6 +118,18 @@ let package = Package(
             dependencies: ["SiteflowStore", "SiteflowRuntime"],
             swiftSettings: strictSettings
         ),
+        // The node `siteflow serve` runs: the chat app (channel, history, digest job) wired to the
+        // runtime, store, sockets, metrics and dashboard.
+        .target(
+            name: "SiteflowApp",
+            dependencies: [
+                "SiteflowRuntime", "SiteflowRealtime", "SiteflowStore", "SiteflowServer", "SiteflowObservability",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Test kit shipped for users' own tests: probes that turn messages into awaitable events.
         .target(
             name: "SiteflowRuntimeTesting",
@@ -135,6 +148,9 @@ let package = Package(
         .executableTarget(
             name: "siteflow",
             dependencies: [
+                "SiteflowApp",
+                "SiteflowRealtime",
+                "SiteflowStore",
                 "SiteflowRuntime",
                 "SiteflowBenchmarks",
                 "SiteflowServer",
@@ -185,6 +201,18 @@ let package = Package(
         .testTarget(
             name: "SiteflowStoreTests",
             dependencies: ["SiteflowStore", "SiteflowRuntime", "SiteflowStoreCrashWriter"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SiteflowE2ETests",
+            dependencies: [
+                "SiteflowApp", "SiteflowRealtime", "SiteflowStore", "SiteflowLoadTest", "SiteflowRuntime",
+                // Built for the crash test, which runs `siteflow serve` as a child process.
+                "siteflow",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            exclude: ["Scripts"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -17,7 +17,7 @@ import Synchronization
 public final class SiteflowHTTPServer: Service, Sendable {
     private enum Lifecycle {
         case idle
-        case running(serverChannel: any Channel, group: MultiThreadedEventLoopGroup)
+        case running(serverChannel: any NIOCore.Channel, group: MultiThreadedEventLoopGroup)
         case stopped
     }
 
@@ -102,7 +102,7 @@ public final class SiteflowHTTPServer: Service, Sendable {
                     try channel.pipeline.syncOperations.addHandler(httpHandler)
                 }
             }
-        let channel: any Channel
+        let channel: any NIOCore.Channel
         do {
             channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
         } catch {
@@ -137,7 +137,7 @@ public final class SiteflowHTTPServer: Service, Sendable {
     /// Stops accepting, closes every WebSocket with 1001 and every long-poll session, waits for
     /// the connections to close, and stops the event loops. Idempotent.
     public func shutdown() async {
-        let running = lifecycle.withLock { state -> (any Channel, MultiThreadedEventLoopGroup)? in
+        let running = lifecycle.withLock { state -> (any NIOCore.Channel, MultiThreadedEventLoopGroup)? in
             guard case .running(let channel, let group) = state else {
                 state = .stopped
                 return nil

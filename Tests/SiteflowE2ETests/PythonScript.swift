@@ -28,18 +28,31 @@ struct PythonScript {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
+        // The pipe is drained by Foundation's handler thread, never by a blocking read on the
+        // cooperative pool (two scripts blocking both of its threads would stall every task).
+        let printed = NodeProcess.OutputLog()
+        let drained = AsyncStream<Void>.makeStream()
+        output.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty {
+                handle.readabilityHandler = nil
+                drained.continuation.finish()
+            } else {
+                printed.append(String(decoding: data, as: UTF8.self))
+            }
+        }
         let finished = AsyncStream<Int32>.makeStream()
         process.terminationHandler = { finished.continuation.yield($0.terminationStatus); finished.continuation.finish() }
         try process.run()
-        let reader = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }
         let watchdog = Task {
             try await Task.sleep(for: timeout)
             process.terminate()
         }
         var status: Int32 = -1
         for await code in finished.stream { status = code }
+        for await _ in drained.stream {}
         watchdog.cancel()
-        let text = String(decoding: await reader.value, as: UTF8.self)
+        let text = printed.value
         switch status {
         case 0:
             return

@@ -30,6 +30,8 @@ public struct ChannelProcess<C: Channel>: Behavior {
                 context.stop(.shutdownWith("left"))
                 return
             }
+            socket.currentPush = (joinRef: inbound.joinRef ?? socket.joinRef, ref: inbound.ref, topic: inbound.topic)
+            defer { socket.currentPush = nil }
             let action = try channel.handleIn(event: inbound.event, payload: inbound.payload, socket: &socket)
             switch action {
             case .noReply:

@@ -15,6 +15,8 @@ public struct ChannelSocket: Sendable {
     /// The node's PubSub.
     public let pubsub: PubSub
     let output: SocketOutput
+    /// Where the reply to the push being handled goes (set around `handleIn`).
+    var currentPush: (joinRef: String?, ref: String?, topic: String)?
 
     init(topic: String, joinRef: String, assigns: Assigns, pubsub: PubSub, output: SocketOutput) {
         self.topic = topic
@@ -22,6 +24,13 @@ public struct ChannelSocket: Sendable {
         self.assigns = assigns
         self.pubsub = pubsub
         self.output = output
+    }
+
+    /// The reply to the client push being handled, to send later (see ``DeferredReply``); `nil`
+    /// outside `handleIn` or when the push carries no ref (nothing to reply to).
+    public func deferReply() -> DeferredReply? {
+        guard let push = currentPush, push.ref != nil else { return nil }
+        return DeferredReply(output: output, joinRef: push.joinRef, ref: push.ref, topic: push.topic)
     }
 
     /// The serializer this client speaks.

@@ -26,7 +26,7 @@ final class UpgradeNegotiation: @unchecked Sendable {
     }
 
     /// NIO's `shouldUpgrade`: `nil` refuses (the request then reaches the HTTP handler).
-    func shouldUpgrade(channel: any Channel, head: HTTPRequestHead) -> EventLoopFuture<HTTPHeaders?> {
+    func shouldUpgrade(channel: any NIOCore.Channel, head: HTTPRequestHead) -> EventLoopFuture<HTTPHeaders?> {
         let target = RequestTarget(uri: head.uri)
         guard target.path == webSocketPath, head.method == .GET else {
             return channel.eventLoop.makeSucceededFuture(nil)
@@ -59,7 +59,7 @@ final class UpgradeNegotiation: @unchecked Sendable {
     }
 
     /// NIO's `upgradePipelineHandler`: puts the accepted connection behind the frame codec.
-    func upgradePipeline(channel: any Channel) -> EventLoopFuture<Void> {
+    func upgradePipeline(channel: any NIOCore.Channel) -> EventLoopFuture<Void> {
         guard let connection = accepted else { return channel.eventLoop.makeSucceededVoidFuture() }
         accepted = nil
         return channel.eventLoop.makeCompletedFuture {

@@ -39,6 +39,7 @@ def open_browser():
     options.binary_location = browser
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service(driver), options=options)
 
 
@@ -121,6 +122,15 @@ def main():
         return 0
     except AssertionError as failure:
         print(f"FAIL {failure}")
+        for name, driver in (("alice", alice), ("bob", bob)):
+            if driver is None:
+                continue
+            print(f"  {name}: online={online(driver)!r} messages={messages(driver)!r} error={text_of(driver, 'error')!r}")
+            try:
+                for entry in driver.get_log("browser")[-10:]:
+                    print(f"  {name} console: {entry.get('message')}")
+            except WebDriverException:
+                pass
         return 1
     finally:
         for driver in (alice, bob):

@@ -1,0 +1,124 @@
+import Foundation
+public import SiteflowRealtime
+import SiteflowStore
+
+/// The chat app's channel for topics `room:<name>` (the contract is written at the top of the
+/// chat page's script):
+///
+/// - join `{"nickname"}` (else the socket's `nickname` param, else a guest name) → ok
+///   `{"messages": [latest…], "nickname"}`; then `presence_state`, and the room's presence shows the
+///   nickname. If the room's history is not in memory yet, the join answers `messages: []` and a
+///   `history` push `{"messages"}` follows once the store has answered.
+/// - `new_msg {"body", "key"?}` → committed through the group-commit writer, *then* broadcast as
+///   `new_msg` Message to the room and acknowledged `{"id"}`; a store failure answers
+///   `{"reason": "unavailable"}` (nothing is broadcast), an invalid or oversized body is refused
+///   before the store.
+/// - `typing {}` → the others get `typing {"nickname"}`.
+/// - `history {"before": id}` → `{"messages": [older…]}`.
+public struct ChatChannel: Channel {
+    private let services: ChatServices
+    private var room = ""
+    private var nickname = ""
+    private var historyPending = false
+
+    /// A channel using the node's chat services.
+    public init(services: ChatServices) {
+        self.services = services
+    }
+
+    public mutating func join(topic: String, payload: JSONValue, socket: inout ChannelSocket) throws -> ChannelJoinResult {
+        guard let room = ChatNames.room(ofTopic: topic) else {
+            return .refuse("invalid room name: use 1-64 letters, digits, '-', '_' or '.'")
+        }
+        let requested = payload["nickname"]?.stringValue ?? socket.assigns.get("nickname", as: String.self)
+        let nickname: String
+        if let requested {
+            guard let valid = ChatNames.nickname(requested) else {
+                return .refuse("invalid nickname: use 1-32 characters")
+            }
+            nickname = valid
+        } else {
+            nickname = "guest-\(UInt16.random(in: 1000...9999))"
+        }
+        self.room = room
+        self.nickname = nickname
+        socket.assigns["nickname"] = nickname
+        let cached = services.recent.latest(room: room)
+        historyPending = cached == nil
+        return .ok([
+            "messages": .array((cached ?? []).map(\.json)),
+            "nickname": .string(nickname),
+        ])
+    }
+
+    public mutating func afterJoin(socket: inout ChannelSocket) throws {
+        socket.push("presence_state", services.presence.state(of: socket.topic))
+        if let channel = socket.channelID {
+            services.presence.track(channel, topic: socket.topic, key: nickname,
+                                    meta: JSONObject([(key: "online_at", value: .int(Int64(Date().timeIntervalSince1970)))]))
+        }
+        guard historyPending else { return }
+        let services = self.services
+        let room = self.room
+        let pushTarget = socket
+        Task {
+            // A failure leaves the room without history on screen; the next join tries again.
+            if let messages = try? await services.loadRecent(room: room) {
+                pushTarget.push("history", ["messages": .array(messages.map(\.json))])
+            }
+        }
+    }
+
+    public mutating func handleIn(event: String, payload: PhoenixPayload, socket: inout ChannelSocket) throws -> ChannelReplyAction {
+        let fields = payload.json ?? .emptyObject
+        switch event {
+        case "new_msg":
+            guard let body = fields["body"]?.stringValue else { return .error("body must be a string") }
+            let trimmed = body.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !trimmed.isEmpty else { return .error("empty message") }
+            let message = NewMessage(room: room, nickname: nickname, body: trimmed, idempotencyKey: fields["key"]?.stringValue)
+            do {
+                try services.store.limits.validate(message)
+            } catch {
+                return .error(error.reason)
+            }
+            guard let reply = socket.deferReply() else { return .noReply }
+            let services = self.services
+            let broadcaster = socket
+            Task {
+                do {
+                    let stored = try await services.writer.write(message)
+                    services.recent.append(stored)
+                    broadcaster.broadcast("new_msg", stored.json)
+                    reply.ok(["id": .int(stored.id)])
+                } catch let error as StoreError {
+                    reply.error(error.code == .unavailable ? "unavailable" : error.reason)
+                } catch {
+                    reply.error("unavailable")
+                }
+            }
+            return .noReply
+        case "typing":
+            socket.broadcastFrom("typing", ["nickname": .string(nickname)])
+            return .ok()
+        case "history":
+            guard let before = fields["before"]?.intValue else { return .error("before must be a message id") }
+            guard let reply = socket.deferReply() else { return .noReply }
+            let services = self.services
+            let room = self.room
+            Task {
+                do {
+                    let page = try await services.store.history(room: room, limit: services.pageSize, before: MessageCursor(beforeID: before))
+                    reply.ok(["messages": .array(page.messages.map(\.json))])
+                } catch let error as StoreError {
+                    reply.error(error.code == .unavailable ? "unavailable" : error.reason)
+                } catch {
+                    reply.error("unavailable")
+                }
+            }
+            return .noReply
+        default:
+            return .error("unknown event \(event)")
+        }
+    }
+}

@@ -1,0 +1,36 @@
+public import SiteflowRealtime
+public import SiteflowStore
+
+/// What every chat channel shares: the store and its group-commit writer, the recent-history
+/// cache and presence.
+public struct ChatServices: Sendable {
+    /// The node's store (history pages).
+    public let store: any Store
+    /// Batches concurrent messages into one transaction; a send is acknowledged after its commit.
+    public let writer: MessageWriter
+    /// The latest messages per room, for join replies.
+    public let recent: RecentMessages
+    /// Who is in each room.
+    public let presence: Presence
+    /// How many messages a join reply and a history page carry.
+    public let pageSize: Int
+
+    /// Bundles the chat's shared services.
+    public init(store: any Store, writer: MessageWriter, recent: RecentMessages, presence: Presence, pageSize: Int = 50) {
+        self.store = store
+        self.writer = writer
+        self.recent = recent
+        self.presence = presence
+        self.pageSize = pageSize
+    }
+
+    /// Reads a room's latest history from the store into the cache, if it is not loaded yet.
+    /// Returns the room's latest messages, oldest first.
+    @discardableResult
+    public func loadRecent(room: String) async throws(StoreError) -> [ChatMessage] {
+        if let cached = recent.latest(room: room) { return cached }
+        let page = try await store.history(room: room, limit: recent.depth, before: nil)
+        recent.load(room: room, history: page.messages)
+        return recent.latest(room: room) ?? page.messages
+    }
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import SiteflowApp
+import SiteflowRealtime
+import SiteflowStore
+import UnixSignals
+
+/// `siteflow serve` (the default): the chat app at `/`, the dashboard at `/dashboard/`, Prometheus
+/// metrics at `/metrics` and Phoenix sockets at `/socket`, on one port; SQLite by default.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the chat app, the live dashboard, metrics and Phoenix-compatible sockets on one port.",
+        discussion: """
+            With no options the node listens on http://127.0.0.1:4000/ and keeps its data in \
+            siteflow.db in the working directory. SIGTERM or Ctrl-C stops it gracefully: clients are \
+            told to reconnect elsewhere, running jobs finish, the store closes.
+            """
+    )
+
+    @Option(help: "The address to listen on (0.0.0.0 for every interface).")
+    var host = "127.0.0.1"
+
+    @Option(help: "The port to listen on (0 picks a free one).")
+    var port = 4000
+
+    @Option(help: "sqlite:PATH (default sqlite:siteflow.db) or postgres://user:pass@host:port/db.")
+    var database = "sqlite:siteflow.db"
+
+    @Option(help: "This node's name (default: a random one).")
+    var node: String?
+
+    @Option(help: "An Origin allowed to open sockets (repeatable; e.g. https://chat.example.com or https://*.example.com). Default: any.")
+    var origin: [String] = []
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    func validate() throws {
+        do {
+            _ = try DatabaseURL(parsing: database)
+        } catch {
+            throw ValidationError("--database: \(error)")
+        }
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \(logLevel)") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "siteflow")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        var configuration = NodeConfiguration(
+            host: host, port: port, database: try DatabaseURL(parsing: database),
+            origins: origin.isEmpty ? .any : OriginPolicy(allowing: origin), logger: logger)
+        if let node { configuration.nodeName = node }
+        let siteflow: SiteflowNode
+        do {
+            siteflow = try await SiteflowNode.start(configuration)
+        } catch let error as StoreError {
+            throw ValidationError("cannot open the database \(configuration.database): \(error.reason)")
+        }
+        // Written straight to the file descriptor (no stdio buffering), so a supervisor or a test
+        // reading our output through a pipe sees the line at once.
+        let banner = "Siteflow is serving http://\(host):\(siteflow.port ?? port)/ (dashboard: /dashboard/, metrics: /metrics). Ctrl-C stops it.\n"
+        FileHandle.standardOutput.write(Data(banner.utf8))
+        let group = ServiceGroup(services: [siteflow], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+}

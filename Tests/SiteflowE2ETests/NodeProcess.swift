@@ -1,0 +1,103 @@
+import Foundation
+import Synchronization
+
+/// `siteflow serve` running as a child process (for crash tests): started on a free port, its
+/// output watched for the "serving" line, killed with any signal.
+final class NodeProcess: Sendable {
+    enum Failure: Error, CustomStringConvertible {
+        case executableNotFound(String)
+        case didNotStart(String)
+        var description: String {
+            switch self {
+            case .executableNotFound(let searched): return "the siteflow executable was not found (searched \(searched)); run swift build first"
+            case .didNotStart(let output): return "siteflow serve did not start:\n\(output)"
+            }
+        }
+    }
+
+    /// What the child printed, gathered from its pipe's thread.
+    final class OutputLog: Sendable {
+        private let text = Mutex("")
+        func append(_ more: String) { text.withLock { $0 += more } }
+        var value: String { text.withLock { $0 } }
+    }
+
+    let port: Int
+    private let process: Process
+    private let output: OutputLog
+
+    private init(port: Int, process: Process, output: OutputLog) {
+        self.port = port
+        self.process = process
+        self.output = output
+    }
+
+    /// The `siteflow` executable built beside the test bundle.
+    static func executable() throws -> URL {
+        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let folders = [testBinary.deletingLastPathComponent(), testBinary.deletingLastPathComponent().deletingLastPathComponent()]
+        for folder in folders {
+            let candidate = folder.appendingPathComponent("siteflow")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        throw Failure.executableNotFound(folders.map(\.path).joined(separator: ", "))
+    }
+
+    /// Starts `siteflow serve --port 0 --database <database>` and waits (up to 60 s) for it to listen.
+    static func start(database: String) async throws -> NodeProcess {
+        let process = Process()
+        process.executableURL = try executable()
+        process.arguments = ["serve", "--port", "0", "--database", database, "--log-level", "warning"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        let output = OutputLog()
+        let lines = AsyncStream<String>.makeStream()
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            guard !data.isEmpty else {
+                handle.readabilityHandler = nil
+                lines.continuation.finish()
+                return
+            }
+            let text = String(decoding: data, as: UTF8.self)
+            output.append(text)
+            lines.continuation.yield(text)
+        }
+        try process.run()
+        let port = try await withThrowingTaskGroup(of: Int?.self) { group in
+            group.addTask {
+                var seen = ""
+                for await chunk in lines.stream {
+                    seen += chunk
+                    if let range = seen.range(of: "serving http://127.0.0.1:") {
+                        let digits = seen[range.upperBound...].prefix { $0.isNumber }
+                        if let port = Int(digits) { return port }
+                    }
+                }
+                return nil
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(60))
+                return nil
+            }
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        guard let port else {
+            process.terminate()
+            throw Failure.didNotStart(output.value)
+        }
+        return NodeProcess(port: port, process: process, output: output)
+    }
+
+    /// Sends `signal` (e.g. `SIGKILL`) and waits for the process to end.
+    func kill(_ signal: Int32) {
+        Foundation.kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+    }
+
+    /// Everything the process printed so far.
+    var printed: String { output.value }
+}
