@@ -225,3 +225,52 @@ private func parentExit(_ parent: TestProbe<String>, _ child: ProcessID) {
     parent.exit(child, reason: .shutdown)
 }
 
+
+@Suite("GenServer under a supervisor")
+struct SupervisedServerTests {
+    @Test("a supervised server that crashes is restarted with a fresh state and found again by name")
+    func restartedByName() async throws {
+        try await withRuntime { runtime in
+            let events = EventQueue<String>()
+            let supervisor = try await Supervisor.start(
+                runtime: runtime, strategy: .oneForOne,
+                children: [.server(id: "kv", options: SpawnOptions(name: "kv")) { KeyValueServer(events: events) }])
+            #expect(try await events.next(within: .seconds(10)) == "init")
+            let first = try #require(runtime.server(named: "kv", as: KeyValueServer.self))
+            _ = try await first.call(.put("a", 1))
+            await #expect(throws: CallError.self) { try await first.call(.crash) }
+            #expect(try await events.next(within: .seconds(10)).hasPrefix("terminate"))
+            #expect(try await events.next(within: .seconds(10)) == "init", "the supervisor started it again")
+            let second = try #require(runtime.server(named: "kv", as: KeyValueServer.self))
+            #expect(second.id != first.id)
+            #expect(try await second.call(.get("a")) == nil, "a restart begins with a fresh state")
+            #expect(runtime.server(named: "kv", as: SupervisedOther.self) == nil, "a name is typed")
+            _ = supervisor
+        }
+    }
+
+    @Test("a server whose init fails is a failed child start")
+    func failingInitFailsTheStart() async throws {
+        let failure = await withRuntime { runtime in
+            await #expect(throws: (any Error).self) {
+                _ = try await Supervisor.start(
+                    runtime: runtime, strategy: .oneForOne,
+                    children: [.server(id: "broken") { KeyValueServer(failInit: true) }])
+            }
+        }
+        #expect(failure != nil)
+    }
+}
+
+/// Another server type, to check that by-name lookups are typed.
+struct SupervisedOther: GenServer {
+    typealias Call = Int
+    typealias Cast = Int
+    typealias Info = Int
+    typealias Reply = Int
+    mutating func handleCall(_ request: Int, from caller: Caller<Int>, context: ServerContext<SupervisedOther>) throws -> CallResult<Int> {
+        .reply(request)
+    }
+    mutating func handleCast(_ message: Int, context: ServerContext<SupervisedOther>) throws {}
+    mutating func handleInfo(_ message: Int, context: ServerContext<SupervisedOther>) throws {}
+}
