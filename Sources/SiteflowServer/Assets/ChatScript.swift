@@ -16,6 +16,8 @@ enum ChatScript {
  *   join     phx_join {"nickname": "<nickname>"}
  *            → ok    {"messages": [Message, …]}   the latest history, oldest first
  *            → error {"reason": "<text>"}         shown to the user (e.g. nickname taken)
+ *            If the room's history was not in memory, messages is [] and the server pushes
+ *   server   history {"messages": [Message, …]}   soon after (oldest first)
  *   push     new_msg {"body": "<text>"}
  *            → ok {} (or {"id": …}); error {"reason": "<text>"} is shown
  *            → every member of the room (the sender too) receives broadcast
@@ -499,6 +501,8 @@ enum ChatScript {
     var joined = socket.channel(topic, { nickname: nickname });
     channel = joined;
     joined.on("new_msg", function (message) { appendMessages([message]); });
+    // The room's history, when the server had to read it from the store after the join.
+    joined.on("history", function (payload) { prependMessages(payload.messages || []); });
     joined.on("typing", function (payload) {
       if (!payload.nickname || payload.nickname === nickname) { return; }
       clearTimeout(typingTimers[payload.nickname]);
