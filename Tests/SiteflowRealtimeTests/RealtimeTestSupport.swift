@@ -119,8 +119,15 @@ struct EchoChannel: SiteflowRealtime.Channel {
             socket.broadcastFrom("shouted", payload)
             return .ok()
         case "noreply": return .noReply
+        case "later":
+            socket.channel?.send(.info(payload))
+            return .noReply
         default: return .error("unknown event")
         }
+    }
+
+    mutating func handleInfo(_ message: any Sendable, socket: inout ChannelSocket) throws {
+        if let payload = message as? PhoenixPayload { socket.push("info", payload) }
     }
 
     mutating func handleOut(event: String, payload: PhoenixPayload, socket: inout ChannelSocket) throws {

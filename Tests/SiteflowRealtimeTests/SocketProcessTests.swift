@@ -88,6 +88,17 @@ struct SocketProcessTests {
         #expect(harness.endpoint.statistics[.channelCrashes] == 1)
     }
 
+    @Test("info messages sent to the channel process reach handleInfo, which may push")
+    func infoMessages() async throws {
+        let harness = Harness.make()
+        defer { harness.shutdown() }
+        let client = try harness.connect()
+        client.send(#"["1","1","room:a","phx_join",{}]"#)
+        _ = try await client.nextJSON()
+        client.send(#"["1","2","room:a","later",{"n":7}]"#)
+        #expect(try await client.nextJSON() == ["1", nil, "room:a", "info", ["n": 7]])
+    }
+
     @Test("a channel that stops normally sends its reply, then phx_close")
     func channelStop() async throws {
         let harness = Harness.make()
