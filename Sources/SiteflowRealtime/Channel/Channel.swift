@@ -36,11 +36,16 @@ public protocol Channel: SendableMetatype {
 }
 
 extension Channel {
+    /// No intercepted events: every broadcast takes the fastlane.
     public static var intercepts: Set<String> { [] }
+    /// Does nothing.
     public mutating func afterJoin(socket: inout ChannelSocket) throws {}
+    /// Pushes the intercepted broadcast to the client unchanged.
     public mutating func handleOut(event: String, payload: PhoenixPayload, socket: inout ChannelSocket) throws {
         socket.push(event, payload)
     }
+    /// Ignores the message.
     public mutating func handleInfo(_ message: any Sendable, socket: inout ChannelSocket) throws {}
+    /// Does nothing.
     public mutating func terminate(reason: ExitReason, socket: inout ChannelSocket) {}
 }

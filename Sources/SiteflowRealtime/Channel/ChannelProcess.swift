@@ -20,7 +20,10 @@ public struct ChannelProcess<C: Channel>: Behavior {
 
     /// Handles one message (see the type's description).
     public mutating func handle(_ message: ChannelMessage, context: ProcessContext<ChannelMessage>) throws {
-        if socket.channelID == nil { socket.channelID = context.id }
+        if socket.channelID == nil {
+            socket.channelID = context.id
+            socket.channel = context.pid
+        }
         switch message {
         case .afterJoin:
             try channel.afterJoin(socket: &socket)

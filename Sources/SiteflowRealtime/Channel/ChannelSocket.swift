@@ -12,6 +12,9 @@ public struct ChannelSocket: Sendable {
     public var assigns: Assigns
     /// The channel process, once started (`nil` during `join`, which runs before it exists).
     public internal(set) var channelID: ProcessID?
+    /// The channel process's address, once started: send it ``ChannelMessage/info(_:)`` from
+    /// other processes (a timer, a job) to reach ``Channel/handleInfo(_:socket:)``.
+    public internal(set) var channel: PID<ChannelMessage>?
     /// The node's PubSub.
     public let pubsub: PubSub
     let output: SocketOutput

@@ -1,3 +1,5 @@
+public import SiteflowRuntime
+
 /// How an endpoint's sockets behave. Every parameter has a default.
 public struct SocketConfiguration: Sendable {
     /// Channel limit, idle timeout and inbound rate limit (see ``SocketStateMachine/Limits``).
@@ -24,5 +26,3 @@ public struct SocketConfiguration: Sendable {
         self.origins = origins
     }
 }
-
-public import SiteflowRuntime

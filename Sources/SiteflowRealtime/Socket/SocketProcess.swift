@@ -116,6 +116,7 @@ public struct SocketProcess: Behavior {
         case .join(let join):
             startChannel(join, context: context)
         case .rejoin(let old, let closeMessage, let join):
+            context.unlink(old)  // its exit is no longer this socket's business
             context.exit(old, reason: .shutdownWith("duplicate_join"))
             pubsub.unsubscribe(old, from: join.topic)
             channels[old] = nil

@@ -1,0 +1,70 @@
+import SiteflowRealtime
+import SiteflowRuntime
+import Testing
+
+@Suite("Endpoint: connection decisions")
+struct RealtimeEndpointTests {
+    final class NullConnection: TransportConnection {
+        func send(_ frame: TransportFrame) -> Bool { true }
+        func close(code: TransportCloseCode, reason: String) {}
+    }
+
+    func decide(_ endpoint: RealtimeEndpoint, _ request: ConnectionRequest) -> (status: Int?, subprotocol: String?) {
+        switch endpoint.connect(request, connection: NullConnection()) {
+        case .accept(let subprotocol, _): return (nil, subprotocol)
+        case .refuse(let status, _): return (status, nil)
+        }
+    }
+
+    @Test("a token in the subprotocol is verified by connect; the server answers subprotocol phoenix")
+    func tokenSubprotocol() {
+        let time = ManualWallClock()
+        let signer = TokenSigner(secret: Array("endpoint-secret-endpoint-secret!".utf8), salt: "user socket", clock: time.clock)
+        let harness = Harness.make { request in
+            guard let token = request.authToken ?? request.params["token"],
+                let user = try? signer.verify(token, maxAge: .seconds(3600))
+            else { return .refuse("unauthorized") }
+            return .accept(Assigns(["user": user]))
+        }
+        defer { harness.shutdown() }
+        let token = signer.sign("alice")
+        let good = ConnectionRequest(transport: .webSocket, path: "/socket/websocket", queryParameters: ["vsn": "2.0.0"],
+                                     subprotocols: ["phoenix", AuthToken.subprotocolPrefix + Base64URL.encode(Array(token.utf8))])
+        #expect(decide(harness.endpoint, good) == (nil, "phoenix"))
+        let query = ConnectionRequest(transport: .webSocket, path: "/socket/websocket", queryParameters: ["vsn": "2.0.0", "token": token])
+        #expect(decide(harness.endpoint, query) == (nil, nil))
+        time.advance(seconds: 3601)
+        #expect(decide(harness.endpoint, good).status == 403)
+        let none = ConnectionRequest(transport: .webSocket, path: "/socket/websocket", queryParameters: ["vsn": "2.0.0"])
+        #expect(decide(harness.endpoint, none).status == 403)
+        #expect(harness.endpoint.statistics[.connectionsRefused] == 2)
+        #expect(harness.endpoint.statistics[.connectionsAccepted] == 2)
+    }
+
+    @Test("a disallowed Origin is refused with 403, an unknown vsn with 400")
+    func originAndVersion() {
+        let harness = Harness.make(configuration: SocketConfiguration(origins: OriginPolicy(allowing: ["https://app.example.com"])))
+        defer { harness.shutdown() }
+        let evil = ConnectionRequest(transport: .webSocket, path: "/socket/websocket", queryParameters: ["vsn": "2.0.0"],
+                                     headers: [(name: "origin", value: "https://evil.example.net")])
+        #expect(decide(harness.endpoint, evil).status == 403)
+        let fine = ConnectionRequest(transport: .webSocket, path: "/socket/websocket", queryParameters: ["vsn": "2.0.0"],
+                                     headers: [(name: "origin", value: "https://app.example.com")])
+        #expect(decide(harness.endpoint, fine).status == nil)
+        let future = ConnectionRequest(transport: .webSocket, path: "/socket/websocket", queryParameters: ["vsn": "9.0.0"])
+        #expect(decide(harness.endpoint, future).status == 400)
+        #expect(harness.endpoint.statistics[.originRefused] == 1)
+        #expect(harness.endpoint.statistics[.versionRefused] == 1)
+    }
+
+    @Test("closeAll closes every socket with goingAway")
+    func closeAll() async throws {
+        let harness = Harness.make()
+        defer { harness.shutdown() }
+        let clients = try (0..<3).map { _ in try harness.connect() }
+        harness.endpoint.closeAll()
+        for client in clients {
+            #expect(try await client.nextClose() == (.goingAway, "server shutting down"))
+        }
+    }
+}

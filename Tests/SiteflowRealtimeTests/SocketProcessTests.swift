@@ -1,0 +1,255 @@
+import NIOCore
+import SiteflowRealtime
+import SiteflowRuntime
+import Testing
+
+@Suite("Socket process: a live socket with channels, over a recording connection")
+struct SocketProcessTests {
+    @Test("V2: heartbeat, join, push with reply, leave with phx_close")
+    func v2Lifecycle() async throws {
+        let harness = Harness.make()
+        defer { harness.shutdown() }
+        let client = try harness.connect()
+        client.send(#"[null,"1","phoenix","heartbeat",{}]"#)
+        #expect(try await client.nextJSON() == v2Reply(nil, "1", "phoenix", "ok", [:]))
+        client.send(#"["2","2","room:lobby","phx_join",{}]"#)
+        #expect(try await client.nextJSON() == v2Reply("2", "2", "room:lobby", "ok", ["joined": "room:lobby"]))
+        client.send(#"["2","3","room:lobby","echo",{"body":"hi"}]"#)
+        #expect(try await client.nextJSON() == v2Reply("2", "3", "room:lobby", "ok", ["body": "hi"]))
+        client.send(#"["2","4","room:lobby","push",{"n":1}]"#)
+        #expect(try await client.nextJSON() == ["2", nil, "room:lobby", "pushed", ["n": 1]])
+        client.send(#"["2","5","room:lobby","phx_leave",{}]"#)
+        #expect(try await client.nextJSON() == v2Reply("2", "5", "room:lobby", "ok", [:]))
+        #expect(try await client.nextJSON() == ["2", "2", "room:lobby", "phx_close", [:]])
+        client.send(#"["2","6","room:lobby","echo",{}]"#)
+        #expect(try await client.nextJSON() == v2Reply("2", "6", "room:lobby", "error", ["reason": "unmatched topic"]))
+    }
+
+    @Test("V1: join and push use {topic, event, payload, ref} objects")
+    func v1Lifecycle() async throws {
+        let harness = Harness.make()
+        defer { harness.shutdown() }
+        let client = try harness.connect(vsn: nil)
+        client.send(#"{"topic":"room:a","event":"phx_join","payload":{},"ref":"1"}"#)
+        let joined = try await client.nextJSON()
+        #expect(joined["event"] == "phx_reply")
+        #expect(joined["ref"] == "1")
+        #expect(joined["payload"] == ["status": "ok", "response": ["joined": "room:a"]])
+        client.send(#"{"topic":"room:a","event":"echo","payload":{"x":1},"ref":"2"}"#)
+        let echoed = try await client.nextJSON()
+        #expect(echoed["payload"] == ["status": "ok", "response": ["x": 1]])
+        client.send(#"{"topic":"phoenix","event":"heartbeat","payload":{},"ref":"3"}"#)
+        #expect(try await client.nextJSON()["payload"] == ["status": "ok", "response": [:]])
+    }
+
+    @Test("V2 binary: a binary push reaches the channel and a binary reply comes back")
+    func binaryPush() async throws {
+        let harness = Harness.make()
+        defer { harness.shutdown() }
+        let client = try harness.connect()
+        client.send(#"["1","1","room:a","phx_join",{}]"#)
+        _ = try await client.nextJSON()
+        client.sendBinary([0, 1, 1, 6, 4] + Array("12room:aecho".utf8) + [1, 2, 3])
+        #expect(try await client.connection.nextBinary() == [1, 1, 1, 6, 2] + Array("12room:aok".utf8) + [1, 2, 3])
+    }
+
+    @Test("a refused join gets the channel's error reply; a crashing join gets join crashed; neither joins")
+    func refusedJoins() async throws {
+        let harness = Harness.make()
+        defer { harness.shutdown() }
+        let client = try harness.connect()
+        client.send(#"["1","1","room:a","phx_join",{"deny":true}]"#)
+        #expect(try await client.nextJSON() == v2Reply("1", "1", "room:a", "error", ["reason": "unauthorized"]))
+        client.send(#"["2","2","room:a","phx_join",{"crash":true}]"#)
+        #expect(try await client.nextJSON() == v2Reply("2", "2", "room:a", "error", ["reason": "join crashed"]))
+        client.send(#"["3","3","nowhere","phx_join",{}]"#)
+        #expect(try await client.nextJSON() == v2Reply("3", "3", "nowhere", "error", ["reason": "unmatched topic"]))
+        let stats = harness.endpoint.statistics.snapshot()
+        #expect(stats[.joinsRefused] == 1)
+        #expect(stats[.joinCrashes] == 1)
+        #expect(stats[.unmatchedTopic] == 1)
+    }
+
+    @Test("a channel crash sends phx_error for that topic only; the socket's other channels carry on")
+    func crashIsolation() async throws {
+        let harness = Harness.make()
+        defer { harness.shutdown() }
+        let client = try harness.connect()
+        client.send(#"["1","1","room:a","phx_join",{}]"#)
+        _ = try await client.nextJSON()
+        client.send(#"["2","2","room:b","phx_join",{}]"#)
+        _ = try await client.nextJSON()
+        client.send(#"["1","3","room:a","crash",{}]"#)
+        #expect(try await client.nextJSON() == ["1", "1", "room:a", "phx_error", [:]])
+        client.send(#"["2","4","room:b","echo",{"still":"here"}]"#)
+        #expect(try await client.nextJSON() == v2Reply("2", "4", "room:b", "ok", ["still": "here"]))
+        client.send(#"["1","5","room:a","echo",{}]"#)
+        #expect(try await client.nextJSON() == v2Reply("1", "5", "room:a", "error", ["reason": "unmatched topic"]))
+        #expect(harness.endpoint.statistics[.channelCrashes] == 1)
+    }
+
+    @Test("info messages sent to the channel process reach handleInfo, which may push")
+    func infoMessages() async throws {
+        let harness = Harness.make()
+        defer { harness.shutdown() }
+        let client = try harness.connect()
+        client.send(#"["1","1","room:a","phx_join",{}]"#)
+        _ = try await client.nextJSON()
+        client.send(#"["1","2","room:a","later",{"n":7}]"#)
+        #expect(try await client.nextJSON() == ["1", nil, "room:a", "info", ["n": 7]])
+    }
+
+    @Test("a channel that stops normally sends its reply, then phx_close")
+    func channelStop() async throws {
+        let harness = Harness.make()
+        defer { harness.shutdown() }
+        let client = try harness.connect()
+        client.send(#"["1","1","room:a","phx_join",{}]"#)
+        _ = try await client.nextJSON()
+        client.send(#"["1","2","room:a","stop",{}]"#)
+        #expect(try await client.nextJSON() == v2Reply("1", "2", "room:a", "ok", [:]))
+        #expect(try await client.nextJSON() == ["1", "1", "room:a", "phx_close", [:]])
+    }
+
+    @Test("a duplicate join sends phx_close for the old join_ref and joins again; stale messages are ignored")
+    func duplicateJoinAndStale() async throws {
+        let harness = Harness.make()
+        defer { harness.shutdown() }
+        let client = try harness.connect()
+        client.send(#"["1","1","room:a","phx_join",{}]"#)
+        _ = try await client.nextJSON()
+        client.send(#"["5","5","room:a","phx_join",{}]"#)
+        #expect(try await client.nextJSON() == ["1", "1", "room:a", "phx_close", [:]])
+        #expect(try await client.nextJSON() == v2Reply("5", "5", "room:a", "ok", ["joined": "room:a"]))
+        client.send(#"["1","6","room:a","echo",{}]"#)  // stale: ignored
+        try await client.sync()
+        #expect(harness.endpoint.statistics[.staleMessages] == 1)
+        client.send(#"[null,"7","room:a","echo",{"v1":"style"}]"#)  // null join_ref: accepted
+        #expect(try await client.nextJSON() == v2Reply("5", "7", "room:a", "ok", ["v1": "style"]))
+    }
+
+    @Test("joins past the channel limit are refused with too many channels joined")
+    func channelLimit() async throws {
+        let harness = Harness.make(configuration: SocketConfiguration(limits: .init(maxChannels: 1)))
+        defer { harness.shutdown() }
+        let client = try harness.connect()
+        client.send(#"["1","1","room:a","phx_join",{}]"#)
+        _ = try await client.nextJSON()
+        client.send(#"["2","2","room:b","phx_join",{}]"#)
+        #expect(try await client.nextJSON() == v2Reply("2", "2", "room:b", "error", ["reason": "too many channels joined"]))
+    }
+
+    @Test("a leave of a topic not joined gets ok")
+    func leaveNotJoined() async throws {
+        let harness = Harness.make()
+        defer { harness.shutdown() }
+        let client = try harness.connect()
+        client.send(#"["1","1","room:a","phx_leave",{}]"#)
+        #expect(try await client.nextJSON() == v2Reply("1", "1", "room:a", "ok", [:]))
+    }
+
+    @Test("a frame with a readable topic but a bad shape gets an error reply; the socket lives on")
+    func badFrameReplied() async throws {
+        let harness = Harness.make()
+        defer { harness.shutdown() }
+        let client = try harness.connect()
+        client.send(#"["1","2","room:a","new",[1,2]]"#)
+        #expect(try await client.nextJSON() == v2Reply("1", "2", "room:a", "error", ["reason": "payload is not an object: payload"]))
+        try await client.sync()
+        #expect(harness.endpoint.statistics[.badFramesReplied] == 1)
+    }
+
+    @Test("unparseable text closes the connection with protocolError and a reason, counted")
+    func garbageCloses() async throws {
+        let harness = Harness.make()
+        defer { harness.shutdown() }
+        let client = try harness.connect()
+        client.send("not json")
+        let (code, reason) = try await client.nextClose()
+        #expect(code == .protocolError)
+        #expect(reason.hasPrefix("invalid JSON"))
+        #expect(harness.endpoint.statistics[.badFramesClosed] == 1)
+    }
+
+    @Test("a binary frame on a V1 socket closes it with unsupportedData")
+    func binaryOnV1() async throws {
+        let harness = Harness.make()
+        defer { harness.shutdown() }
+        let client = try harness.connect(vsn: "1.0.0")
+        client.sendBinary([0, 0, 0, 0, 0])
+        #expect(try await client.nextClose().0 == .unsupportedData)
+    }
+
+    @Test("a frame above the size limit closes the connection with messageTooBig")
+    func frameTooBig() async throws {
+        let harness = Harness.make(configuration: SocketConfiguration(maxFrameBytes: 64))
+        defer { harness.shutdown() }
+        let client = try harness.connect()
+        client.send(#"[null,"1","room:a","x",{"pad":""# + String(repeating: "x", count: 100) + #""}]"#)
+        let (code, reason) = try await client.nextClose()
+        #expect(code == .messageTooBig)
+        #expect(reason == "frame too large")
+        #expect(harness.endpoint.statistics[.oversizedFrames] == 1)
+    }
+
+    @Test("messages past the rate limit get error rate limited")
+    func rateLimited() async throws {
+        let harness = Harness.make(configuration: SocketConfiguration(limits: .init(rateLimitBurst: 3, rateLimitPerSecond: 1)))
+        defer { harness.shutdown() }
+        let client = try harness.connect()
+        for ref in 1...4 { client.send(#"[null,"\#(ref)","room:x","x",{}]"#) }
+        for ref in 1...3 {
+            #expect(try await client.nextJSON() == v2Reply(nil, "\(ref)", "room:x", "error", ["reason": "unmatched topic"]))
+        }
+        #expect(try await client.nextJSON() == v2Reply(nil, "4", "room:x", "error", ["reason": "rate limited"]))
+        #expect(harness.endpoint.statistics[.rateLimited] == 1)
+    }
+
+    @Test("a client silent for the idle timeout is closed at the next tick")
+    func idleTimeout() async throws {
+        let harness = Harness.make()
+        defer { harness.shutdown() }
+        let client = try harness.connect()
+        harness.clock.advance(by: .seconds(30))
+        try await client.sync()
+        harness.clock.advance(by: .seconds(59))
+        harness.endpoint.tick()
+        try await client.sync(ref: "still-open")
+        harness.clock.advance(by: .seconds(61))
+        harness.endpoint.tick()
+        let (code, reason) = try await client.nextClose()
+        #expect(code == .normal)
+        #expect(reason == "idle timeout")
+        #expect(harness.endpoint.statistics[.idleTimeouts] == 1)
+    }
+
+    @Test("a connection whose outbound queue is full is closed with tryAgainLater, counted")
+    func slowConsumer() async throws {
+        let harness = Harness.make()
+        defer { harness.shutdown() }
+        let client = try harness.connect(capacity: 2)
+        client.send(#"["1","1","room:a","phx_join",{}]"#)
+        _ = try await client.nextJSON()
+        client.send(#"["1","2","room:a","echo",{}]"#)
+        _ = try await client.nextJSON()
+        client.send(#"["1","3","room:a","echo",{}]"#)  // the queue is full now
+        let (code, reason) = try await client.nextClose()
+        #expect(code == .tryAgainLater)
+        #expect(reason == "outbound queue full")
+        #expect(harness.endpoint.statistics[.slowConsumerCloses] == 1)
+    }
+
+    @Test("the transport closing ends the socket and its channels")
+    func transportClosed() async throws {
+        let harness = Harness.make()
+        defer { harness.shutdown() }
+        let client = try harness.connect()
+        client.send(#"["1","1","room:a","phx_join",{}]"#)
+        _ = try await client.nextJSON()
+        #expect(harness.pubsub.subscriberCount("room:a") == 1)
+        client.session.transportClosed(code: .normal, reason: "bye")
+        _ = try await client.nextClose()  // the socket closes its side too (idempotent for the transport)
+        while harness.endpoint.socketCount > 0 || harness.pubsub.subscriberCount("room:a") > 0 { await Task.yield() }
+        #expect(harness.runtime.processCount == 0)
+    }
+}
