@@ -74,6 +74,11 @@ public final class SiteflowHTTPServer: Service, Sendable {
             .serverChannelOption(.backlog, value: configuration.backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // NIO keeps each channel's last receive buffer for reuse: start it small (it grows
+            // for busy sockets) so an idle socket holds 256 bytes, not 2 KiB.
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(
+                minimum: 64, initial: configuration.receiveBufferInitialSize, maximum: 65_536
+            ))
             .childChannelOption(.writeBufferWaterMark, value: .init(low: configuration.writeBufferHighWaterMark / 2, high: configuration.writeBufferHighWaterMark))
             .childChannelInitializer { channel in
                 let negotiation = UpgradeNegotiation(
