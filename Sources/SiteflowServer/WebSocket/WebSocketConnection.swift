@@ -110,8 +110,8 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
 
     // MARK: Outbound path (event loop)
 
-    /// Moves the frames other threads queued into the channel (or the backlog while the channel
-    /// is not writable), flushes once, then performs a requested close.
+    /// Moves the frames queued by `send` into the channel (or the backlog while the channel is
+    /// not writable), flushes once, then performs a requested close.
     private func drain() {
         let closeRequest = shared.withLock { state -> (code: TransportCloseCode, reason: String)? in
             swap(&state.pending, &drainBuffer)
@@ -121,8 +121,26 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
             return request
         }
         if !drainBuffer.isEmpty {
-            backlog.append(contentsOf: drainBuffer)
-            drainBuffer.removeAll(keepingCapacity: drainBuffer.capacity <= 64)
+            if backlog.isEmpty, phase == .open, let context, context.channel.isActive {
+                var written = 0
+                for frame in drainBuffer {
+                    guard context.channel.isWritable else { break }
+                    context.write(wrapOutboundOut(webSocketFrame(frame)), promise: nil)
+                    written += 1
+                }
+                if written < drainBuffer.count {
+                    backlog.append(contentsOf: drainBuffer[written...])
+                }
+                if written > 0 {
+                    context.flush()
+                    shared.withLock { $0.queued -= written }
+                }
+            } else {
+                backlog.append(contentsOf: drainBuffer)
+            }
+            // Busy sockets keep a small batch array; idle ones (one frame now and then) free it.
+            let keep = drainBuffer.capacity > 4 && drainBuffer.capacity <= 64
+            drainBuffer.removeAll(keepingCapacity: keep)
         }
         writeBacklog()
         if let closeRequest {
@@ -130,7 +148,8 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         }
     }
 
-    /// Writes backlog frames while the channel is writable, and flushes them.
+    /// Writes backlog frames while the channel is writable (all of them when `force`), and
+    /// flushes them.
     private func writeBacklog(force: Bool = false) {
         guard let context, !backlog.isEmpty, phase == .open, context.channel.isActive else { return }
         var written = 0
@@ -140,7 +159,7 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
             written += 1
         }
         if written == backlog.count {
-            backlog.removeAll(keepingCapacity: backlog.capacity <= 64)
+            backlog.removeAll()
         } else {
             backlog.removeFirst(written)
         }
@@ -163,7 +182,7 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         self.context = context
         if phase == .closing {
             // The socket layer closed the connection before the upgrade finished.
-            sendCloseFrame(context: context, dropAfterWrite: false)
+            sendCloseFrame(context: context)
         } else {
             writeBacklog()
         }
@@ -245,12 +264,16 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // While closing, the decoder may complain about the rest of a broken stream: the close
+        // frame is out, so wait for the client's answer (or the timeout) instead of resetting
+        // the connection and losing that frame.
+        guard phase == .open else { return }
         if let error = error as? NIOWebSocketError {
             switch error {
             case .invalidFrameLength:
-                failConnection(.messageTooBig, "frame larger than \(limits.maxMessageSize) bytes", dropAfterWrite: true)
+                failConnection(.messageTooBig, "frame larger than \(limits.maxMessageSize) bytes")
             default:
-                failConnection(.protocolError, "malformed frame", dropAfterWrite: true)
+                failConnection(.protocolError, "malformed frame")
             }
         } else {
             context.close(promise: nil)
@@ -308,9 +331,8 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
     }
 
     /// Starts the closing handshake from the server side: writes what is queued, then the close
-    /// frame, and drops the connection when the client answers or the handshake times out
-    /// (right after the write when `dropAfterWrite`, for a stream that can no longer be parsed).
-    private func beginClose(code: TransportCloseCode, reason: String, dropAfterWrite: Bool = false) {
+    /// frame, and drops the connection when the client answers or the handshake times out.
+    private func beginClose(code: TransportCloseCode, reason: String) {
         guard phase == .open else { return }
         writeBacklog(force: true)
         phase = .closing
@@ -319,36 +341,28 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         markClosed()
         // Without a context the upgrade is still in flight; `handlerAdded` sends the frame.
         if let context {
-            sendCloseFrame(context: context, dropAfterWrite: dropAfterWrite)
+            sendCloseFrame(context: context)
         }
     }
 
-    private func sendCloseFrame(context: ChannelHandlerContext, dropAfterWrite: Bool) {
+    private func sendCloseFrame(context: ChannelHandlerContext) {
         let code = closeCode ?? .normal
         var data = context.channel.allocator.buffer(capacity: 2 + min(closeReason.utf8.count, 123))
         data.writeInteger(code.rawValue)
         // Control frames carry at most 125 bytes.
         data.writeBytes(closeReason.utf8.prefix(123))
-        let written = context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)))
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)), promise: nil)
         let channel = context.channel
-        if dropAfterWrite {
-            written.whenComplete { _ in channel.close(promise: nil) }
-        } else {
-            closeTimer = context.eventLoop.scheduleTask(in: limits.closeHandshakeTimeout) {
-                channel.close(promise: nil)
-            }
+        closeTimer = context.eventLoop.scheduleTask(in: limits.closeHandshakeTimeout) {
+            channel.close(promise: nil)
         }
     }
 
-    /// A protocol violation by the client: close with `code` right away.
-    private func failConnection(_ code: TransportCloseCode, _ reason: String, dropAfterWrite: Bool = false) {
+    /// A protocol violation by the client: start closing with `code` (later violations while
+    /// closing are ignored; the handshake timeout ends the connection).
+    private func failConnection(_ code: TransportCloseCode, _ reason: String) {
         fragments = nil
-        switch phase {
-        case .open:
-            beginClose(code: code, reason: reason, dropAfterWrite: dropAfterWrite)
-        case .closing, .closed:
-            context?.close(promise: nil)
-        }
+        beginClose(code: code, reason: reason)
     }
 
     /// No more frames are accepted; queued ones are dropped.
