@@ -58,6 +58,11 @@ public final class SiteflowHTTPServer: Service, Sendable {
     /// Binds and starts accepting. Throws when the address cannot be bound or the server was
     /// already started.
     public func start() async throws {
+        let idle = lifecycle.withLock { state -> Bool in
+            if case .idle = state { return true }
+            return false
+        }
+        guard idle else { throw ServerError.alreadyStarted }
         let threads = configuration.eventLoopThreads > 0 ? configuration.eventLoopThreads : System.coreCount
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let configuration = self.configuration
