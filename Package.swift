@@ -130,6 +130,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
+            // A Selenium smoke test of the chat page, run by hand (see the file).
+            exclude: ["BrowserSmoke"],
             swiftSettings: strictSettings
         ),
         .testTarget(

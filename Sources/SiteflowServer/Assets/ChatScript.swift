@@ -30,6 +30,8 @@ enum ChatScript {
  *
  *   Message = {"id": <number or string, increasing>, "nickname": "…", "body": "…", "at": "<ISO 8601>"}
  *
+ * Opening /?nickname=<n>&room=<r> fills the form and joins at once.
+ *
  * Element ids for browser tests: #nickname #room #join #leave #message #send #messages
  * #online #typing #status #error #load-older #room-title; each message is
  * <li class="message" data-id="…"><span class="nickname"/><span class="body"/><time/></li>.
@@ -570,6 +572,14 @@ enum ChatScript {
       lastTypingSent = now;
       channel.push("typing", {});
     });
+
+    // /?nickname=ann&room=lobby fills the form and joins at once (links, demos, smoke tests).
+    var query = new URLSearchParams(window.location.search);
+    if (query.get("nickname") && query.get("room")) {
+      element("nickname").value = query.get("nickname");
+      element("room").value = query.get("room");
+      join(query.get("nickname"), query.get("room"));
+    }
 
     element("load-older").addEventListener("click", function () {
       if (!channel || oldestId === null) { return; }
