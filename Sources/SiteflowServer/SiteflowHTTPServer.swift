@@ -2,7 +2,6 @@ public import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import NIOWebSocket
 public import ServiceLifecycle
 public import SiteflowRealtime
 import Synchronization
@@ -93,12 +92,7 @@ public final class SiteflowHTTPServer: Service, Sendable {
                     registry: registry
                 )
                 let httpHandler = HTTPServerHandler(routes: routes, longPoll: longPoll, negotiation: negotiation, configuration: configuration)
-                let upgrader = NIOWebSocketServerUpgrader(
-                    maxFrameSize: configuration.maxFrameSize,
-                    automaticErrorHandling: false,
-                    shouldUpgrade: { channel, head in negotiation.shouldUpgrade(channel: channel, head: head) },
-                    upgradePipelineHandler: { channel, _ in negotiation.upgradePipeline(channel: channel) }
-                )
+                let upgrader = LeanWebSocketUpgrader(negotiation: negotiation)
                 return channel.eventLoop.makeCompletedFuture {
                     let removable = NIOLoopBound(httpHandler, eventLoop: channel.eventLoop)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(

@@ -26,6 +26,12 @@ struct WebSocketTransportTests {
             connection.sendBinary(ByteBuffer(bytes: [0, 1, 2, 255]))
             #expect(try await endpoint.nextFrame() == .binary(ByteBuffer(bytes: [0, 1, 2, 255])))
             #expect(try await client.next() == .message(.binary(ByteBuffer(bytes: [0, 1, 2, 255]))))
+
+            // Large enough for the 64-bit length form both ways, and several reads.
+            let large = ByteBuffer(repeating: 42, count: 200_000)
+            connection.sendBinary(large)
+            #expect(try await endpoint.nextFrame() == .binary(large))
+            #expect(try await client.next() == .message(.binary(large)))
         }
     }
 
