@@ -146,6 +146,39 @@ struct WebSocketTransportTests {
         }
     }
 
+    @Test("frames sent from many threads at once all arrive, each sender's in order")
+    func sendFromManyThreads() async throws {
+        let endpoint = RecordingEndpoint(.silent)
+        try await withServer(endpoint) { _, port in
+            let (client, _) = try await RecordingClient.connect(port: port)
+            let (_, transport) = try await endpoint.nextConnection()
+            let senders = 4
+            let perSender = 100
+            await withTaskGroup(of: Void.self) { group in
+                for sender in 0..<senders {
+                    group.addTask {
+                        for index in 0..<perSender {
+                            #expect(transport.send(.text(ByteBuffer(string: "\(sender) \(index)"))))
+                        }
+                    }
+                }
+            }
+            var next = [Int](repeating: 0, count: senders)
+            for _ in 0..<(senders * perSender) {
+                guard case .message(.text(let bytes)) = try await client.next() else {
+                    Issue.record("expected a text message")
+                    return
+                }
+                let parts = String(buffer: bytes).split(separator: " ").compactMap { Int($0) }
+                #expect(parts.count == 2)
+                guard parts.count == 2 else { return }
+                #expect(parts[1] == next[parts[0]], "sender \(parts[0]) out of order")
+                next[parts[0]] = parts[1] + 1
+            }
+            #expect(next == [Int](repeating: perSender, count: senders))
+        }
+    }
+
     @Test("a close from the server runs the handshake and tells the session once")
     func serverSideClose() async throws {
         let endpoint = RecordingEndpoint(.echo)
