@@ -195,7 +195,10 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
+            // A Selenium smoke test of the chat page, run by hand (see the file).
+            exclude: ["BrowserSmoke"],
             swiftSettings: strictSettings
         ),
         .testTarget(

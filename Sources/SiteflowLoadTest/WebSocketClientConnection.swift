@@ -9,7 +9,9 @@ public import NIOWebSocket
 public final class WebSocketClientConnection: ChannelInboundHandler, @unchecked Sendable {
     // @unchecked Sendable: the mutable state below is touched only on `eventLoop` (handler
     // callbacks, and public methods hop there first).
+    /// Frames from NIO's decoder.
     public typealias InboundIn = WebSocketFrame
+    /// Frames for NIO's encoder (masked by us).
     public typealias OutboundOut = WebSocketFrame
 
     /// The event loop that serves this connection.
@@ -86,24 +88,29 @@ public final class WebSocketClientConnection: ChannelInboundHandler, @unchecked 
 
     // MARK: Receiving
 
+    /// NIO callback: the connection is ready to send.
     public func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
     }
 
+    /// NIO callback: reports the end to the delegate if it has not been reported.
     public func handlerRemoved(context: ChannelHandlerContext) {
         report(code: nil, reason: "connection lost")
         self.context = nil
     }
 
+    /// NIO callback: the TCP connection is gone; reported once to the delegate.
     public func channelInactive(context: ChannelHandlerContext) {
         report(code: nil, reason: "connection lost")
         context.fireChannelInactive()
     }
 
+    /// NIO callback: any error ends the connection.
     public func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
     }
 
+    /// NIO callback: one frame from the server.
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         var payload = frame.unmaskedData

@@ -22,6 +22,10 @@ public struct ServerConfiguration: Sendable {
     /// The kernel-side send buffer a WebSocket may fill before its frames wait in the bounded
     /// queue instead (NIO's high write-buffer water mark), in bytes. Default 256 KiB.
     public var writeBufferHighWaterMark: Int
+    /// The first receive buffer of a connection, in bytes; NIO keeps one per connection for
+    /// reuse, growing it for busy sockets (up to 64 KiB). Small keeps idle sockets cheap.
+    /// Default 256.
+    public var receiveBufferInitialSize: Int
     /// How long the server waits for the client's close frame after sending its own before it
     /// drops the TCP connection. Default 5 s.
     public var closeHandshakeTimeout: Duration
@@ -49,6 +53,7 @@ public struct ServerConfiguration: Sendable {
         maxFrameSize: Int = 1 << 20,
         outboundQueueLimit: Int = 1024,
         writeBufferHighWaterMark: Int = 256 * 1024,
+        receiveBufferInitialSize: Int = 256,
         closeHandshakeTimeout: Duration = .seconds(5),
         maxRequestBodySize: Int = 1 << 20,
         longPollWindow: Duration = .seconds(10),
@@ -63,6 +68,7 @@ public struct ServerConfiguration: Sendable {
         self.maxFrameSize = maxFrameSize
         self.outboundQueueLimit = outboundQueueLimit
         self.writeBufferHighWaterMark = writeBufferHighWaterMark
+        self.receiveBufferInitialSize = receiveBufferInitialSize
         self.closeHandshakeTimeout = closeHandshakeTimeout
         self.maxRequestBodySize = maxRequestBodySize
         self.longPollWindow = longPollWindow

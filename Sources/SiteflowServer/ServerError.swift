@@ -6,13 +6,14 @@ public struct ServerError: Error, Hashable, CustomStringConvertible {
 
     private let code: Code
 
-    /// ``SiteflowHTTPServer/start()`` was called on a server that had already started.
+    /// ``SiteflowHTTPServer/start()`` was called on a server that had already started (or
+    /// stopped: a server runs once).
     public static let alreadyStarted = ServerError(code: .alreadyStarted)
 
     /// A sentence saying what went wrong.
     public var description: String {
         switch code {
-        case .alreadyStarted: "the server was already started"
+        case .alreadyStarted: "the server was already started (a server runs once)"
         }
     }
 }

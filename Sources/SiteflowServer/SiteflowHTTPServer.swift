@@ -2,7 +2,6 @@ public import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import NIOWebSocket
 public import ServiceLifecycle
 public import SiteflowRealtime
 import Synchronization
@@ -58,6 +57,11 @@ public final class SiteflowHTTPServer: Service, Sendable {
     /// Binds and starts accepting. Throws when the address cannot be bound or the server was
     /// already started.
     public func start() async throws {
+        let idle = lifecycle.withLock { state -> Bool in
+            if case .idle = state { return true }
+            return false
+        }
+        guard idle else { throw ServerError.alreadyStarted }
         let threads = configuration.eventLoopThreads > 0 ? configuration.eventLoopThreads : System.coreCount
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let configuration = self.configuration
@@ -74,6 +78,11 @@ public final class SiteflowHTTPServer: Service, Sendable {
             .serverChannelOption(.backlog, value: configuration.backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // NIO keeps each channel's last receive buffer for reuse: start it small (it grows
+            // for busy sockets) so an idle socket holds 256 bytes, not 2 KiB.
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(
+                minimum: 64, initial: configuration.receiveBufferInitialSize, maximum: 65_536
+            ))
             .childChannelOption(.writeBufferWaterMark, value: .init(low: configuration.writeBufferHighWaterMark / 2, high: configuration.writeBufferHighWaterMark))
             .childChannelInitializer { channel in
                 let negotiation = UpgradeNegotiation(
@@ -83,12 +92,7 @@ public final class SiteflowHTTPServer: Service, Sendable {
                     registry: registry
                 )
                 let httpHandler = HTTPServerHandler(routes: routes, longPoll: longPoll, negotiation: negotiation, configuration: configuration)
-                let upgrader = NIOWebSocketServerUpgrader(
-                    maxFrameSize: configuration.maxFrameSize,
-                    automaticErrorHandling: false,
-                    shouldUpgrade: { channel, head in negotiation.shouldUpgrade(channel: channel, head: head) },
-                    upgradePipelineHandler: { channel, _ in negotiation.upgradePipeline(channel: channel) }
-                )
+                let upgrader = LeanWebSocketUpgrader(negotiation: negotiation)
                 return channel.eventLoop.makeCompletedFuture {
                     let removable = NIOLoopBound(httpHandler, eventLoop: channel.eventLoop)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(

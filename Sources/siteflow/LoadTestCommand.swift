@@ -75,9 +75,10 @@ struct LoadTestCommand: AsyncParsableCommand {
             firstClientIndex: firstClientIndex
         )
         let asChild = json
+        let label = "[clients \(firstClientIndex)…\(firstClientIndex + clients - 1)] "
         let test = LoadTest(configuration: configuration) { line in
             if asChild {
-                FileHandle.standardError.write(Data((line + "\n").utf8))
+                FileHandle.standardError.write(Data((label + line + "\n").utf8))
             } else {
                 print(line)
             }

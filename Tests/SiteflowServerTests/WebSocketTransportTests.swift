@@ -1,7 +1,9 @@
+import Logging
 import NIOCore
 import NIOWebSocket
 import SiteflowLoadTest
 import SiteflowRealtime
+import ServiceLifecycle
 import SiteflowServer
 import Testing
 
@@ -24,6 +26,12 @@ struct WebSocketTransportTests {
             connection.sendBinary(ByteBuffer(bytes: [0, 1, 2, 255]))
             #expect(try await endpoint.nextFrame() == .binary(ByteBuffer(bytes: [0, 1, 2, 255])))
             #expect(try await client.next() == .message(.binary(ByteBuffer(bytes: [0, 1, 2, 255]))))
+
+            // Large enough for the 64-bit length form both ways, and several reads.
+            let large = ByteBuffer(repeating: 42, count: 200_000)
+            connection.sendBinary(large)
+            #expect(try await endpoint.nextFrame() == .binary(large))
+            #expect(try await client.next() == .message(.binary(large)))
         }
     }
 
@@ -138,6 +146,39 @@ struct WebSocketTransportTests {
         }
     }
 
+    @Test("frames sent from many threads at once all arrive, each sender's in order")
+    func sendFromManyThreads() async throws {
+        let endpoint = RecordingEndpoint(.silent)
+        try await withServer(endpoint) { _, port in
+            let (client, _) = try await RecordingClient.connect(port: port)
+            let (_, transport) = try await endpoint.nextConnection()
+            let senders = 4
+            let perSender = 100
+            await withTaskGroup(of: Void.self) { group in
+                for sender in 0..<senders {
+                    group.addTask {
+                        for index in 0..<perSender {
+                            #expect(transport.send(.text(ByteBuffer(string: "\(sender) \(index)"))))
+                        }
+                    }
+                }
+            }
+            var next = [Int](repeating: 0, count: senders)
+            for _ in 0..<(senders * perSender) {
+                guard case .message(.text(let bytes)) = try await client.next() else {
+                    Issue.record("expected a text message")
+                    return
+                }
+                let parts = String(buffer: bytes).split(separator: " ").compactMap { Int($0) }
+                #expect(parts.count == 2)
+                guard parts.count == 2 else { return }
+                #expect(parts[1] == next[parts[0]], "sender \(parts[0]) out of order")
+                next[parts[0]] = parts[1] + 1
+            }
+            #expect(next == [Int](repeating: perSender, count: senders))
+        }
+    }
+
     @Test("a close from the server runs the handshake and tells the session once")
     func serverSideClose() async throws {
         let endpoint = RecordingEndpoint(.echo)
@@ -205,5 +246,50 @@ extension EndpointEvent {
     func isClose(code: TransportCloseCode) -> Bool {
         if case .closed(let actual, _) = self { return actual == code }
         return false
+    }
+}
+
+@Suite("Server lifecycle", .timeLimit(.minutes(1)))
+struct ServerLifecycleTests {
+    @Test("as a ServiceGroup service, a graceful shutdown closes the sockets with 1001 and run() returns")
+    func serviceGroupShutdown() async throws {
+        let endpoint = RecordingEndpoint(.echo)
+        var logger = Logger(label: "siteflow.server.test")
+        logger.logLevel = .warning
+        let server = SiteflowHTTPServer(configuration: ServerConfiguration(port: 0, eventLoopThreads: 1), endpoint: endpoint, logger: logger)
+        try await server.start()
+        let port = try #require(server.localPort)
+        let group = ServiceGroup(services: [server], logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let (client, _) = try await RecordingClient.connect(port: port)
+            _ = try await endpoint.nextConnection()
+            await group.triggerGracefulShutdown()
+            #expect(try await client.next() == .closed(code: 1001, reason: "server shutting down"))
+            try await tasks.waitForAll()
+        }
+        #expect(endpoint.closeCounts == [1])
+    }
+
+    @Test("starting twice is a typed error")
+    func startTwice() async throws {
+        let server = SiteflowHTTPServer(configuration: ServerConfiguration(port: 0, eventLoopThreads: 1), endpoint: RecordingEndpoint(.echo))
+        try await server.start()
+        await #expect(throws: ServerError.alreadyStarted) {
+            try await server.start()
+        }
+        await server.shutdown()
+    }
+
+    @Test("a port already in use is reported, not a crash")
+    func portInUse() async throws {
+        let first = SiteflowHTTPServer(configuration: ServerConfiguration(port: 0, eventLoopThreads: 1), endpoint: RecordingEndpoint(.echo))
+        try await first.start()
+        let port = try #require(first.localPort)
+        let second = SiteflowHTTPServer(configuration: ServerConfiguration(port: port, eventLoopThreads: 1), endpoint: RecordingEndpoint(.echo))
+        await #expect(throws: (any Error).self) {
+            try await second.start()
+        }
+        await first.shutdown()
     }
 }

@@ -10,6 +10,7 @@ enum ChatPage {
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>Siteflow chat</title>
+  <link rel="icon" href="data:,">
   <link rel="stylesheet" href="/assets/chat.css">
 </head>
 <body>

@@ -32,6 +32,10 @@ enum ChatScript {
  *
  *   Message = {"id": <number or string, increasing>, "nickname": "…", "body": "…", "at": "<ISO 8601>"}
  *
+ * Opening /?nickname=<n>&room=<r> fills the form and joins at once; &transport=longpoll
+ * uses Phoenix long-polling instead of the WebSocket (it is also the automatic fallback when
+ * the WebSocket does not open within 2.5 s). #status carries data-transport.
+ *
  * Element ids for browser tests: #nickname #room #join #leave #message #send #messages
  * #online #typing #status #error #load-older #room-title; each message is
  * <li class="message" data-id="…"><span class="nickname"/><span class="body"/><time/></li>.
@@ -50,6 +54,10 @@ enum ChatScript {
     this.endPoint = endPoint;
     this.params = options.params || {};
     this.heartbeatIntervalMs = options.heartbeatIntervalMs || 30000;
+    this.transport = options.transport === "longpoll" ? "longpoll" : "websocket";
+    this.longPollFallbackMs = options.longPollFallbackMs || 2500;
+    this.everOpened = false;
+    this.fallbackTimer = null;
     this.channels = [];
     this.sendBuffer = [];
     this.ref = 0;
@@ -62,14 +70,17 @@ enum ChatScript {
     this.stateCallbacks = { open: [], close: [], error: [] };
   }
 
-  Socket.prototype.endPointURL = function () {
+  Socket.prototype.endPointURL = function (transport) {
     var location = window.location;
-    var protocol = location.protocol === "https:" ? "wss:" : "ws:";
+    var secure = location.protocol === "https:";
     var query = Object.keys(this.params).map(function (key) {
       return encodeURIComponent(key) + "=" + encodeURIComponent(this.params[key]);
     }, this);
     query.push("vsn=2.0.0");
-    return protocol + "//" + location.host + this.endPoint + "/websocket?" + query.join("&");
+    if (transport === "longpoll") {
+      return (secure ? "https:" : "http:") + "//" + location.host + this.endPoint + "/longpoll?" + query.join("&");
+    }
+    return (secure ? "wss:" : "ws:") + "//" + location.host + this.endPoint + "/websocket?" + query.join("&");
   };
 
   Socket.prototype.onOpen = function (callback) { this.stateCallbacks.open.push(callback); };
@@ -82,15 +93,29 @@ enum ChatScript {
   };
 
   Socket.prototype.isConnected = function () {
-    return this.conn !== null && this.conn.readyState === WebSocket.OPEN;
+    return this.conn !== null && this.conn.readyState === 1;
   };
 
   Socket.prototype.connect = function () {
     if (this.conn) { return; }
     this.closedByUser = false;
     var socket = this;
-    var conn = new WebSocket(this.endPointURL());
+    var conn = this.transport === "longpoll"
+      ? new LongPoll(this.endPointURL("longpoll"))
+      : new WebSocket(this.endPointURL("websocket"));
     this.conn = conn;
+    if (this.transport === "websocket" && !this.everOpened) {
+      // A WebSocket that never opens (a proxy in the way): fall back to long-polling.
+      clearTimeout(this.fallbackTimer);
+      this.fallbackTimer = setTimeout(function () {
+        if (socket.conn !== conn || conn.readyState === 1) { return; }
+        socket.transport = "longpoll";
+        conn.onclose = null;
+        conn.close();
+        socket.conn = null;
+        socket.connect();
+      }, this.longPollFallbackMs);
+    }
     conn.onopen = function () { socket.handleOpen(); };
     conn.onerror = function (event) {
       socket.stateCallbacks.error.forEach(function (callback) { callback(event); });
@@ -107,6 +132,8 @@ enum ChatScript {
 
   Socket.prototype.handleOpen = function () {
     this.reconnectTries = 0;
+    this.everOpened = true;
+    clearTimeout(this.fallbackTimer);
     this.stateCallbacks.open.forEach(function (callback) { callback(); });
     var buffered = this.sendBuffer;
     this.sendBuffer = [];
@@ -176,6 +203,88 @@ enum ChatScript {
 
   Socket.prototype.remove = function (channel) {
     this.channels = this.channels.filter(function (other) { return other !== channel; });
+  };
+
+  // ---------------------------------------------------------------- long-poll transport
+
+  // Phoenix long-polling behind the WebSocket interface the socket uses (readyState, send,
+  // close, onopen/onmessage/onclose/onerror). Every answer is HTTP 200 with the protocol status
+  // in the JSON body: 410 opens the session (its token) or says it is gone, 200 carries
+  // messages, 204 means none arrived in time, 403 means refused.
+  function LongPoll(url) {
+    this.url = url;
+    this.token = null;
+    this.readyState = 0;
+    this.onopen = function () {};
+    this.onmessage = function () {};
+    this.onclose = function () {};
+    this.onerror = function () {};
+    this.controller = null;
+    var poller = this;
+    setTimeout(function () { poller.poll(); }, 0);
+  }
+
+  LongPoll.prototype.endpoint = function () {
+    return this.url + (this.token ? "&token=" + encodeURIComponent(this.token) : "");
+  };
+
+  LongPoll.prototype.poll = function () {
+    if (this.readyState === 2 || this.readyState === 3) { return; }
+    var poller = this;
+    this.controller = typeof AbortController === "function" ? new AbortController() : null;
+    fetch(this.endpoint(), { method: "GET", headers: { accept: "application/json" }, signal: this.controller && this.controller.signal })
+      .then(function (response) { return response.json(); })
+      .then(function (body) {
+        if (poller.readyState === 3) { return; }
+        if (body.token) { poller.token = body.token; }
+        switch (body.status) {
+          case 200:
+            (body.messages || []).forEach(function (message) { poller.onmessage({ data: message }); });
+            poller.poll();
+            break;
+          case 204:
+            poller.poll();
+            break;
+          case 410:
+            if (poller.readyState === 0) {
+              poller.readyState = 1;
+              poller.onopen({});
+              poller.poll();
+            } else {
+              poller.closeWith(1000, "session gone");   // the socket reconnects and rejoins
+            }
+            break;
+          default:
+            poller.onerror({ status: body.status, reason: body.reason });
+            poller.closeWith(1008, body.reason || "refused");
+        }
+      })
+      .catch(function (error) {
+        if (poller.readyState === 3) { return; }
+        poller.onerror(error);
+        poller.closeWith(1006, "long-poll request failed");
+      });
+  };
+
+  LongPoll.prototype.send = function (body) {
+    var poller = this;
+    fetch(this.endpoint(), { method: "POST", headers: { "content-type": "application/json" }, body: body })
+      .then(function (response) { return response.json(); })
+      .then(function (reply) {
+        if (reply.status !== 200) { poller.closeWith(1000, "session gone"); }
+      })
+      .catch(function () { poller.closeWith(1006, "long-poll request failed"); });
+  };
+
+  LongPoll.prototype.close = function (code, reason) {
+    this.closeWith(code || 1000, reason || "");
+  };
+
+  LongPoll.prototype.closeWith = function (code, reason) {
+    if (this.readyState === 3) { return; }
+    this.readyState = 3;
+    if (this.controller) { this.controller.abort(); }
+    this.onclose({ code: code, reason: reason, wasClean: code === 1000 });
   };
 
   // ---------------------------------------------------------------- pushes and channels
@@ -370,7 +479,8 @@ enum ChatScript {
 
   function element(id) { return document.getElementById(id); }
 
-  var socket = new Socket("/socket");
+  var pageQuery = new URLSearchParams(window.location.search);
+  var socket = new Socket("/socket", { transport: pageQuery.get("transport") || "websocket" });
   var channel = null;
   var presences = {};
   var shownIds = {};
@@ -382,6 +492,7 @@ enum ChatScript {
     var status = element("status");
     status.textContent = state;
     status.setAttribute("data-state", state);
+    status.setAttribute("data-transport", socket.transport);
   }
 
   function showError(text) {
@@ -574,6 +685,14 @@ enum ChatScript {
       lastTypingSent = now;
       channel.push("typing", {});
     });
+
+    // /?nickname=ann&room=lobby fills the form and joins at once (links, demos, smoke tests).
+    var query = new URLSearchParams(window.location.search);
+    if (query.get("nickname") && query.get("room")) {
+      element("nickname").value = query.get("nickname");
+      element("room").value = query.get("room");
+      join(query.get("nickname"), query.get("room"));
+    }
 
     element("load-older").addEventListener("click", function () {
       if (!channel || oldestId === null) { return; }

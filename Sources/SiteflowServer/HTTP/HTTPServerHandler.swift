@@ -53,6 +53,7 @@ final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        negotiation.httpConnectionClosed()
         if let parked {
             self.parked = nil
             parked.session.abandon(parked.waiter)

@@ -48,7 +48,6 @@ final class UpgradeNegotiation: @unchecked Sendable {
         case .accept(let subprotocol, let session):
             connection.attach(session)
             accepted = connection
-            channel.closeFuture.whenComplete { _ in connection.channelClosed() }
             var headers = HTTPHeaders()
             if let subprotocol { headers.add(name: "sec-websocket-protocol", value: subprotocol) }
             return channel.eventLoop.makeSucceededFuture(headers)
@@ -59,12 +58,24 @@ final class UpgradeNegotiation: @unchecked Sendable {
     }
 
     /// NIO's `upgradePipelineHandler`: puts the accepted connection behind the frame codec.
+    /// From here on the connection's own handler sees the channel close.
     func upgradePipeline(channel: any NIOCore.Channel) -> EventLoopFuture<Void> {
         guard let connection = accepted else { return channel.eventLoop.makeSucceededVoidFuture() }
         accepted = nil
         return channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandler(connection)
+        }.flatMapErrorThrowing { error in
+            connection.channelClosed()
+            throw error
         }
+    }
+
+    /// The HTTP connection closed: an accepted connection that never reached the pipeline
+    /// (the client left during the handshake) is closed, so its session hears of it.
+    func httpConnectionClosed() {
+        guard let connection = accepted else { return }
+        accepted = nil
+        connection.channelClosed()
     }
 }
 

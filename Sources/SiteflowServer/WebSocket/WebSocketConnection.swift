@@ -1,22 +1,22 @@
 import NIOCore
-import NIOWebSocket
 import SiteflowRealtime
 import Synchronization
 
-/// The server side of one upgraded WebSocket: a single NIO channel handler that validates and
-/// reassembles the client's frames and hands them straight to the ``TransportSession``, and that
-/// writes the socket layer's frames through a bounded queue.
+/// The server side of one upgraded WebSocket: the only handler in the channel's pipeline after
+/// the upgrade. It parses, validates and reassembles the client's frames and hands them straight
+/// to the ``TransportSession``; it frames and writes the socket layer's messages through a
+/// bounded queue.
 ///
-/// There is no task and no async sequence per connection: after the upgrade a connection costs
-/// this object, its channel and NIO's frame codec. `send` and `close` may be called from any
-/// thread; frames sent from other threads are batched and handed to the event loop with one hop
-/// per batch, and one flush per batch.
+/// There is no task, no async sequence and no separate codec handler per connection: a
+/// connection costs its NIO channel and this object. `send` and `close` may be called from any
+/// thread; frames are batched and handed to the event loop with one hop per batch, and written
+/// with one flush per batch.
 final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @unchecked Sendable {
     // @unchecked Sendable: the cross-thread state lives in `shared` (a Mutex); every other
     // stored `var` is touched only on `eventLoop` (handler callbacks and `drain`, which runs
     // there via `execute`).
-    typealias InboundIn = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     /// The limits one connection enforces (taken from ``ServerConfiguration``).
     struct Limits: Sendable {
@@ -48,6 +48,7 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
     // Event-loop state.
     private var session: (any TransportSession)?
     private var context: ChannelHandlerContext?
+    private var inbound: ByteBuffer?
     private var backlog: [TransportFrame] = []
     private var drainBuffer: [TransportFrame] = []
     private var fragments: ByteBuffer?
@@ -57,6 +58,8 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
     private var closeReason = ""
     private var closeTimer: Scheduled<Void>?
     private var finished = false
+    /// After a framing violation the byte stream cannot be parsed any more.
+    private var inputBroken = false
 
     init(eventLoop: any EventLoop, limits: Limits, registry: ConnectionRegistry) {
         self.eventLoop = eventLoop
@@ -110,8 +113,8 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
 
     // MARK: Outbound path (event loop)
 
-    /// Moves the frames other threads queued into the channel (or the backlog while the channel
-    /// is not writable), flushes once, then performs a requested close.
+    /// Moves the frames queued by `send` into the channel (or the backlog while the channel is
+    /// not writable), flushes once, then performs a requested close.
     private func drain() {
         let closeRequest = shared.withLock { state -> (code: TransportCloseCode, reason: String)? in
             swap(&state.pending, &drainBuffer)
@@ -121,8 +124,17 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
             return request
         }
         if !drainBuffer.isEmpty {
-            backlog.append(contentsOf: drainBuffer)
-            drainBuffer.removeAll(keepingCapacity: drainBuffer.capacity <= 64)
+            if backlog.isEmpty, phase == .open, let context, context.channel.isActive {
+                let written = write(drainBuffer[...], force: false, context: context)
+                if written < drainBuffer.count {
+                    backlog.append(contentsOf: drainBuffer[written...])
+                }
+            } else {
+                backlog.append(contentsOf: drainBuffer)
+            }
+            // Busy sockets keep a small batch array; idle ones (one frame now and then) free it.
+            let keep = drainBuffer.capacity > 4 && drainBuffer.capacity <= 64
+            drainBuffer.removeAll(keepingCapacity: keep)
         }
         writeBacklog()
         if let closeRequest {
@@ -130,31 +142,56 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         }
     }
 
-    /// Writes backlog frames while the channel is writable, and flushes them.
+    /// Writes backlog frames while the channel is writable (all of them when `force`).
     private func writeBacklog(force: Bool = false) {
         guard let context, !backlog.isEmpty, phase == .open, context.channel.isActive else { return }
-        var written = 0
-        for frame in backlog {
-            if !force, !context.channel.isWritable { break }
-            context.write(wrapOutboundOut(webSocketFrame(frame)), promise: nil)
-            written += 1
-        }
+        let written = write(backlog[...], force: force, context: context)
         if written == backlog.count {
-            backlog.removeAll(keepingCapacity: backlog.capacity <= 64)
+            backlog.removeAll()
         } else {
             backlog.removeFirst(written)
         }
-        if written > 0 {
-            context.flush()
-            shared.withLock { $0.queued -= written }
-        }
     }
 
-    private func webSocketFrame(_ frame: TransportFrame) -> WebSocketFrame {
-        switch frame {
-        case .text(let bytes): WebSocketFrame(fin: true, opcode: .text, data: bytes)
-        case .binary(let bytes): WebSocketFrame(fin: true, opcode: .binary, data: bytes)
+    /// Frames and writes `frames` while the channel is writable (all when `force`), flushes,
+    /// and returns how many were written. The headers of a batch share one small buffer; the
+    /// payloads are written as they are, so a broadcast's bytes are never copied per socket.
+    private func write(_ frames: ArraySlice<TransportFrame>, force: Bool, context: ChannelHandlerContext) -> Int {
+        var count = 0
+        var headerBytes = 0
+        let writable = force ? Int.max : (context.channel.isWritable ? Int.max : 0)
+        for frame in frames {
+            guard count < writable else { break }
+            headerBytes += WebSocketFrameParser.headerSize(length: frame.bytes.readableBytes)
+            count += 1
         }
+        guard count > 0 else { return 0 }
+        var headers = context.channel.allocator.buffer(capacity: headerBytes)
+        for frame in frames.prefix(count) {
+            WebSocketFrameParser.writeHeader(opcode: frame.opcode, length: frame.bytes.readableBytes, into: &headers)
+        }
+        var offset = 0
+        for frame in frames.prefix(count) {
+            let size = WebSocketFrameParser.headerSize(length: frame.bytes.readableBytes)
+            if let header = headers.getSlice(at: headers.readerIndex + offset, length: size) {
+                context.write(wrapOutboundOut(header), promise: nil)
+            }
+            offset += size
+            if frame.bytes.readableBytes > 0 {
+                context.write(wrapOutboundOut(frame.bytes), promise: nil)
+            }
+        }
+        context.flush()
+        shared.withLock { $0.queued -= count }
+        return count
+    }
+
+    /// Writes one control frame (pong, close) at once.
+    private func writeControl(_ opcode: WebSocketFrameParser.Opcode, payload: ByteBuffer, context: ChannelHandlerContext) {
+        var frame = context.channel.allocator.buffer(capacity: 2 + payload.readableBytes)
+        WebSocketFrameParser.writeHeader(opcode: opcode, length: payload.readableBytes, into: &frame)
+        frame.writeImmutableBuffer(payload)
+        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
     }
 
     // MARK: Channel handler
@@ -163,7 +200,7 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         self.context = context
         if phase == .closing {
             // The socket layer closed the connection before the upgrade finished.
-            sendCloseFrame(context: context, dropAfterWrite: false)
+            sendCloseFrame(context: context)
         } else {
             writeBacklog()
         }
@@ -189,20 +226,49 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         context.fireChannelWritabilityChanged()
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
-        guard phase != .closed else { return }
-        guard let maskKey = frame.maskKey else {
-            failConnection(.protocolError, "client frames must be masked")
-            return
-        }
-        guard !frame.rsv1, !frame.rsv2, !frame.rsv3 else {
-            failConnection(.protocolError, "no extension was negotiated (reserved bits set)")
-            return
-        }
-        var payload = frame.data
-        payload.webSocketUnmask(maskKey)
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
 
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        // While closing, what the client still sends (other than its close frame) is dropped.
+        guard phase != .closed, !inputBroken else { return }
+        if inbound == nil {
+            inbound = bytes
+        } else {
+            inbound?.writeBuffer(&bytes)
+        }
+        let parser = WebSocketFrameParser(maxPayloadSize: limits.maxMessageSize)
+        while var buffer = inbound, buffer.readableBytes > 0 {
+            inbound = nil
+            let outcome = parser.next(from: &buffer)
+            inbound = buffer
+            switch outcome {
+            case .needMoreData:
+                // Keep only the unparsed tail, so a large read buffer is not retained.
+                if let rest = inbound, rest.readerIndex > 0 {
+                    inbound = ByteBuffer(rest.readableBytesView)
+                }
+                return
+            case .violation(let code, let reason):
+                inbound = nil
+                inputBroken = true
+                failConnection(code, reason)
+                return
+            case .frame(let frame):
+                handle(frame, context: context)
+                if phase != .open {
+                    inbound = nil
+                    return
+                }
+            }
+        }
+        inbound = nil
+    }
+
+    private func handle(_ frame: WebSocketFrameParser.Frame, context: ChannelHandlerContext) {
+        var payload = frame.payload
         switch frame.opcode {
         case .text, .binary:
             guard fragments == nil else {
@@ -234,26 +300,11 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
             }
         case .ping:
             guard phase == .open else { return }
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: payload)), promise: nil)
+            writeControl(.pong, payload: payload, context: context)
         case .pong:
             break
-        case .connectionClose:
+        case .close:
             receivedClose(payload, context: context)
-        default:
-            failConnection(.protocolError, "unknown opcode")
-        }
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let error = error as? NIOWebSocketError {
-            switch error {
-            case .invalidFrameLength:
-                failConnection(.messageTooBig, "frame larger than \(limits.maxMessageSize) bytes", dropAfterWrite: true)
-            default:
-                failConnection(.protocolError, "malformed frame", dropAfterWrite: true)
-            }
-        } else {
-            context.close(promise: nil)
         }
     }
 
@@ -293,11 +344,11 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
             closeCode = code
             closeReason = reason
             markClosed()
-            var echo = context.channel.allocator.buffer(capacity: 2)
+            var echo = context.channel.allocator.buffer(capacity: 4)
+            WebSocketFrameParser.writeHeader(opcode: .close, length: code == nil ? 0 : 2, into: &echo)
             if let code { echo.writeInteger(code.rawValue) }
-            let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: echo)
             let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in
+            context.writeAndFlush(wrapOutboundOut(echo)).whenComplete { _ in
                 channel.close(promise: nil)
             }
         case .closing:
@@ -308,9 +359,8 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
     }
 
     /// Starts the closing handshake from the server side: writes what is queued, then the close
-    /// frame, and drops the connection when the client answers or the handshake times out
-    /// (right after the write when `dropAfterWrite`, for a stream that can no longer be parsed).
-    private func beginClose(code: TransportCloseCode, reason: String, dropAfterWrite: Bool = false) {
+    /// frame, and drops the connection when the client answers or the handshake times out.
+    private func beginClose(code: TransportCloseCode, reason: String) {
         guard phase == .open else { return }
         writeBacklog(force: true)
         phase = .closing
@@ -319,36 +369,29 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         markClosed()
         // Without a context the upgrade is still in flight; `handlerAdded` sends the frame.
         if let context {
-            sendCloseFrame(context: context, dropAfterWrite: dropAfterWrite)
+            sendCloseFrame(context: context)
         }
     }
 
-    private func sendCloseFrame(context: ChannelHandlerContext, dropAfterWrite: Bool) {
+    private func sendCloseFrame(context: ChannelHandlerContext) {
         let code = closeCode ?? .normal
         var data = context.channel.allocator.buffer(capacity: 2 + min(closeReason.utf8.count, 123))
         data.writeInteger(code.rawValue)
         // Control frames carry at most 125 bytes.
         data.writeBytes(closeReason.utf8.prefix(123))
-        let written = context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)))
+        writeControl(.close, payload: data, context: context)
         let channel = context.channel
-        if dropAfterWrite {
-            written.whenComplete { _ in channel.close(promise: nil) }
-        } else {
-            closeTimer = context.eventLoop.scheduleTask(in: limits.closeHandshakeTimeout) {
-                channel.close(promise: nil)
-            }
+        closeTimer = context.eventLoop.scheduleTask(in: limits.closeHandshakeTimeout) {
+            channel.close(promise: nil)
         }
     }
 
-    /// A protocol violation by the client: close with `code` right away.
-    private func failConnection(_ code: TransportCloseCode, _ reason: String, dropAfterWrite: Bool = false) {
+    /// A protocol violation by the client: start closing with `code` (what the client sends
+    /// after that, except its close frame, is ignored; the handshake timeout ends the
+    /// connection).
+    private func failConnection(_ code: TransportCloseCode, _ reason: String) {
         fragments = nil
-        switch phase {
-        case .open:
-            beginClose(code: code, reason: reason, dropAfterWrite: dropAfterWrite)
-        case .closing, .closed:
-            context?.close(promise: nil)
-        }
+        beginClose(code: code, reason: reason)
     }
 
     /// No more frames are accepted; queued ones are dropped.
@@ -370,10 +413,26 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         closeTimer = nil
         markClosed()
         fragments = nil
+        inbound = nil
         registry.remove(self)
         if let session {
             self.session = nil
             session.transportClosed(code: closeCode, reason: closeReason)
+        }
+    }
+}
+
+extension TransportFrame {
+    fileprivate var bytes: ByteBuffer {
+        switch self {
+        case .text(let bytes), .binary(let bytes): bytes
+        }
+    }
+
+    fileprivate var opcode: WebSocketFrameParser.Opcode {
+        switch self {
+        case .text: .text
+        case .binary: .binary
         }
     }
 }
