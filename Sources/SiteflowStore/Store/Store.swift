@@ -56,6 +56,7 @@ public protocol Store: Sendable {
 extension Store {
     /// Records writes with `body` and commits them in one transaction, e.g.
     /// `try await store.transaction { tx in tx.insertMessage(m); tx.enqueue(job) }`.
+    @discardableResult
     public func transaction(_ body: (inout StoreTransaction) throws -> Void) async throws -> TransactionResult {
         var transaction = StoreTransaction(limits: limits)
         try body(&transaction)
