@@ -35,6 +35,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "An Origin allowed to open sockets (repeatable; e.g. https://chat.example.com or https://*.example.com). Default: any.")
     var origin: [String] = []
 
+    @Flag(help: "Route topics bench:* to a stateless broadcast channel, for `siteflow loadtest` (no store, no presence).")
+    var benchTopics = false
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -53,7 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         var configuration = NodeConfiguration(
             host: host, port: port, database: try DatabaseURL(parsing: database),
-            origins: origin.isEmpty ? .any : OriginPolicy(allowing: origin), logger: logger)
+            origins: origin.isEmpty ? .any : OriginPolicy(allowing: origin), benchTopics: benchTopics, logger: logger)
         if let node { configuration.nodeName = node }
         let siteflow: SiteflowNode
         do {

@@ -8,12 +8,13 @@ import SiteflowStore
 import Testing
 
 /// Starts a node on a free port with its own SQLite file; stops it and deletes the file after.
-func withNode<R>(_ body: (SiteflowNode) async throws -> R) async throws -> R {
+func withNode<R>(benchTopics: Bool = false, _ body: (SiteflowNode) async throws -> R) async throws -> R {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("siteflow-e2e-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
     let node = try await SiteflowNode.start(NodeConfiguration(
-        port: 0, database: .sqlite(path: folder.appendingPathComponent("chat.db").path), runsDigestJob: false))
+        port: 0, database: .sqlite(path: folder.appendingPathComponent("chat.db").path), runsDigestJob: false,
+        benchTopics: benchTopics))
     do {
         let result = try await body(node)
         await node.stop()
@@ -152,6 +153,29 @@ struct ChatNodeTests {
                 return
             }
             #expect(older.map { $0["body"] } == (1...10).map { .string("m\($0)") })
+        }
+    }
+
+    @Test("bench:* topics broadcast every new_msg to all members when enabled, and do not exist otherwise")
+    func benchTopics() async throws {
+        try await withNode(benchTopics: true) { node in
+            let port = try #require(node.port)
+            let first = try await PhoenixTestClient.connect(port: port)
+            let second = try await PhoenixTestClient.connect(port: port)
+            defer { first.close(); second.close() }
+            let joined = try await first.join("bench:load")
+            #expect(joined.reply["status"] == "ok")
+            #expect(try await second.join("bench:load").reply["status"] == "ok")
+            let ref = first.push(joinRef: joined.joinRef, topic: "bench:load", event: "new_msg", payload: ["n": 7])
+            #expect(try await first.reply(to: ref).payload["status"] == "ok")
+            let received = try await second.next("the broadcast") { $0.event == "new_msg" }
+            #expect(received.payload["n"] == 7)
+        }
+        try await withNode { node in
+            let client = try await PhoenixTestClient.connect(port: try #require(node.port))
+            defer { client.close() }
+            let refused = try await client.join("bench:load")
+            #expect(refused.reply["response"]?["reason"] == "unmatched topic")
         }
     }
 

@@ -23,6 +23,8 @@ public struct NodeConfiguration: Sendable {
     public var historyPageSize: Int
     /// Whether the node runs the chat's daily digest job (default true).
     public var runsDigestJob: Bool
+    /// Whether topics `bench:*` route to ``BroadcastChannel`` for load tests (default false).
+    public var benchTopics: Bool
     /// Where the node logs.
     public var logger: Logger
 
@@ -37,6 +39,7 @@ public struct NodeConfiguration: Sendable {
         idleCheckInterval: Duration = .seconds(5),
         historyPageSize: Int = 50,
         runsDigestJob: Bool = true,
+        benchTopics: Bool = false,
         logger: Logger = Logger(label: "siteflow")
     ) {
         self.host = host
@@ -48,6 +51,7 @@ public struct NodeConfiguration: Sendable {
         self.idleCheckInterval = idleCheckInterval
         self.historyPageSize = historyPageSize
         self.runsDigestJob = runsDigestJob
+        self.benchTopics = benchTopics
         self.logger = logger
     }
 }
