@@ -8,7 +8,8 @@ import NIOCore
 struct JSONWriter {
     var buffer: ByteBuffer
 
-    init(buffer: ByteBuffer = ByteBuffer()) { self.buffer = buffer }
+    /// Starts with room for a typical Phoenix frame, so small frames need one allocation.
+    init(buffer: ByteBuffer = ByteBufferAllocator().buffer(capacity: 256)) { self.buffer = buffer }
 
     var string: String { String(buffer: buffer) }
 
