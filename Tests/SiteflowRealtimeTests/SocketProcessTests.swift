@@ -42,6 +42,38 @@ struct SocketProcessTests {
         #expect(try await client.nextJSON()["payload"] == ["status": "ok", "response": [:]])
     }
 
+    @Test("V1: unmatched topic, duplicate join, channel crash and leave use V1 objects")
+    func v1Rules() async throws {
+        let harness = Harness.make()
+        defer { harness.shutdown() }
+        let client = try harness.connect(vsn: "1.0.0")
+        client.send(#"{"topic":"room:x","event":"echo","payload":{},"ref":"1"}"#)
+        #expect(try await client.nextJSON() == ["topic": "room:x", "event": "phx_reply", "ref": "1",
+                                                "payload": ["status": "error", "response": ["reason": "unmatched topic"]]])
+        client.send(#"{"topic":"room:a","event":"phx_join","payload":{},"ref":"2"}"#)
+        _ = try await client.nextJSON()
+        client.send(#"{"topic":"room:a","event":"phx_join","payload":{},"ref":"3"}"#)
+        #expect(try await client.nextJSON() == ["topic": "room:a", "event": "phx_close", "payload": [:], "ref": "2", "join_ref": "2"])
+        #expect(try await client.nextJSON()["join_ref"] == "3")
+        client.send(#"{"topic":"room:a","event":"crash","payload":{},"ref":"4"}"#)
+        #expect(try await client.nextJSON() == ["topic": "room:a", "event": "phx_error", "payload": [:], "ref": "3", "join_ref": "3"])
+        client.send(#"{"topic":"room:a","event":"phx_leave","payload":{},"ref":"5"}"#)
+        #expect(try await client.nextJSON()["payload"] == ["status": "ok", "response": [:]])
+    }
+
+    @Test("V2 binary: a push with a readable topic but a bad event gets an error reply; a truncated header closes")
+    func binaryBadFrames() async throws {
+        let harness = Harness.make()
+        defer { harness.shutdown() }
+        let client = try harness.connect()
+        client.sendBinary([0, 1, 1, 6, 2] + Array("12room:a".utf8) + [0xC3, 0x28])
+        #expect(try await client.nextJSON() == v2Reply("1", "2", "room:a", "error", ["reason": "malformed binary frame: event"]))
+        client.sendBinary([0, 9])
+        let (code, reason) = try await client.nextClose()
+        #expect(code == .protocolError)
+        #expect(reason == "malformed binary frame: header")
+    }
+
     @Test("V2 binary: a binary push reaches the channel and a binary reply comes back")
     func binaryPush() async throws {
         let harness = Harness.make()

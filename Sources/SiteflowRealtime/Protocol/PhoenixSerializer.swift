@@ -153,7 +153,7 @@ public enum PhoenixSerializer: Sendable, Hashable, CaseIterable {
             var writer = JSONWriter()
             writeV2Prefix(&writer, joinRef: message.joinRef, ref: message.ref, topic: message.topic, event: message.event)
             writer.write(payload)
-            writer.buffer.writeInteger(UInt8(ascii: "]"))
+            writer.byte(UInt8(ascii: "]"))
             return .text(writer.buffer)
         case (.v2, .binary(let payload)):
             guard let header = Self.binaryHeader(kind: 0, [message.joinRef ?? "", message.topic, message.event]) else { return nil }
@@ -170,18 +170,18 @@ public enum PhoenixSerializer: Sendable, Hashable, CaseIterable {
         case (_, .json(let response)):
             var writer = JSONWriter()
             let body: (inout JSONWriter) -> Void = { writer in
-                writer.buffer.writeStaticString("{\"status\":")
+                writer.raw("{\"status\":")
                 writer.writeString(reply.status.rawValue)
-                writer.buffer.writeStaticString(",\"response\":")
+                writer.raw(",\"response\":")
                 writer.write(response)
-                writer.buffer.writeInteger(UInt8(ascii: "}"))
+                writer.byte(UInt8(ascii: "}"))
             }
             if self == .v1 {
                 writeV1(&writer, topic: reply.topic, event: PhoenixEvent.reply, ref: reply.ref, joinRef: reply.joinRef, payload: body)
             } else {
                 writeV2Prefix(&writer, joinRef: reply.joinRef, ref: reply.ref, topic: reply.topic, event: PhoenixEvent.reply)
                 body(&writer)
-                writer.buffer.writeInteger(UInt8(ascii: "]"))
+                writer.byte(UInt8(ascii: "]"))
             }
             return .text(writer.buffer)
         case (.v2, .binary(let payload)):
@@ -205,34 +205,34 @@ public enum PhoenixSerializer: Sendable, Hashable, CaseIterable {
     }
 
     private func writeV2Prefix(_ writer: inout JSONWriter, joinRef: String?, ref: String?, topic: String, event: String) {
-        writer.buffer.writeInteger(UInt8(ascii: "["))
+        writer.byte(UInt8(ascii: "["))
         writer.writeOptionalString(joinRef)
-        writer.buffer.writeInteger(UInt8(ascii: ","))
+        writer.byte(UInt8(ascii: ","))
         writer.writeOptionalString(ref)
-        writer.buffer.writeInteger(UInt8(ascii: ","))
+        writer.byte(UInt8(ascii: ","))
         writer.writeString(topic)
-        writer.buffer.writeInteger(UInt8(ascii: ","))
+        writer.byte(UInt8(ascii: ","))
         writer.writeString(event)
-        writer.buffer.writeInteger(UInt8(ascii: ","))
+        writer.byte(UInt8(ascii: ","))
     }
 
     private func writeV1(
         _ writer: inout JSONWriter, topic: String, event: String, ref: String?, joinRef: String?,
         payload: (inout JSONWriter) -> Void
     ) {
-        writer.buffer.writeStaticString("{\"topic\":")
+        writer.raw("{\"topic\":")
         writer.writeString(topic)
-        writer.buffer.writeStaticString(",\"event\":")
+        writer.raw(",\"event\":")
         writer.writeString(event)
-        writer.buffer.writeStaticString(",\"payload\":")
+        writer.raw(",\"payload\":")
         payload(&writer)
-        writer.buffer.writeStaticString(",\"ref\":")
+        writer.raw(",\"ref\":")
         writer.writeOptionalString(ref)
         if let joinRef {
-            writer.buffer.writeStaticString(",\"join_ref\":")
+            writer.raw(",\"join_ref\":")
             writer.writeString(joinRef)
         }
-        writer.buffer.writeInteger(UInt8(ascii: "}"))
+        writer.byte(UInt8(ascii: "}"))
     }
 
     /// `kind | len… | fields…`; `nil` if a field is longer than 255 bytes (the format's limit).

@@ -14,8 +14,21 @@ import Synchronization
 /// no per-subscriber encoding. Events the channel intercepts go to its process instead
 /// (``ChannelMessage/intercepted(event:payload:)``).
 public final class PubSub: Sendable {
+    /// A socket channel's fastlane subscription: one object, so iterating subscribers retains
+    /// one reference instead of three.
+    final class Fastlane: Sendable {
+        let output: SocketOutput
+        let intercepts: Set<String>
+        let channel: PID<ChannelMessage>
+        init(output: SocketOutput, intercepts: Set<String>, channel: PID<ChannelMessage>) {
+            self.output = output
+            self.intercepts = intercepts
+            self.channel = channel
+        }
+    }
+
     enum Target: Sendable {
-        case fastlane(SocketOutput, intercepts: Set<String>, channel: PID<ChannelMessage>)
+        case fastlane(Fastlane)
         case handler(@Sendable (PubSubBroadcast) -> Void)
     }
 
@@ -70,7 +83,7 @@ public final class PubSub: Sendable {
 
     /// Subscribes a socket's channel on the fastlane (see the type's description).
     func subscribeFastlane(channel: PID<ChannelMessage>, topic: String, output: SocketOutput, intercepts: Set<String>) {
-        add(topic, Subscription(owner: channel.id, target: .fastlane(output, intercepts: intercepts, channel: channel)))
+        add(topic, Subscription(owner: channel.id, target: .fastlane(Fastlane(output: output, intercepts: intercepts, channel: channel))))
     }
 
     private func add(_ topic: String, _ subscription: Subscription) {
@@ -146,9 +159,10 @@ public final class PubSub: Sendable {
             switch subscription.target {
             case .handler(let handler):
                 handler(broadcast)
-            case .fastlane(let output, let intercepts, let channel):
-                if !intercepts.isEmpty, intercepts.contains(broadcast.event) {
-                    channel.send(.intercepted(event: broadcast.event, payload: broadcast.payload))
+            case .fastlane(let fastlane):
+                let output = fastlane.output
+                if !fastlane.intercepts.isEmpty, fastlane.intercepts.contains(broadcast.event) {
+                    fastlane.channel.send(.intercepted(event: broadcast.event, payload: broadcast.payload))
                     continue
                 }
                 let frame: TransportFrame?
