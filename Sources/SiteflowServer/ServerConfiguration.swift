@@ -77,4 +77,25 @@ public struct ServerConfiguration: Sendable {
         self.eventLoopThreads = eventLoopThreads
         self.backlog = backlog
     }
+
+    /// The first value that is out of range, as a sentence; `nil` when all are usable.
+    var problem: String? {
+        if !socketPath.hasPrefix("/") || socketPath.hasSuffix("/") {
+            return "socketPath must start with / and not end with / (got \(socketPath))"
+        }
+        if !(1...Int(UInt32.max)).contains(maxFrameSize) { return "maxFrameSize must be between 1 and 2^32-1 (got \(maxFrameSize))" }
+        if outboundQueueLimit < 1 { return "outboundQueueLimit must be at least 1 (got \(outboundQueueLimit))" }
+        if writeBufferHighWaterMark < 2 { return "writeBufferHighWaterMark must be at least 2 (got \(writeBufferHighWaterMark))" }
+        if !(64...65_536).contains(receiveBufferInitialSize) {
+            return "receiveBufferInitialSize must be between 64 and 65536 (got \(receiveBufferInitialSize))"
+        }
+        if maxRequestBodySize < 0 { return "maxRequestBodySize must not be negative (got \(maxRequestBodySize))" }
+        if longPollMaxBatch < 1 { return "longPollMaxBatch must be at least 1 (got \(longPollMaxBatch))" }
+        if longPollWindow <= .zero || longPollSessionTimeout <= .zero || closeHandshakeTimeout <= .zero {
+            return "longPollWindow, longPollSessionTimeout and closeHandshakeTimeout must be positive"
+        }
+        if eventLoopThreads < 0 { return "eventLoopThreads must not be negative (got \(eventLoopThreads))" }
+        if !(0...65_535).contains(port) { return "port must be between 0 and 65535 (got \(port))" }
+        return nil
+    }
 }

@@ -54,14 +54,15 @@ public final class SiteflowHTTPServer: Service, Sendable {
     /// The number of open WebSocket connections and long-poll sessions.
     public var connectionCount: Int { registry.count }
 
-    /// Binds and starts accepting. Throws when the address cannot be bound or the server was
-    /// already started.
+    /// Binds and starts accepting. Throws ``ServerError`` when the configuration is out of range
+    /// or the server was already started, and NIO's error when the address cannot be bound.
     public func start() async throws {
         let idle = lifecycle.withLock { state -> Bool in
             if case .idle = state { return true }
             return false
         }
         guard idle else { throw ServerError.alreadyStarted }
+        if let problem = configuration.problem { throw ServerError.invalidConfiguration(problem) }
         let threads = configuration.eventLoopThreads > 0 ? configuration.eventLoopThreads : System.coreCount
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let configuration = self.configuration

@@ -281,6 +281,16 @@ struct ServerLifecycleTests {
         await server.shutdown()
     }
 
+    @Test("an out-of-range configuration is a typed error that names the value")
+    func invalidConfiguration() async throws {
+        let server = SiteflowHTTPServer(configuration: ServerConfiguration(port: 0, maxFrameSize: 0), endpoint: RecordingEndpoint(.echo))
+        let error = await #expect(throws: ServerError.self) {
+            try await server.start()
+        }
+        #expect(error?.isInvalidConfiguration == true)
+        #expect(error?.description == "invalid server configuration: maxFrameSize must be between 1 and 2^32-1 (got 0)")
+    }
+
     @Test("a port already in use is reported, not a crash")
     func portInUse() async throws {
         let first = SiteflowHTTPServer(configuration: ServerConfiguration(port: 0, eventLoopThreads: 1), endpoint: RecordingEndpoint(.echo))
