@@ -142,7 +142,9 @@ public struct LoadTest: Sendable {
     // MARK: Child processes
 
     private func runChildren() async throws -> LoadTestResult {
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let executable = FileManager.default.fileExists(atPath: "/proc/self/exe")
+            ? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+            : CommandLine.arguments[0]
         let count = configuration.processes
         let addresses = configuration.sourceAddressList.count
         var children: [(process: Process, output: Pipe)] = []
@@ -157,7 +159,8 @@ public struct LoadTest: Sendable {
                 "--clients", String(share),
                 "--topic", configuration.topic,
                 "--rate", String(configuration.rate / Double(count)),
-                "--duration", String(Double(configuration.duration.components.seconds)),
+                "--duration", String(Double(configuration.duration.components.seconds)
+                    + Double(configuration.duration.components.attoseconds) / 1e18),
                 "--processes", "1",
                 "--source-addresses", String(addresses),
                 "--first-client-index", String(first),
