@@ -40,6 +40,7 @@ public struct LoadTest: Sendable {
             drivers[ObjectIdentifier(loop)] = LoadTestDriver(eventLoop: loop)
         }
         let addresses = configuration.sourceAddressList
+        let headerPairs = configuration.headerPairs
         var clients: [LoadTestClient] = []
         clients.reserveCapacity(configuration.clients)
         let started = ContinuousClock.now
@@ -63,6 +64,7 @@ public struct LoadTest: Sendable {
                     host: configuration.host,
                     port: configuration.port,
                     target: configuration.target,
+                    headers: headerPairs,
                     sourceAddress: addresses[local % addresses.count],
                     on: loop,
                     delegate: client
@@ -165,7 +167,7 @@ public struct LoadTest: Sendable {
                 "--source-addresses", String(addresses),
                 "--first-client-index", String(first),
                 "--json",
-            ]
+            ] + configuration.headers.flatMap { ["--header", $0] }
             let output = Pipe()
             process.standardOutput = output
             try process.run()

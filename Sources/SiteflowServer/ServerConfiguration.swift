@@ -22,9 +22,9 @@ public struct ServerConfiguration: Sendable {
     /// The kernel-side send buffer a WebSocket may fill before its frames wait in the bounded
     /// queue instead (NIO's high write-buffer water mark), in bytes. Default 256 KiB.
     public var writeBufferHighWaterMark: Int
-    /// The first receive buffer of a connection, in bytes; NIO keeps one per connection for
-    /// reuse, growing it for busy sockets (up to 64 KiB). Small keeps idle sockets cheap.
-    /// Default 256.
+    /// The receive buffer of a connection, in bytes: HTTP is read in chunks of this size, and an
+    /// upgraded WebSocket starts with it and grows it for busy sockets (up to 64 KiB). NIO keeps
+    /// one such buffer per connection, so small keeps idle sockets cheap. Default 256.
     public var receiveBufferInitialSize: Int
     /// How long the server waits for the client's close frame after sending its own before it
     /// drops the TCP connection. Default 5 s.

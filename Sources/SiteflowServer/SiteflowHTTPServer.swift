@@ -73,16 +73,22 @@ public final class SiteflowHTTPServer: Service, Sendable {
         let limits = WebSocketConnection.Limits(
             maxMessageSize: configuration.maxFrameSize,
             outboundQueueLimit: configuration.outboundQueueLimit,
-            closeHandshakeTimeout: TimeAmount(configuration.closeHandshakeTimeout)
+            closeHandshakeTimeout: TimeAmount(configuration.closeHandshakeTimeout),
+            receiveBufferInitialSize: configuration.receiveBufferInitialSize
         )
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: configuration.backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            // NIO keeps each channel's last receive buffer for reuse: start it small (it grows
-            // for busy sockets) so an idle socket holds 256 bytes, not 2 KiB.
-            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(
-                minimum: 64, initial: configuration.receiveBufferInitialSize, maximum: 65_536
+            // NIO keeps each channel's last receive buffer for reuse, at the largest size it
+            // ever grew to. HTTP is read in small fixed chunks, so a browser's large upgrade
+            // request does not leave a large buffer behind; after the upgrade the WebSocket
+            // gets an adaptive allocator starting at the same size (it grows for busy sockets).
+            // One read per readiness event also keeps that pool at one buffer per channel (NIO
+            // pools up to `maxMessagesPerRead` of them).
+            .childChannelOption(.maxMessagesPerRead, value: 1)
+            .childChannelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(
+                capacity: configuration.receiveBufferInitialSize
             ))
             .childChannelOption(.writeBufferWaterMark, value: .init(low: configuration.writeBufferHighWaterMark / 2, high: configuration.writeBufferHighWaterMark))
             .childChannelInitializer { channel in

@@ -63,6 +63,7 @@ final class UpgradeNegotiation: @unchecked Sendable {
         guard let connection = accepted else { return channel.eventLoop.makeSucceededVoidFuture() }
         accepted = nil
         return channel.eventLoop.makeCompletedFuture {
+            try channel.syncOptions?.setOption(.recvAllocator, value: connection.receiveAllocator)
             try channel.pipeline.syncOperations.addHandler(connection)
         }.flatMapErrorThrowing { error in
             connection.channelClosed()

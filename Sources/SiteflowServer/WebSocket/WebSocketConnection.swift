@@ -23,6 +23,12 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         var maxMessageSize: Int
         var outboundQueueLimit: Int
         var closeHandshakeTimeout: TimeAmount
+        var receiveBufferInitialSize: Int
+    }
+
+    /// The receive allocator of an upgraded socket: small while idle, growing for busy ones.
+    var receiveAllocator: AdaptiveRecvByteBufferAllocator {
+        AdaptiveRecvByteBufferAllocator(minimum: 64, initial: limits.receiveBufferInitialSize, maximum: 65_536)
     }
 
     private struct SharedState {
