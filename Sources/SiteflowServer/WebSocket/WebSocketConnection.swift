@@ -264,7 +264,8 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
                 return
             case .frame(let frame):
                 handle(frame, context: context)
-                if phase != .open {
+                // While closing, keep parsing: the client's close frame may follow in this read.
+                if phase == .closed || inputBroken {
                     inbound = nil
                     return
                 }
