@@ -65,6 +65,11 @@ public final class SiteflowHTTPServer: Service, Sendable {
         if let problem = configuration.problem { throw ServerError.invalidConfiguration(problem) }
         let threads = configuration.eventLoopThreads > 0 ? configuration.eventLoopThreads : System.coreCount
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        var schedulers: [ObjectIdentifier: LoopWriteScheduler] = [:]
+        for loop in group.makeIterator() {
+            schedulers[ObjectIdentifier(loop)] = LoopWriteScheduler(eventLoop: loop)
+        }
+        let writeSchedulers = schedulers
         let configuration = self.configuration
         let endpoint = self.endpoint
         let routes = self.routes
@@ -96,7 +101,9 @@ public final class SiteflowHTTPServer: Service, Sendable {
                     endpoint: endpoint,
                     webSocketPath: configuration.socketPath + "/websocket",
                     limits: limits,
-                    registry: registry
+                    registry: registry,
+                    scheduler: writeSchedulers[ObjectIdentifier(channel.eventLoop)]
+                        ?? LoopWriteScheduler(eventLoop: channel.eventLoop)
                 )
                 let httpHandler = HTTPServerHandler(routes: routes, longPoll: longPoll, negotiation: negotiation, configuration: configuration)
                 let upgrader = LeanWebSocketUpgrader(negotiation: negotiation)

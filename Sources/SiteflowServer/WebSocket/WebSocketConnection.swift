@@ -9,12 +9,12 @@ import Synchronization
 ///
 /// There is no task, no async sequence and no separate codec handler per connection: a
 /// connection costs its NIO channel and this object. `send` and `close` may be called from any
-/// thread; frames are batched and handed to the event loop with one hop per batch, and written
-/// with one flush per batch.
+/// thread; frames are batched, handed to the event loop by its ``LoopWriteScheduler`` (one hop
+/// per loop for a whole broadcast) and written with one flush per batch.
 final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @unchecked Sendable {
     // @unchecked Sendable: the cross-thread state lives in `shared` (a Mutex); every other
-    // stored `var` is touched only on `eventLoop` (handler callbacks and `drain`, which runs
-    // there via `execute`).
+    // stored `var` is touched only on the channel's event loop (handler callbacks, and `drain`,
+    // which the loop's LoopWriteScheduler runs there).
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -46,7 +46,7 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         case closed
     }
 
-    let eventLoop: any EventLoop
+    private let scheduler: LoopWriteScheduler
     private let limits: Limits
     private let registry: ConnectionRegistry
     private let shared = Mutex(SharedState())
@@ -67,8 +67,8 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
     /// After a framing violation the byte stream cannot be parsed any more.
     private var inputBroken = false
 
-    init(eventLoop: any EventLoop, limits: Limits, registry: ConnectionRegistry) {
-        self.eventLoop = eventLoop
+    init(scheduler: LoopWriteScheduler, limits: Limits, registry: ConnectionRegistry) {
+        self.scheduler = scheduler
         self.limits = limits
         self.registry = registry
     }
@@ -99,7 +99,7 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
             return (true, schedule)
         }
         if schedule {
-            eventLoop.execute { self.drain() }
+            scheduler.schedule(self)
         }
         return accepted
     }
@@ -113,15 +113,16 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
             return schedule
         }
         if schedule {
-            eventLoop.execute { self.drain() }
+            scheduler.schedule(self)
         }
     }
 
     // MARK: Outbound path (event loop)
 
     /// Moves the frames queued by `send` into the channel (or the backlog while the channel is
-    /// not writable), flushes once, then performs a requested close.
-    private func drain() {
+    /// not writable), flushes once, then performs a requested close. Run by the event loop's
+    /// ``LoopWriteScheduler``.
+    func drain() {
         let closeRequest = shared.withLock { state -> (code: TransportCloseCode, reason: String)? in
             swap(&state.pending, &drainBuffer)
             state.drainScheduled = false
