@@ -42,7 +42,7 @@ public final class SiteflowHTTPServer: Service, Sendable {
         self.endpoint = endpoint
         self.routes = routes
         self.logger = logger
-        self.longPoll = LongPollTransport(endpoint: endpoint, registry: registry, configuration: configuration)
+        self.longPoll = LongPollTransport(endpoint: endpoint, configuration: configuration)
     }
 
     /// The port the server listens on once started (useful with port `0`); `nil` before.
@@ -52,7 +52,7 @@ public final class SiteflowHTTPServer: Service, Sendable {
     }
 
     /// The number of open WebSocket connections and long-poll sessions.
-    public var connectionCount: Int { registry.count }
+    public var connectionCount: Int { registry.webSocketCount + longPoll.sessionCount }
 
     /// Binds and starts accepting. Throws ``ServerError`` when the configuration is out of range
     /// or the server was already started, and NIO's error when the address cannot be bound.
@@ -70,6 +70,7 @@ public final class SiteflowHTTPServer: Service, Sendable {
             schedulers[ObjectIdentifier(loop)] = LoopWriteScheduler(eventLoop: loop)
         }
         let writeSchedulers = schedulers
+        registry.use(Array(schedulers.values))
         let configuration = self.configuration
         let endpoint = self.endpoint
         let routes = self.routes
@@ -166,12 +167,10 @@ public final class SiteflowHTTPServer: Service, Sendable {
         guard let (serverChannel, group) = running else { return }
         try? await serverChannel.close()
         longPoll.closeAll(code: .goingAway, reason: "server shutting down")
-        for connection in registry.snapshot() {
-            connection.close(code: .goingAway, reason: "server shutting down")
-        }
+        registry.closeAllWebSockets(code: .goingAway, reason: "server shutting down")
         // Give clients the close handshake's time to answer, then drop what is left.
         let deadline = ContinuousClock.now + configuration.closeHandshakeTimeout
-        while registry.count > 0, ContinuousClock.now < deadline {
+        while connectionCount > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(10))
         }
         try? await group.shutdownGracefully()

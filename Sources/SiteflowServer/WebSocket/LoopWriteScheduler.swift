@@ -1,13 +1,14 @@
 import NIOCore
 import Synchronization
 
-/// The WebSocket connections of one event loop that have frames waiting, drained together by a
-/// single event-loop task: a broadcast to 10,000 sockets costs one hop per event loop, not one
-/// per socket.
+/// The WebSocket connections of one event loop: those with frames waiting, drained together by
+/// a single event-loop task (a broadcast to 10,000 sockets costs one hop per event loop, not one
+/// per socket), and all of them, in an intrusive list for the graceful shutdown.
 final class LoopWriteScheduler: Sendable {
     private struct State {
         var pending: [WebSocketConnection] = []
         var scheduled = false
+        var head: WebSocketConnection?
     }
 
     /// The loop whose connections this scheduler drains.
@@ -28,6 +29,45 @@ final class LoopWriteScheduler: Sendable {
         }
         if first {
             eventLoop.execute { self.run() }
+        }
+    }
+
+    /// Adds an open connection to the list. The connection's list links are only touched
+    /// under this scheduler's lock.
+    func track(_ connection: WebSocketConnection) {
+        state.withLock { state in
+            connection.listNext = state.head
+            state.head?.listPrevious = connection
+            state.head = connection
+        }
+    }
+
+    /// Removes a closed connection from the list.
+    func untrack(_ connection: WebSocketConnection) {
+        state.withLock { state in
+            let previous = connection.listPrevious
+            let next = connection.listNext
+            if let previous {
+                previous.listNext = next
+            } else if state.head === connection {
+                state.head = next
+            }
+            next?.listPrevious = previous
+            connection.listPrevious = nil
+            connection.listNext = nil
+        }
+    }
+
+    /// The open connections of this loop.
+    func trackedConnections() -> [WebSocketConnection] {
+        state.withLock { state in
+            var connections: [WebSocketConnection] = []
+            var cursor = state.head
+            while let connection = cursor {
+                connections.append(connection)
+                cursor = connection.listNext
+            }
+            return connections
         }
     }
 

@@ -14,7 +14,8 @@ import Synchronization
 final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @unchecked Sendable {
     // @unchecked Sendable: the cross-thread state lives in `shared` (a Mutex); every other
     // stored `var` is touched only on the channel's event loop (handler callbacks, and `drain`,
-    // which the loop's LoopWriteScheduler runs there).
+    // which the loop's LoopWriteScheduler runs there), except `listNext`/`listPrevious`, which
+    // are only touched under that scheduler's lock.
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -64,6 +65,10 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
     private var closeReason = ""
     private var closeTimer: Scheduled<Void>?
     private var finished = false
+    /// Links of the scheduler's list of open connections; only touched under its lock.
+    var listNext: WebSocketConnection?
+    /// See ``listNext``.
+    var listPrevious: WebSocketConnection?
     /// After a framing violation the byte stream cannot be parsed any more.
     private var inputBroken = false
 
@@ -81,7 +86,8 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
     /// Attaches the session the endpoint accepted with. Event loop only.
     func attach(_ session: any TransportSession) {
         self.session = session
-        registry.insert(self)
+        registry.webSocketOpened()
+        scheduler.track(self)
     }
 
     // MARK: TransportConnection
@@ -422,8 +428,9 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         markClosed()
         fragments = nil
         inbound = nil
-        registry.remove(self)
         if let session {
+            scheduler.untrack(self)
+            registry.webSocketClosed()
             self.session = nil
             session.transportClosed(code: closeCode, reason: closeReason)
         }
