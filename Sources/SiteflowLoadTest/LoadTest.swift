@@ -40,6 +40,7 @@ public struct LoadTest: Sendable {
             drivers[ObjectIdentifier(loop)] = LoadTestDriver(eventLoop: loop)
         }
         let addresses = configuration.sourceAddressList
+        let headerPairs = configuration.headerPairs
         var clients: [LoadTestClient] = []
         clients.reserveCapacity(configuration.clients)
         let started = ContinuousClock.now
@@ -63,6 +64,7 @@ public struct LoadTest: Sendable {
                     host: configuration.host,
                     port: configuration.port,
                     target: configuration.target,
+                    headers: headerPairs,
                     sourceAddress: addresses[local % addresses.count],
                     on: loop,
                     delegate: client
@@ -142,7 +144,9 @@ public struct LoadTest: Sendable {
     // MARK: Child processes
 
     private func runChildren() async throws -> LoadTestResult {
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let executable = FileManager.default.fileExists(atPath: "/proc/self/exe")
+            ? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+            : CommandLine.arguments[0]
         let count = configuration.processes
         let addresses = configuration.sourceAddressList.count
         var children: [(process: Process, output: Pipe)] = []
@@ -157,12 +161,13 @@ public struct LoadTest: Sendable {
                 "--clients", String(share),
                 "--topic", configuration.topic,
                 "--rate", String(configuration.rate / Double(count)),
-                "--duration", String(Double(configuration.duration.components.seconds)),
+                "--duration", String(Double(configuration.duration.components.seconds)
+                    + Double(configuration.duration.components.attoseconds) / 1e18),
                 "--processes", "1",
                 "--source-addresses", String(addresses),
                 "--first-client-index", String(first),
                 "--json",
-            ]
+            ] + configuration.headers.flatMap { ["--header", $0] }
             let output = Pipe()
             process.standardOutput = output
             try process.run()

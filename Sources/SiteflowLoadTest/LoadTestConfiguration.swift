@@ -26,6 +26,9 @@ public struct LoadTestConfiguration: Sendable, Codable {
     public var drainTime: Duration
     /// The first client's global index (children are handed disjoint ranges).
     public var firstClientIndex: Int
+    /// Extra upgrade-request headers as `name: value` (e.g. `origin: http://localhost:4000`
+    /// for a socket that checks `Origin`).
+    public var headers: [String]
 
     /// Creates a configuration; see each property for its meaning.
     public init(
@@ -40,7 +43,8 @@ public struct LoadTestConfiguration: Sendable, Codable {
         sourceAddresses: Int = 0,
         connectConcurrency: Int = 256,
         drainTime: Duration = .seconds(2),
-        firstClientIndex: Int = 0
+        firstClientIndex: Int = 0,
+        headers: [String] = []
     ) {
         self.host = host
         self.port = port
@@ -54,6 +58,17 @@ public struct LoadTestConfiguration: Sendable, Codable {
         self.connectConcurrency = connectConcurrency
         self.drainTime = drainTime
         self.firstClientIndex = firstClientIndex
+        self.headers = headers
+    }
+
+    /// ``headers`` split into names and values; entries without a colon are skipped.
+    var headerPairs: [(name: String, value: String)] {
+        headers.compactMap { entry in
+            guard let colon = entry.firstIndex(of: ":") else { return nil }
+            let name = entry[..<colon].trimmingSpaces()
+            let value = entry[entry.index(after: colon)...].trimmingSpaces()
+            return name.isEmpty ? nil : (name, value)
+        }
     }
 
     /// Parses `ws://host:port/path?query` into host, port and target; `nil` when it is not a
@@ -85,5 +100,11 @@ public struct LoadTestConfiguration: Sendable, Codable {
     var sourceAddressList: [String] {
         let count = sourceAddresses > 0 ? sourceAddresses : max(1, (clients + 19_999) / 20_000)
         return (1...max(1, min(count, 254))).map { "127.0.0.\($0)" }
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingSpaces() -> String {
+        String(self.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
     }
 }

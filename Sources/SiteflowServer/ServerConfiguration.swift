@@ -22,9 +22,9 @@ public struct ServerConfiguration: Sendable {
     /// The kernel-side send buffer a WebSocket may fill before its frames wait in the bounded
     /// queue instead (NIO's high write-buffer water mark), in bytes. Default 256 KiB.
     public var writeBufferHighWaterMark: Int
-    /// The first receive buffer of a connection, in bytes; NIO keeps one per connection for
-    /// reuse, growing it for busy sockets (up to 64 KiB). Small keeps idle sockets cheap.
-    /// Default 256.
+    /// The receive buffer of a connection, in bytes: HTTP is read in chunks of this size, and an
+    /// upgraded WebSocket starts with it and grows it for busy sockets (up to 64 KiB). NIO keeps
+    /// one such buffer per connection, so small keeps idle sockets cheap. Default 256.
     public var receiveBufferInitialSize: Int
     /// How long the server waits for the client's close frame after sending its own before it
     /// drops the TCP connection. Default 5 s.
@@ -76,5 +76,26 @@ public struct ServerConfiguration: Sendable {
         self.longPollMaxBatch = longPollMaxBatch
         self.eventLoopThreads = eventLoopThreads
         self.backlog = backlog
+    }
+
+    /// The first value that is out of range, as a sentence; `nil` when all are usable.
+    var problem: String? {
+        if !socketPath.hasPrefix("/") || socketPath.hasSuffix("/") {
+            return "socketPath must start with / and not end with / (got \(socketPath))"
+        }
+        if !(1...Int(UInt32.max)).contains(maxFrameSize) { return "maxFrameSize must be between 1 and 2^32-1 (got \(maxFrameSize))" }
+        if outboundQueueLimit < 1 { return "outboundQueueLimit must be at least 1 (got \(outboundQueueLimit))" }
+        if writeBufferHighWaterMark < 2 { return "writeBufferHighWaterMark must be at least 2 (got \(writeBufferHighWaterMark))" }
+        if !(64...65_536).contains(receiveBufferInitialSize) {
+            return "receiveBufferInitialSize must be between 64 and 65536 (got \(receiveBufferInitialSize))"
+        }
+        if maxRequestBodySize < 0 { return "maxRequestBodySize must not be negative (got \(maxRequestBodySize))" }
+        if longPollMaxBatch < 1 { return "longPollMaxBatch must be at least 1 (got \(longPollMaxBatch))" }
+        if longPollWindow <= .zero || longPollSessionTimeout <= .zero || closeHandshakeTimeout <= .zero {
+            return "longPollWindow, longPollSessionTimeout and closeHandshakeTimeout must be positive"
+        }
+        if eventLoopThreads < 0 { return "eventLoopThreads must not be negative (got \(eventLoopThreads))" }
+        if !(0...65_535).contains(port) { return "port must be between 0 and 65535 (got \(port))" }
+        return nil
     }
 }

@@ -42,7 +42,7 @@ public final class SiteflowHTTPServer: Service, Sendable {
         self.endpoint = endpoint
         self.routes = routes
         self.logger = logger
-        self.longPoll = LongPollTransport(endpoint: endpoint, registry: registry, configuration: configuration)
+        self.longPoll = LongPollTransport(endpoint: endpoint, configuration: configuration)
     }
 
     /// The port the server listens on once started (useful with port `0`); `nil` before.
@@ -52,18 +52,25 @@ public final class SiteflowHTTPServer: Service, Sendable {
     }
 
     /// The number of open WebSocket connections and long-poll sessions.
-    public var connectionCount: Int { registry.count }
+    public var connectionCount: Int { registry.webSocketCount + longPoll.sessionCount }
 
-    /// Binds and starts accepting. Throws when the address cannot be bound or the server was
-    /// already started.
+    /// Binds and starts accepting. Throws ``ServerError`` when the configuration is out of range
+    /// or the server was already started, and NIO's error when the address cannot be bound.
     public func start() async throws {
         let idle = lifecycle.withLock { state -> Bool in
             if case .idle = state { return true }
             return false
         }
         guard idle else { throw ServerError.alreadyStarted }
+        if let problem = configuration.problem { throw ServerError.invalidConfiguration(problem) }
         let threads = configuration.eventLoopThreads > 0 ? configuration.eventLoopThreads : System.coreCount
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        var schedulers: [ObjectIdentifier: LoopWriteScheduler] = [:]
+        for loop in group.makeIterator() {
+            schedulers[ObjectIdentifier(loop)] = LoopWriteScheduler(eventLoop: loop)
+        }
+        let writeSchedulers = schedulers
+        registry.use(Array(schedulers.values))
         let configuration = self.configuration
         let endpoint = self.endpoint
         let routes = self.routes
@@ -72,16 +79,22 @@ public final class SiteflowHTTPServer: Service, Sendable {
         let limits = WebSocketConnection.Limits(
             maxMessageSize: configuration.maxFrameSize,
             outboundQueueLimit: configuration.outboundQueueLimit,
-            closeHandshakeTimeout: TimeAmount(configuration.closeHandshakeTimeout)
+            closeHandshakeTimeout: TimeAmount(configuration.closeHandshakeTimeout),
+            receiveBufferInitialSize: configuration.receiveBufferInitialSize
         )
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: configuration.backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            // NIO keeps each channel's last receive buffer for reuse: start it small (it grows
-            // for busy sockets) so an idle socket holds 256 bytes, not 2 KiB.
-            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(
-                minimum: 64, initial: configuration.receiveBufferInitialSize, maximum: 65_536
+            // NIO keeps each channel's last receive buffer for reuse, at the largest size it
+            // ever grew to. HTTP is read in small fixed chunks, so a browser's large upgrade
+            // request does not leave a large buffer behind; after the upgrade the WebSocket
+            // gets an adaptive allocator starting at the same size (it grows for busy sockets).
+            // One read per readiness event also keeps that pool at one buffer per channel (NIO
+            // pools up to `maxMessagesPerRead` of them).
+            .childChannelOption(.maxMessagesPerRead, value: 1)
+            .childChannelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(
+                capacity: configuration.receiveBufferInitialSize
             ))
             .childChannelOption(.writeBufferWaterMark, value: .init(low: configuration.writeBufferHighWaterMark / 2, high: configuration.writeBufferHighWaterMark))
             .childChannelInitializer { channel in
@@ -89,7 +102,9 @@ public final class SiteflowHTTPServer: Service, Sendable {
                     endpoint: endpoint,
                     webSocketPath: configuration.socketPath + "/websocket",
                     limits: limits,
-                    registry: registry
+                    registry: registry,
+                    scheduler: writeSchedulers[ObjectIdentifier(channel.eventLoop)]
+                        ?? LoopWriteScheduler(eventLoop: channel.eventLoop)
                 )
                 let httpHandler = HTTPServerHandler(routes: routes, longPoll: longPoll, negotiation: negotiation, configuration: configuration)
                 let upgrader = LeanWebSocketUpgrader(negotiation: negotiation)
@@ -152,12 +167,10 @@ public final class SiteflowHTTPServer: Service, Sendable {
         guard let (serverChannel, group) = running else { return }
         try? await serverChannel.close()
         longPoll.closeAll(code: .goingAway, reason: "server shutting down")
-        for connection in registry.snapshot() {
-            connection.close(code: .goingAway, reason: "server shutting down")
-        }
+        registry.closeAllWebSockets(code: .goingAway, reason: "server shutting down")
         // Give clients the close handshake's time to answer, then drop what is left.
         let deadline = ContinuousClock.now + configuration.closeHandshakeTimeout
-        while registry.count > 0, ContinuousClock.now < deadline {
+        while connectionCount > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(10))
         }
         try? await group.shutdownGracefully()

@@ -40,6 +40,9 @@ struct LoadTestCommand: AsyncParsableCommand {
     @Option(help: "Connection attempts in flight at once.")
     var connectConcurrency = 256
 
+    @Option(name: .customLong("header"), help: "An extra upgrade-request header, `name: value` (repeatable), e.g. `origin: http://localhost:4000`.")
+    var headers: [String] = []
+
     @Option(help: .hidden)
     var firstClientIndex = 0
 
@@ -54,6 +57,9 @@ struct LoadTestCommand: AsyncParsableCommand {
         guard rate >= 0, rate.isFinite else { throw ValidationError("--rate must be zero or positive") }
         guard duration >= 0, duration.isFinite else { throw ValidationError("--duration must be zero or positive") }
         guard processes >= 1 else { throw ValidationError("--processes must be at least 1") }
+        for header in headers where !header.contains(":") {
+            throw ValidationError("--header must look like `name: value`, got \(header)")
+        }
         guard topic.utf8.allSatisfy({ $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") && $0 >= 0x20 }) else {
             throw ValidationError("--topic must not contain quotes, backslashes or control characters")
         }
@@ -72,7 +78,8 @@ struct LoadTestCommand: AsyncParsableCommand {
             processes: processes,
             sourceAddresses: sourceAddresses,
             connectConcurrency: connectConcurrency,
-            firstClientIndex: firstClientIndex
+            firstClientIndex: firstClientIndex,
+            headers: headers
         )
         let asChild = json
         let label = "[clients \(firstClientIndex)…\(firstClientIndex + clients - 1)] "

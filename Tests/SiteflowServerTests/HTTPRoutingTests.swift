@@ -62,6 +62,20 @@ struct HTTPRoutingTests {
         }
     }
 
+    @Test("a malformed WebSocket upgrade (wrong version, no key) is a 400 with a reason, and the endpoint is not asked")
+    func malformedUpgrade() async throws {
+        let endpoint = RecordingEndpoint(.echo)
+        try await withServer(endpoint) { _, port in
+            let response = try await HTTPTestClient.request(
+                port: port, "/socket/websocket?vsn=2.0.0",
+                headers: [("upgrade", "websocket"), ("connection", "upgrade"), ("sec-websocket-version", "12")]
+            )
+            #expect(response.status == 400)
+            #expect(response.body.hasPrefix("invalid WebSocket upgrade"))
+        }
+        #expect(endpoint.closeCounts.isEmpty)
+    }
+
     @Test("a body larger than the limit is a 413")
     func bodyTooLarge() async throws {
         try await withServer(RecordingEndpoint(.echo), configuration: ServerConfiguration(maxRequestBodySize: 16)) { _, port in

@@ -69,6 +69,27 @@ struct LongPollTransportTests {
         }
     }
 
+    @Test("a second poll takes over: the first is answered 204 and the frame goes to the second")
+    func secondPollTakesOver() async throws {
+        let endpoint = RecordingEndpoint(.silent)
+        try await withServer(endpoint, configuration: ServerConfiguration(longPollWindow: .seconds(30))) { _, port in
+            let token = try #require(try LongPollBody(await HTTPTestClient.request(port: port, "/socket/longpoll")).token)
+            let (_, transport) = try await endpoint.nextConnection()
+            try await withThrowingTaskGroup(of: TestResponse.self) { polls in
+                for _ in 0..<2 {
+                    polls.addTask { try await HTTPTestClient.request(port: port, "/socket/longpoll?token=\(token)") }
+                }
+                // Whichever poll parks second takes over; the other is answered 204 at once.
+                let superseded = try LongPollBody(try #require(await polls.next()))
+                #expect(superseded.status == 204)
+                #expect(transport.send(.text(ByteBuffer(string: "[null,null,\"room:a\",\"new_msg\",{}]"))))
+                let taker = try LongPollBody(try #require(await polls.next()))
+                #expect(taker.status == 200)
+                #expect(taker.messages == ["[null,null,\"room:a\",\"new_msg\",{}]"])
+            }
+        }
+    }
+
     @Test("an ndjson batch delivers its frames in order; base64 lines are binary frames")
     func ndjsonBatch() async throws {
         let endpoint = RecordingEndpoint(.silent)

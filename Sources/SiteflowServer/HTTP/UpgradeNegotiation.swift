@@ -12,13 +12,21 @@ final class UpgradeNegotiation: @unchecked Sendable {
     private let webSocketPath: String
     private let limits: WebSocketConnection.Limits
     private let registry: ConnectionRegistry
+    private let scheduler: LoopWriteScheduler
 
     /// The refusal of the latest upgrade attempt, for the HTTP handler to send.
     var refusal: (status: Int, reason: String)?
     /// The accepted connection, to be added to the pipeline once the 101 is written.
     private var accepted: WebSocketConnection?
 
-    init(endpoint: any SocketEndpoint, webSocketPath: String, limits: WebSocketConnection.Limits, registry: ConnectionRegistry) {
+    init(
+        endpoint: any SocketEndpoint,
+        webSocketPath: String,
+        limits: WebSocketConnection.Limits,
+        registry: ConnectionRegistry,
+        scheduler: LoopWriteScheduler
+    ) {
+        self.scheduler = scheduler
         self.endpoint = endpoint
         self.webSocketPath = webSocketPath
         self.limits = limits
@@ -31,7 +39,7 @@ final class UpgradeNegotiation: @unchecked Sendable {
         guard target.path == webSocketPath, head.method == .GET else {
             return channel.eventLoop.makeSucceededFuture(nil)
         }
-        let connection = WebSocketConnection(eventLoop: channel.eventLoop, limits: limits, registry: registry)
+        let connection = WebSocketConnection(scheduler: scheduler, limits: limits, registry: registry)
         let subprotocols = head.headers["sec-websocket-protocol"]
             .flatMap { $0.split(separator: ",") }
             .map { $0.trimmingSpaces() }
@@ -63,6 +71,7 @@ final class UpgradeNegotiation: @unchecked Sendable {
         guard let connection = accepted else { return channel.eventLoop.makeSucceededVoidFuture() }
         accepted = nil
         return channel.eventLoop.makeCompletedFuture {
+            try channel.syncOptions?.setOption(.recvAllocator, value: connection.receiveAllocator)
             try channel.pipeline.syncOperations.addHandler(connection)
         }.flatMapErrorThrowing { error in
             connection.channelClosed()

@@ -11,7 +11,6 @@ import Synchronization
 /// refused. Malformed requests get a real HTTP 4xx with a reason.
 final class LongPollTransport: Sendable {
     private let endpoint: any SocketEndpoint
-    private let registry: ConnectionRegistry
     private let sessions = Mutex<[String: LongPollSession]>([:])
     private let queueLimit: Int
     private let window: TimeAmount
@@ -19,9 +18,8 @@ final class LongPollTransport: Sendable {
     private let maxBatch: Int
     private let path: String
 
-    init(endpoint: any SocketEndpoint, registry: ConnectionRegistry, configuration: ServerConfiguration) {
+    init(endpoint: any SocketEndpoint, configuration: ServerConfiguration) {
         self.endpoint = endpoint
-        self.registry = registry
         self.queueLimit = configuration.outboundQueueLimit
         self.window = TimeAmount(configuration.longPollWindow)
         self.sessionTimeout = TimeAmount(configuration.longPollSessionTimeout)
@@ -118,7 +116,6 @@ final class LongPollTransport: Sendable {
         switch endpoint.connect(request, connection: session) {
         case .accept(_, let transportSession):
             sessions.withLock { $0[session.token] = session }
-            registry.insert(session)
             session.attach(transportSession)
             if session.isClosed { forget(session) }
             return statusReply(410, token: session.token, messages: [])
@@ -129,7 +126,6 @@ final class LongPollTransport: Sendable {
 
     private func forget(_ session: LongPollSession) {
         _ = sessions.withLock { $0.removeValue(forKey: session.token) }
-        registry.remove(session)
     }
 
     // MARK: Frames in

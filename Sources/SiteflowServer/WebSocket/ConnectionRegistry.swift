@@ -1,30 +1,39 @@
 import SiteflowRealtime
 import Synchronization
 
-/// The live connections of one server, so that a graceful shutdown can close each WebSocket
-/// with 1001 and end each long-poll session. One entry per connection; nothing else is kept.
+/// What a server knows about its open WebSockets: how many there are, and the per-loop
+/// schedulers whose intrusive lists reach each of them (for the graceful shutdown). A socket
+/// costs two list pointers, not a table entry.
 final class ConnectionRegistry: Sendable {
-    private let connections = Mutex<[ObjectIdentifier: any TransportConnection]>([:])
+    private let openWebSockets = Atomic<Int>(0)
+    private let schedulers = Mutex<[LoopWriteScheduler]>([])
 
-    /// Adds a connection.
-    func insert(_ connection: any TransportConnection) {
-        connections.withLock { table in
-            table[ObjectIdentifier(connection)] = connection
+    /// Remembers the schedulers of a started server.
+    func use(_ schedulers: [LoopWriteScheduler]) {
+        self.schedulers.withLock { $0 = schedulers }
+    }
+
+    /// A WebSocket was accepted.
+    func webSocketOpened() {
+        openWebSockets.add(1, ordering: .relaxed)
+    }
+
+    /// A WebSocket has closed.
+    func webSocketClosed() {
+        openWebSockets.subtract(1, ordering: .relaxed)
+    }
+
+    /// How many WebSockets are open.
+    var webSocketCount: Int {
+        openWebSockets.load(ordering: .relaxed)
+    }
+
+    /// Closes every open WebSocket with `code` and `reason`.
+    func closeAllWebSockets(code: TransportCloseCode, reason: String) {
+        for scheduler in schedulers.withLock({ $0 }) {
+            for connection in scheduler.trackedConnections() {
+                connection.close(code: code, reason: reason)
+            }
         }
-    }
-
-    /// Forgets a connection that has closed.
-    func remove(_ connection: any TransportConnection) {
-        _ = connections.withLock { $0.removeValue(forKey: ObjectIdentifier(connection)) }
-    }
-
-    /// The connections alive now.
-    func snapshot() -> [any TransportConnection] {
-        connections.withLock { Array($0.values) }
-    }
-
-    /// How many connections are alive.
-    var count: Int {
-        connections.withLock { $0.count }
     }
 }

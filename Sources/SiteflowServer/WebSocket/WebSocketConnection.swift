@@ -9,12 +9,13 @@ import Synchronization
 ///
 /// There is no task, no async sequence and no separate codec handler per connection: a
 /// connection costs its NIO channel and this object. `send` and `close` may be called from any
-/// thread; frames are batched and handed to the event loop with one hop per batch, and written
-/// with one flush per batch.
+/// thread; frames are batched, handed to the event loop by its ``LoopWriteScheduler`` (one hop
+/// per loop for a whole broadcast) and written with one flush per batch.
 final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @unchecked Sendable {
     // @unchecked Sendable: the cross-thread state lives in `shared` (a Mutex); every other
-    // stored `var` is touched only on `eventLoop` (handler callbacks and `drain`, which runs
-    // there via `execute`).
+    // stored `var` is touched only on the channel's event loop (handler callbacks, and `drain`,
+    // which the loop's LoopWriteScheduler runs there), except `listNext`/`listPrevious`, which
+    // are only touched under that scheduler's lock.
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -23,6 +24,12 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         var maxMessageSize: Int
         var outboundQueueLimit: Int
         var closeHandshakeTimeout: TimeAmount
+        var receiveBufferInitialSize: Int
+    }
+
+    /// The receive allocator of an upgraded socket: small while idle, growing for busy ones.
+    var receiveAllocator: AdaptiveRecvByteBufferAllocator {
+        AdaptiveRecvByteBufferAllocator(minimum: 64, initial: limits.receiveBufferInitialSize, maximum: 65_536)
     }
 
     private struct SharedState {
@@ -40,7 +47,7 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         case closed
     }
 
-    let eventLoop: any EventLoop
+    private let scheduler: LoopWriteScheduler
     private let limits: Limits
     private let registry: ConnectionRegistry
     private let shared = Mutex(SharedState())
@@ -58,11 +65,15 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
     private var closeReason = ""
     private var closeTimer: Scheduled<Void>?
     private var finished = false
+    /// Links of the scheduler's list of open connections; only touched under its lock.
+    var listNext: WebSocketConnection?
+    /// See ``listNext``.
+    var listPrevious: WebSocketConnection?
     /// After a framing violation the byte stream cannot be parsed any more.
     private var inputBroken = false
 
-    init(eventLoop: any EventLoop, limits: Limits, registry: ConnectionRegistry) {
-        self.eventLoop = eventLoop
+    init(scheduler: LoopWriteScheduler, limits: Limits, registry: ConnectionRegistry) {
+        self.scheduler = scheduler
         self.limits = limits
         self.registry = registry
     }
@@ -75,7 +86,8 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
     /// Attaches the session the endpoint accepted with. Event loop only.
     func attach(_ session: any TransportSession) {
         self.session = session
-        registry.insert(self)
+        registry.webSocketOpened()
+        scheduler.track(self)
     }
 
     // MARK: TransportConnection
@@ -93,7 +105,7 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
             return (true, schedule)
         }
         if schedule {
-            eventLoop.execute { self.drain() }
+            scheduler.schedule(self)
         }
         return accepted
     }
@@ -107,15 +119,16 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
             return schedule
         }
         if schedule {
-            eventLoop.execute { self.drain() }
+            scheduler.schedule(self)
         }
     }
 
     // MARK: Outbound path (event loop)
 
     /// Moves the frames queued by `send` into the channel (or the backlog while the channel is
-    /// not writable), flushes once, then performs a requested close.
-    private func drain() {
+    /// not writable), flushes once, then performs a requested close. Run by the event loop's
+    /// ``LoopWriteScheduler``.
+    func drain() {
         let closeRequest = shared.withLock { state -> (code: TransportCloseCode, reason: String)? in
             swap(&state.pending, &drainBuffer)
             state.drainScheduled = false
@@ -258,7 +271,8 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
                 return
             case .frame(let frame):
                 handle(frame, context: context)
-                if phase != .open {
+                // While closing, keep parsing: the client's close frame may follow in this read.
+                if phase == .closed || inputBroken {
                     inbound = nil
                     return
                 }
@@ -414,8 +428,9 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         markClosed()
         fragments = nil
         inbound = nil
-        registry.remove(self)
         if let session {
+            scheduler.untrack(self)
+            registry.webSocketClosed()
             self.session = nil
             session.transportClosed(code: closeCode, reason: closeReason)
         }
