@@ -62,7 +62,8 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             siteflow = try await SiteflowNode.start(configuration)
         } catch let error as StoreError {
-            throw ValidationError("cannot open the database \(configuration.database): \(error.reason)")
+            throw ServeError(message: "cannot open the database \(configuration.database): \(error.reason). "
+                + "Check the path and its permissions (or the PostgreSQL server), or choose another with --database.")
         }
         // Written straight to the file descriptor (no stdio buffering), so a supervisor or a test
         // reading our output through a pipe sees the line at once.
@@ -71,4 +72,10 @@ struct ServeCommand: AsyncParsableCommand {
         let group = ServiceGroup(services: [siteflow], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
+}
+
+/// Why `siteflow serve` could not start, said for a person (printed without the usage text).
+struct ServeError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }

@@ -179,6 +179,22 @@ struct ChatNodeTests {
         }
     }
 
+    @Test("a corrupt or unwritable SQLite path fails at start with a clear error, and the port is not taken")
+    func badDatabaseFailsAtStart() async throws {
+        let corrupt = FileManager.default.temporaryDirectory.appendingPathComponent("siteflow-corrupt-\(UUID().uuidString).db")
+        try Data("this is not a database, it is a sentence".utf8).write(to: corrupt)
+        defer { try? FileManager.default.removeItem(at: corrupt) }
+        for path in [corrupt.path, "/nonexistent-siteflow-folder/chat.db"] {
+            do {
+                let node = try await SiteflowNode.start(NodeConfiguration(port: 0, database: .sqlite(path: path), runsDigestJob: false))
+                await node.stop()
+                Issue.record("\(path) opened")
+            } catch let error as StoreError {
+                #expect(error.reason.contains(path), "the error names the path: \(error.reason)")
+            }
+        }
+    }
+
     @Test("the dashboard data and the metrics are served next to the chat")
     func dashboardAndMetrics() async throws {
         try await withNode { node in

@@ -4,4 +4,6 @@ import CSiteflowRuntime
 enum MemoryReading {
     /// Resident set size in bytes (0 where the platform does not tell).
     static func residentBytes() -> Int { max(0, sf_rss_kb()) * 1024 }
+    /// Bytes the allocator has handed out and not taken back (live heap).
+    static func heapBytes() -> Int { Int(sf_heap_in_use()) }
 }

@@ -54,5 +54,7 @@ public struct RuntimeMetrics: MetricsSource {
         messagesHandled.update(to: statistics.messagesHandled)
         registry.siteflowGauge("siteflow_resident_memory_bytes", help: "Resident memory of the node (RSS).")
             .set(Int64(MemoryReading.residentBytes()))
+        registry.siteflowGauge("siteflow_heap_bytes", help: "Live heap of the node (bytes allocated and not freed).")
+            .set(Int64(MemoryReading.heapBytes()))
     }
 }

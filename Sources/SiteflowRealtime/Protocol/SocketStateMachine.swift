@@ -44,16 +44,9 @@ public struct SocketStateMachine<Handle: Hashable & Sendable>: Sendable {
         case leaving
     }
 
-    struct Entry: Sendable {
-        var joinRef: String
-        var handle: Handle
-        var status: ChannelStatus
-    }
-
     /// The limits in force.
     public let limits: Limits
-    private var channels: [String: Entry] = [:]
-    private var topicsByHandle: [Handle: String] = [:]
+    private var channels = ChannelTable<Handle>()
     private var lastInbound: UInt64
     private var bucket: TokenBucket
     private var closed = false
@@ -88,9 +81,7 @@ public struct SocketStateMachine<Handle: Hashable & Sendable>: Sendable {
         if message.event == PhoenixEvent.join {
             var join = message
             if join.joinRef == nil { join.joinRef = join.ref }
-            if let old = channels[message.topic] {
-                channels[message.topic] = nil
-                topicsByHandle[old.handle] = nil
+            if let old = channels.remove(topic: message.topic) {
                 let close = PhoenixMessage(joinRef: old.joinRef, ref: old.joinRef, topic: message.topic,
                                            event: PhoenixEvent.close, payload: .empty)
                 return .rejoin(old: old.handle, close: close, join: join)
@@ -108,26 +99,24 @@ public struct SocketStateMachine<Handle: Hashable & Sendable>: Sendable {
         if entry.status == .leaving { return .ignore(.alreadyLeaving) }
         if message.event == PhoenixEvent.leave {
             entry.status = .leaving
-            channels[message.topic] = entry
+            channels.set(entry)
         }
         return .forward(entry.handle, message)
     }
 
     /// Records a successful join: `topic` is now served by `handle` under `joinRef`.
     public mutating func joined(topic: String, joinRef: String, handle: Handle) {
-        if let old = channels[topic] { topicsByHandle[old.handle] = nil }
-        channels[topic] = Entry(joinRef: joinRef, handle: handle, status: .joined)
-        topicsByHandle[handle] = topic
+        channels.set(ChannelTable.Entry(topic: topic, joinRef: joinRef, handle: handle, status: .joined))
     }
 
     /// A channel ended; `abnormal` is whether its exit reason was an error (not normal/shutdown).
     /// Returns the `phx_error` / `phx_close` push for its join ref, or ``SocketAction/ignore(_:)``
     /// when the socket had already replaced it.
     public mutating func channelExited(_ handle: Handle, abnormal: Bool) -> SocketAction<Handle> {
-        guard let topic = topicsByHandle.removeValue(forKey: handle), let entry = channels[topic], entry.handle == handle else {
+        guard let entry = channels.remove(handle: handle) else {
             return .ignore(.unknownChannel)
         }
-        channels[topic] = nil
+        let topic = entry.topic
         if closed { return .none }
         return .push(PhoenixMessage(joinRef: entry.joinRef, ref: entry.joinRef, topic: topic,
                                     event: abnormal ? PhoenixEvent.error : PhoenixEvent.close, payload: .empty))
@@ -147,9 +136,6 @@ public struct SocketStateMachine<Handle: Hashable & Sendable>: Sendable {
     /// channel, which the socket shuts down.
     public mutating func close() -> [Handle] {
         closed = true
-        let handles = channels.values.map(\.handle)
-        channels.removeAll()
-        topicsByHandle.removeAll()
-        return handles
+        return channels.removeAll()
     }
 }

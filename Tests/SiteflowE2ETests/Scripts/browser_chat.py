@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Two real browser sessions (headless Chromium driven by Selenium) use the chat app served at
-BASE_URL: they join the same room, see each other online, exchange messages, see the typing
-indicator, and see a departure; a reload shows the persisted history.
+BASE_URL — alice over Phoenix long-polling (`?transport=longpoll`), bob over a WebSocket: they
+join the same room, see each other online, exchange messages, see the typing indicator, and see
+a departure; a reload shows the persisted history.
 
 Usage: browser_chat.py BASE_URL ROOM
 Exit codes: 0 passed, 1 failed (the reason is printed), 77 skipped (no Selenium or Chromium).
@@ -93,7 +94,8 @@ def main():
     bob = None
     try:
         bob = open_browser()
-        join(alice, base_url, "alice", room)
+        longpoll_url = base_url + ("&" if "?" in base_url else "?") + "transport=longpoll"
+        join(alice, longpoll_url, "alice", room)
         join(bob, base_url, "bob", room)
         wait_for(alice, lambda d: "bob" in online(d), "alice to see bob online")
         wait_for(bob, lambda d: "alice" in online(d), "bob to see alice online")
@@ -116,7 +118,7 @@ def main():
         print("ok presence: a closed browser leaves")
 
         alice.refresh()
-        join(alice, base_url, "alice", room)
+        join(alice, longpoll_url, "alice", room)
         wait_for(alice, lambda d: {"hello from alice", "hi alice"} <= set(messages(d)), "history after a reload")
         print("ok history: a reload shows the persisted messages")
         return 0
