@@ -56,7 +56,7 @@ public struct LoadTest: Sendable {
                 guard let driver = drivers[ObjectIdentifier(loop)] else { continue }
                 let client = LoadTestClient(
                     index: configuration.firstClientIndex + local,
-                    topic: configuration.topic,
+                    topic: configuration.topic(forClient: configuration.firstClientIndex + local),
                     statistics: statistics
                 ) { driver.add($0) }
                 clients.append(client)
@@ -160,6 +160,7 @@ public struct LoadTest: Sendable {
                 "--url", "ws://\(configuration.host):\(configuration.port)\(configuration.target)",
                 "--clients", String(share),
                 "--topic", configuration.topic,
+                "--rooms", String(configuration.rooms),
                 "--rate", String(configuration.rate / Double(count)),
                 "--duration", String(Double(configuration.duration.components.seconds)
                     + Double(configuration.duration.components.attoseconds) / 1e18),

@@ -133,6 +133,9 @@ final class LoadTestClient: WebSocketClientDelegate, @unchecked Sendable {
             }
             cursor += 1
         }
+        if count == 3, now > fields.sentAt {
+            statistics.recordFanout(micros: (now - fields.sentAt) / 1000)
+        }
         if count == 3, fields.client == UInt64(index), now > fields.sentAt {
             statistics.recordDelivery(micros: (now - fields.sentAt) / 1000)
         } else {

@@ -8,8 +8,11 @@ public struct LoadTestConfiguration: Sendable, Codable {
     public var target: String
     /// How many WebSocket clients to open (in this process, or in all children together).
     public var clients: Int
-    /// The topic every client joins, e.g. `room:bench`.
+    /// The topic every client joins, e.g. `room:bench`; with ``rooms`` > 1, client *i* joins
+    /// `<topic>-<i mod rooms>` instead (many rooms of a chat, each with its own members).
     public var topic: String
+    /// How many rooms the clients are spread over (default 1: all join ``topic``).
+    public var rooms: Int
     /// Aggregate `new_msg` pushes per second over all clients; `0` only connects and holds
     /// (for memory measurements).
     public var rate: Double
@@ -30,6 +33,11 @@ public struct LoadTestConfiguration: Sendable, Codable {
     /// for a socket that checks `Origin`).
     public var headers: [String]
 
+    /// The topic client `index` joins.
+    public func topic(forClient index: Int) -> String {
+        rooms == 1 ? topic : "\(topic)-\(index % rooms)"
+    }
+
     /// Creates a configuration; see each property for its meaning.
     public init(
         host: String = "127.0.0.1",
@@ -37,6 +45,7 @@ public struct LoadTestConfiguration: Sendable, Codable {
         target: String = "/socket/websocket?vsn=2.0.0",
         clients: Int = 100,
         topic: String = "room:bench",
+        rooms: Int = 1,
         rate: Double = 100,
         duration: Duration = .seconds(10),
         processes: Int = 1,
@@ -51,6 +60,7 @@ public struct LoadTestConfiguration: Sendable, Codable {
         self.target = target
         self.clients = clients
         self.topic = topic
+        self.rooms = max(1, rooms)
         self.rate = rate
         self.duration = duration
         self.processes = processes

@@ -3,7 +3,9 @@ public import Histogram
 /// The outcome of a load test (one process, or several merged).
 ///
 /// Latency is the round trip from a client's `new_msg` push to that client receiving its own
-/// broadcast of it; `replyLatency` is push → `phx_reply`. Both in microseconds.
+/// broadcast of it; `replyLatency` is push → `phx_reply`; `fanoutLatency` is push → *every*
+/// client receiving the broadcast (all clients share the machine's monotonic clock), so its
+/// maximum is the time one broadcast takes to reach the whole room. All in microseconds.
 public struct LoadTestResult: Sendable, Codable {
     /// Clients that completed the WebSocket upgrade.
     public var connected = 0
@@ -27,6 +29,8 @@ public struct LoadTestResult: Sendable, Codable {
     public var latency = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: .three)
     /// Push → reply, µs.
     public var replyLatency = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: .three)
+    /// Push → each receiving client, µs (every receiver, not just the sender).
+    public var fanoutLatency = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: .three)
     /// Seconds spent sending.
     public var sendingSeconds = 0.0
 
@@ -49,6 +53,7 @@ public struct LoadTestResult: Sendable, Codable {
         closedByServer += other.closedByServer
         latency.add(other.latency)
         replyLatency.add(other.replyLatency)
+        fanoutLatency.add(other.fanoutLatency)
         sendingSeconds = max(sendingSeconds, other.sendingSeconds)
     }
 
@@ -71,6 +76,7 @@ public struct LoadTestResult: Sendable, Codable {
             fan-out: \(received) broadcast frames received (\(throughput)/s)
             \(line("round trip push → own broadcast", latency))
             \(line("push → reply", replyLatency))
+            \(line("push → every receiver (fan-out)", fanoutLatency))
             """
     }
 }

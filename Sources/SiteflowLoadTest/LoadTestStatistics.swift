@@ -26,6 +26,10 @@ final class LoadTestStatistics: Sendable {
         }
     }
 
+    func recordFanout(micros: UInt64) {
+        state.withLock { _ = $0.result.fanoutLatency.record(micros) }
+    }
+
     func recordReply(micros: UInt64?, ok: Bool) {
         state.withLock {
             if let micros { _ = $0.result.replyLatency.record(micros) }

@@ -25,6 +25,9 @@ struct LoadTestCommand: AsyncParsableCommand {
     @Option(help: "The topic every client joins.")
     var topic = "room:bench"
 
+    @Option(help: "Spread the clients over this many rooms: client i joins <topic>-<i mod rooms>.")
+    var rooms = 1
+
     @Option(help: "Aggregate new_msg pushes per second (0: connect and hold).")
     var rate = 100.0
 
@@ -57,6 +60,7 @@ struct LoadTestCommand: AsyncParsableCommand {
         guard rate >= 0, rate.isFinite else { throw ValidationError("--rate must be zero or positive") }
         guard duration >= 0, duration.isFinite else { throw ValidationError("--duration must be zero or positive") }
         guard processes >= 1 else { throw ValidationError("--processes must be at least 1") }
+        guard rooms >= 1 else { throw ValidationError("--rooms must be at least 1") }
         for header in headers where !header.contains(":") {
             throw ValidationError("--header must look like `name: value`, got \(header)")
         }
@@ -73,6 +77,7 @@ struct LoadTestCommand: AsyncParsableCommand {
             target: endpoint.target,
             clients: clients,
             topic: topic,
+            rooms: rooms,
             rate: rate,
             duration: .milliseconds(Int64(duration * 1000)),
             processes: processes,
