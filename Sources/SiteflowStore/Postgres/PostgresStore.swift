@@ -457,6 +457,28 @@ public final class PostgresStore: Store {
         }
     }
 
+    public func completeJobs(_ leases: [JobLease], at: Date) async throws(StoreError) -> Int {
+        guard !leases.isEmpty else { return 0 }
+        let at = at.storeMicros
+        let ids = leases.map(\.jobID)
+        let attempts = leases.map(\.attempt)
+        let nodes = leases.map(\.node)
+        return try await transaction { connection, logger in
+            var completed = 0
+            for try await _ in try await connection.query(
+                """
+                UPDATE siteflow_jobs j SET state = 'completed', finished_at = \(at), lease_until = NULL \
+                FROM unnest(\(ids)::bigint[], \(attempts)::bigint[], \(nodes)::text[]) AS l(id, attempt, node) \
+                WHERE j.id = l.id AND j.attempt = l.attempt AND j.attempted_by = l.node AND j.state = 'executing' \
+                RETURNING j.id
+                """, logger: logger
+            ).decode(Int64.self) {
+                completed += 1
+            }
+            return completed
+        }
+    }
+
     public func failJob(_ lease: JobLease, error: String, at: Date, retryAt: Date?) async throws(StoreError) -> Bool {
         let at = at.storeMicros
         let retry = retryAt?.storeMicros
