@@ -18,9 +18,14 @@ public struct StoreBenchmark: Sendable {
     public var jobs: Int
     /// The job queue's concurrency.
     public var jobConcurrency: Int
+    /// If set, each sender count is also run open-loop: the senders together offer this many
+    /// messages per second on a fixed schedule, and latency runs from each message's scheduled
+    /// send time to its ack (so a stall is not hidden by senders waiting).
+    public var offeredRate: Int?
 
     /// Creates a benchmark; see each property.
-    public init(backends: [String] = ["sqlite", "postgres"], senders: [Int] = [1, 100, 1000], duration: Duration = .seconds(3), jobs: Int = 20000, jobConcurrency: Int = 200) {
+    public init(backends: [String] = ["sqlite", "postgres"], senders: [Int] = [1, 100, 1000], duration: Duration = .seconds(3), jobs: Int = 20000, jobConcurrency: Int = 200, offeredRate: Int? = nil) {
+        self.offeredRate = offeredRate
         self.backends = backends
         self.senders = senders
         self.duration = duration
@@ -31,8 +36,8 @@ public struct StoreBenchmark: Sendable {
     /// Runs every measurement and returns the report (a Markdown table).
     public func run() async throws -> String {
         var lines = [
-            "| database | senders | persisted msgs/s | ack p50 | ack p99 | ack max |",
-            "|---|---:|---:|---:|---:|---:|",
+            "| database | senders | load | persisted msgs/s | ack p50 | ack p99 | ack max |",
+            "|---|---:|---|---:|---:|---:|---:|",
         ]
         var jobLines = ["| database | jobs | concurrency | jobs/s | enqueue jobs/s |", "|---|---:|---:|---:|---:|"]
         var notes: [String] = []
@@ -60,11 +65,19 @@ public struct StoreBenchmark: Sendable {
             }
             for count in senders {
                 let store = try await open()
-                let result = try await messages(store: store, senders: count)
+                let result = try await messages(store: store, senders: count, rate: nil)
                 await store.close()
                 lines.append(
-                    "| \(backend) | \(count) | \(Int(result.rate)) | \(Self.ms(result.p50)) | \(Self.ms(result.p99)) | \(Self.ms(result.max)) |")
+                    "| \(backend) | \(count) | closed loop | \(Int(result.rate)) | \(Self.ms(result.p50)) | \(Self.ms(result.p99)) | \(Self.ms(result.max)) |")
                 FileHandle.standardError.write(Data("\(lines.last ?? "")\n".utf8))
+                if let offeredRate {
+                    let store = try await open()
+                    let result = try await messages(store: store, senders: count, rate: offeredRate)
+                    await store.close()
+                    lines.append(
+                        "| \(backend) | \(count) | open loop, \(offeredRate)/s offered | \(Int(result.rate)) | \(Self.ms(result.p50)) | \(Self.ms(result.p99)) | \(Self.ms(result.max)) |")
+                    FileHandle.standardError.write(Data("\(lines.last ?? "")\n".utf8))
+                }
             }
             let store = try await open()
             let jobResult = try await jobs(store: store)
@@ -88,8 +101,10 @@ public struct StoreBenchmark: Sendable {
     }
 
     /// `senders` tasks each write messages one after another (waiting for each ack) for
-    /// ``duration``; the rate counts acknowledged (committed) messages.
-    private func messages(store: any Store, senders: Int) async throws -> MessageResult {
+    /// ``duration``; the rate counts acknowledged (committed) messages. With a `rate`, each
+    /// sender sends on a fixed schedule (rate / senders per second) instead of as fast as acks
+    /// come back, and latency is measured from the scheduled send time.
+    private func messages(store: any Store, senders: Int, rate: Int?) async throws -> MessageResult {
         let writer = MessageWriter(store: store, maxBatch: 2000)
         let clock = ContinuousClock()
         let start = clock.now
@@ -100,9 +115,16 @@ public struct StoreBenchmark: Sendable {
                     var mine: [Int64] = []
                     mine.reserveCapacity(1024)
                     var sequence = 0
+                    let interval: Duration? = rate.map { .nanoseconds(Int64(1e9 * Double(senders) / Double($0))) }
+                    let offset = interval.map { $0 * (Double(sender) / Double(senders)) } ?? .zero
                     while clock.now < deadline {
                         sequence += 1
-                        let sent = clock.now
+                        var sent = clock.now
+                        if let interval {
+                            sent = start.advanced(by: offset + interval * (sequence - 1))
+                            if sent >= deadline { break }
+                            try await Task.sleep(until: sent, clock: clock)
+                        }
                         _ = try await writer.write(
                             NewMessage(room: "room:\(sender % 50)", nickname: "sender\(sender)", body: "benchmark message number \(sequence) from \(sender)", idempotencyKey: "\(sender)-\(sequence)"))
                         let elapsed = sent.duration(to: clock.now)

@@ -26,12 +26,16 @@ struct StoreBenchCommand: ParsableCommand {
     @Option(help: "Jobs pushed through the queue per database.")
     var jobs: Int = 20000
 
+    @Option(help: "Also run each sender count open-loop at this total offered rate (msgs/s); 0 to skip.")
+    var rate: Int = 20000
+
     func run() throws {
         let counts = senders.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
         guard !counts.isEmpty else { throw ValidationError("--senders needs positive numbers") }
         guard seconds > 0, jobs > 0 else { throw ValidationError("--seconds and --jobs must be positive") }
         let benchmark = StoreBenchmark(
-            backends: databases.split(separator: ",").map(String.init), senders: counts, duration: .seconds(seconds), jobs: jobs)
+            backends: databases.split(separator: ",").map(String.init), senders: counts, duration: .seconds(seconds), jobs: jobs,
+            offeredRate: rate > 0 ? rate : nil)
         print(try benchmark.runBlocking(), terminator: "")
     }
 }
