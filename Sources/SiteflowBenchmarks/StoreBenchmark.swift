@@ -43,12 +43,17 @@ public struct StoreBenchmark: Sendable {
         var notes: [String] = []
         for backend in backends {
             var server: BenchPostgresServer?
-            defer { server?.stop() }
+            var sqliteFolder: URL?
+            defer {
+                server?.stop()
+                if let sqliteFolder { try? FileManager.default.removeItem(at: sqliteFolder) }
+            }
             let open: @Sendable () async throws -> any Store
             switch backend {
             case "sqlite":
                 let folder = FileManager.default.temporaryDirectory.appendingPathComponent("siteflow-bench-\(UUID().uuidString)")
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                sqliteFolder = folder
                 let path = folder.appendingPathComponent("bench.db").path
                 open = { try await SQLiteStore(path: path) }
             case "postgres":
