@@ -111,6 +111,9 @@ public struct StoreBenchmark: Sendable {
     /// come back, and latency is measured from the scheduled send time.
     private func messages(store: any Store, senders: Int, rate: Int?) async throws -> MessageResult {
         let writer = MessageWriter(store: store, maxBatch: 2000)
+        // Runs share a database: a run's own key prefix keeps its messages from being taken for
+        // idempotent retries of an earlier run's.
+        let run = UInt32.random(in: .min ... .max)
         let clock = ContinuousClock()
         let start = clock.now
         let deadline = start.advanced(by: duration)
@@ -131,7 +134,7 @@ public struct StoreBenchmark: Sendable {
                             try await Task.sleep(until: sent, clock: clock)
                         }
                         _ = try await writer.write(
-                            NewMessage(room: "room:\(sender % 50)", nickname: "sender\(sender)", body: "benchmark message number \(sequence) from \(sender)", idempotencyKey: "\(sender)-\(sequence)"))
+                            NewMessage(room: "room:\(sender % 50)", nickname: "sender\(sender)", body: "benchmark message number \(sequence) from \(sender)", idempotencyKey: "\(run)-\(sender)-\(sequence)"))
                         let elapsed = sent.duration(to: clock.now)
                         mine.append(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
                     }

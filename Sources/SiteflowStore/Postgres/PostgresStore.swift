@@ -263,17 +263,25 @@ public final class PostgresStore: Store {
                 missing.append(index)
             }
         }
-        for index in missing {
-            let message = messages[index]
-            let existing = try await connection.query(
+        if !missing.isEmpty {
+            // Retried keys: fetch the originals in one query.
+            let missingRooms = missing.map { messages[$0].room }
+            let missingKeys = missing.map { messages[$0].idempotencyKey ?? "" }
+            var originals: [String: ChatMessage] = [:]
+            for try await row in try await connection.query(
                 """
-                SELECT id, room, nickname, body, inserted_at, idempotency_key FROM siteflow_messages \
-                WHERE room = \(message.room) AND idempotency_key = \(message.idempotencyKey)
-                """, logger: logger)
-            for try await row in existing.decode((Int64, String, String, String, Int64, String?).self) {
-                results[index] = ChatMessage(
+                SELECT m.id, m.room, m.nickname, m.body, m.inserted_at, m.idempotency_key FROM siteflow_messages m \
+                JOIN unnest(\(missingRooms)::text[], \(missingKeys)::text[]) AS x(r, k) \
+                ON m.room = x.r AND m.idempotency_key = x.k
+                """, logger: logger
+            ).decode((Int64, String, String, String, Int64, String?).self) {
+                originals[row.1 + "\u{0}" + (row.5 ?? "")] = ChatMessage(
                     id: row.0, room: row.1, nickname: row.2, body: row.3, insertedAt: Date(storeMicros: row.4),
                     idempotencyKey: row.5)
+            }
+            for index in missing {
+                let message = messages[index]
+                results[index] = originals[message.room + "\u{0}" + (message.idempotencyKey ?? "")]
             }
         }
         return try results.map { message in
