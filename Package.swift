@@ -140,6 +140,7 @@ let package = Package(
             name: "SiteflowBenchmarks",
             dependencies: [
                 "SiteflowRuntime",
+                "SiteflowStore",
                 "CSiteflowRuntime",
                 .product(name: "Logging", package: "swift-log"),
             ],

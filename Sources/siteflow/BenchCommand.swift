@@ -5,6 +5,6 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Run Siteflow's benchmarks.",
-        subcommands: [RuntimeBenchCommand.self, RuntimeOneCommand.self]
+        subcommands: [RuntimeBenchCommand.self, RuntimeOneCommand.self, StoreBenchCommand.self]
     )
 }

@@ -38,7 +38,7 @@ struct JobStoreTests {
         let low = try #require(try await store.enqueue(job("low", priority: 5)).jobID)
         let high = try #require(try await store.enqueue(job("high", priority: 0)).jobID)
         _ = try await store.enqueue(job("other", queue: "mail"))
-        let first = try await store.claimJobs(queue: "default", limit: 10, node: "a", now: now, leaseUntil: now.addingTimeInterval(60))
+        let first = try await store.claimJobs(queue: "default", limit: 10, node: "a", now: now, leaseUntil: now.addingTimeInterval(3600))
         #expect(first.map(\.id) == [high, low])
         clock.advance(by: .seconds(300))
         let second = try await store.claimJobs(queue: "default", limit: 10, node: "a", now: clock.now(), leaseUntil: clock.now().addingTimeInterval(60))

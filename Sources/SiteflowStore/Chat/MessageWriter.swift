@@ -76,7 +76,8 @@ public final class MessageWriter: Sendable {
             let batch = await nextBatch()
             guard !batch.isEmpty else { return }
             var transaction = StoreTransaction(limits: store.limits)
-            for (message, _) in batch { transaction.insertMessage(message) }
+            transaction.reserveCapacity(batch.count)
+            for (message, _) in batch { transaction.insertValidatedMessage(message) }
             do {
                 let result = try await store.commit(transaction)
                 if result.messages.count == batch.count {

@@ -36,6 +36,9 @@ public final class JobEngine: Sendable {
         var lastPrune: Date?
         var supervisor: DynamicSupervisorRef?
         var loop: Task<Void, Never>?
+        /// Successful attempts waiting to be recorded together (group commit of completions).
+        var completions: [(JobLease, String)] = []
+        var flushingCompletions = false
     }
 
     private let state: Mutex<State>
@@ -221,29 +224,62 @@ public final class JobEngine: Sendable {
         return "process exited: \(reason)"
     }
 
-    /// Records an attempt's outcome, then releases its concurrency slot.
+    /// Records an attempt's outcome, then releases its concurrency slot. Completions are
+    /// recorded in batches: those that arrive while one batch commits go together in the next.
     private func finished(_ lease: JobLease, queue: String, failure: String?, maxAttempts: Int) async {
-        let now = clock.now()
-        do {
-            if let failure {
-                let retryAt: Date? =
-                    lease.attempt < maxAttempts
-                    ? now.addingTimeInterval(
-                        configuration.backoff.delay(afterAttempt: lease.attempt, random: configuration.random()).timeInterval)
-                    : nil
-                _ = try await store.failJob(lease, error: failure, at: now, retryAt: retryAt)
-            } else {
-                _ = try await store.completeJob(lease, at: now)
+        guard let failure else {
+            let flush = state.withLock { state -> Bool in
+                state.completions.append((lease, queue))
+                if state.flushingCompletions { return false }
+                state.flushingCompletions = true
+                return true
             }
-        } catch {
-            // The lease stays in the store; when it expires the job is rescued and run again.
-            logger.error(
-                "could not record a job attempt; it will run again after its lease expires",
-                metadata: ["job": "\(lease.jobID)", "attempt": "\(lease.attempt)", "error": "\(error)"])
+            if flush { await flushCompletions() }
+            return
         }
+        let now = clock.now()
+        let retryAt: Date? =
+            lease.attempt < maxAttempts
+            ? now.addingTimeInterval(configuration.backoff.delay(afterAttempt: lease.attempt, random: configuration.random()).timeInterval)
+            : nil
+        do {
+            _ = try await store.failJob(lease, error: failure, at: now, retryAt: retryAt)
+        } catch {
+            logNotRecorded(lease, error)
+        }
+        release([(lease, queue)])
+    }
+
+    private func flushCompletions() async {
+        while true {
+            let batch = state.withLock { state -> [(JobLease, String)] in
+                let batch = state.completions
+                state.completions = []
+                if batch.isEmpty { state.flushingCompletions = false }
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            do {
+                _ = try await store.completeJobs(batch.map(\.0), at: clock.now())
+            } catch {
+                for (lease, _) in batch { logNotRecorded(lease, error) }
+            }
+            release(batch)
+        }
+    }
+
+    private func logNotRecorded(_ lease: JobLease, _ error: any Error) {
+        // The lease stays in the store; when it expires the job is rescued and run again.
+        logger.error(
+            "could not record a job attempt; it will run again after its lease expires",
+            metadata: ["job": "\(lease.jobID)", "attempt": "\(lease.attempt)", "error": "\(error)"])
+    }
+
+    private func release(_ finished: [(JobLease, String)]) {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            guard state.running.removeValue(forKey: lease.jobID) != nil else { return [] }
-            state.runningPerQueue[queue, default: 1] -= 1
+            for (lease, queue) in finished where state.running.removeValue(forKey: lease.jobID) != nil {
+                state.runningPerQueue[queue, default: 1] -= 1
+            }
             guard state.running.isEmpty else { return [] }
             let waiters = state.idleWaiters
             state.idleWaiters = []

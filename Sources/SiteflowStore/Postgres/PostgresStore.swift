@@ -104,8 +104,10 @@ public final class PostgresStore: Store {
     // MARK: Access
 
     /// Runs `body` in a transaction on a pooled connection, failing with `unavailable` if the
-    /// server cannot be reached within the timeout.
+    /// server cannot be reached within the timeout. With `atomic: false` the body runs without
+    /// BEGIN/COMMIT (two round trips fewer), for a body whose only write is a single statement.
     private func transaction<T: Sendable>(
+        atomic: Bool = true,
         _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
     ) async throws(StoreError) -> T {
         guard !closed.load(ordering: .relaxed) else { throw StoreError(.closed, "the store is closed") }
@@ -116,6 +118,7 @@ public final class PostgresStore: Store {
             return try await withThrowingTaskGroup(of: T?.self) { group in
                 group.addTask {
                     try await client.withConnection { connection in
+                        guard atomic else { return try await body(connection, logger) }
                         try await connection.query("BEGIN", logger: logger)
                         do {
                             let value = try await body(connection, logger)
@@ -165,30 +168,35 @@ public final class PostgresStore: Store {
         if let error = transaction.validationError { throw error }
         let operations = transaction.operations
         let now = clock.now().storeMicros
-        return try await self.transaction { connection, logger in
-            var result = TransactionResult()
-            var rooms = Set<String>()
-            var pending: [NewMessage] = []
-            for operation in operations {
-                switch operation {
-                case .room(let name):
-                    rooms.insert(name)
-                case .message(let message):
-                    rooms.insert(message.room)
-                    pending.append(message)
-                case .job:
-                    break
-                }
+        var roomSet = Set<String>()
+        var pending: [NewMessage] = []
+        var hasJobs = false
+        pending.reserveCapacity(operations.count)
+        for operation in operations {
+            switch operation {
+            case .room(let name):
+                roomSet.insert(name)
+            case .message(let message):
+                roomSet.insert(message.room)
+                pending.append(message)
+            case .job:
+                hasJobs = true
             }
-            if !rooms.isEmpty {
-                let names = Array(rooms)
+        }
+        let rooms = Array(roomSet)
+        let messages = pending
+        // Messages and their rooms go in one statement; a batch without jobs (the message
+        // writer's) therefore needs no BEGIN/COMMIT: one round trip per group commit.
+        return try await self.transaction(atomic: hasJobs) { connection, logger in
+            var result = TransactionResult()
+            if messages.isEmpty, !rooms.isEmpty {
                 try await connection.query(
                     """
-                    INSERT INTO siteflow_rooms (name, inserted_at) SELECT unnest(\(names)::text[]), \(now) \
+                    INSERT INTO siteflow_rooms (name, inserted_at) SELECT unnest(\(rooms)::text[]), \(now) \
                     ON CONFLICT (name) DO NOTHING
                     """, logger: logger)
             }
-            result.messages = try await Self.insertMessages(pending, now: now, connection: connection, logger: logger)
+            result.messages = try await Self.insertMessages(messages, rooms: rooms, now: now, connection: connection, logger: logger)
             for operation in operations {
                 if case .job(let job) = operation {
                     result.jobs.append(try await Self.insertJob(job, now: now, connection: connection, logger: logger))
@@ -201,7 +209,7 @@ public final class PostgresStore: Store {
     /// Inserts messages with one statement (arrays unnested server-side), then looks up the
     /// originals of any idempotency-key conflicts.
     private static func insertMessages(
-        _ messages: [NewMessage], now: Int64, connection: PostgresConnection, logger: Logger
+        _ messages: [NewMessage], rooms roomNames: [String], now: Int64, connection: PostgresConnection, logger: Logger
     ) async throws -> [ChatMessage] {
         guard !messages.isEmpty else { return [] }
         var indexes: [Int] = []
@@ -220,6 +228,8 @@ public final class PostgresStore: Store {
         var results = [ChatMessage?](repeating: nil, count: messages.count)
         let rows = try await connection.query(
             """
+            WITH new_rooms AS (INSERT INTO siteflow_rooms (name, inserted_at) \
+            SELECT unnest(\(roomNames)::text[]), \(now) ON CONFLICT (name) DO NOTHING) \
             INSERT INTO siteflow_messages (room, nickname, body, inserted_at, idempotency_key) \
             SELECT r, n, b, \(now), NULLIF(k, '') FROM unnest(\(indexes)::bigint[], \(rooms)::text[], \(nicknames)::text[], \
             \(bodies)::text[], \(keys)::text[]) WITH ORDINALITY AS t(i, r, n, b, k, o) ORDER BY o \
@@ -253,17 +263,25 @@ public final class PostgresStore: Store {
                 missing.append(index)
             }
         }
-        for index in missing {
-            let message = messages[index]
-            let existing = try await connection.query(
+        if !missing.isEmpty {
+            // Retried keys: fetch the originals in one query.
+            let missingRooms = missing.map { messages[$0].room }
+            let missingKeys = missing.map { messages[$0].idempotencyKey ?? "" }
+            var originals: [String: ChatMessage] = [:]
+            for try await row in try await connection.query(
                 """
-                SELECT id, room, nickname, body, inserted_at, idempotency_key FROM siteflow_messages \
-                WHERE room = \(message.room) AND idempotency_key = \(message.idempotencyKey)
-                """, logger: logger)
-            for try await row in existing.decode((Int64, String, String, String, Int64, String?).self) {
-                results[index] = ChatMessage(
+                SELECT m.id, m.room, m.nickname, m.body, m.inserted_at, m.idempotency_key FROM siteflow_messages m \
+                JOIN unnest(\(missingRooms)::text[], \(missingKeys)::text[]) AS x(r, k) \
+                ON m.room = x.r AND m.idempotency_key = x.k
+                """, logger: logger
+            ).decode((Int64, String, String, String, Int64, String?).self) {
+                originals[row.1 + "\u{0}" + (row.5 ?? "")] = ChatMessage(
                     id: row.0, room: row.1, nickname: row.2, body: row.3, insertedAt: Date(storeMicros: row.4),
                     idempotencyKey: row.5)
+            }
+            for index in missing {
+                let message = messages[index]
+                results[index] = originals[message.room + "\u{0}" + (message.idempotencyKey ?? "")]
             }
         }
         return try results.map { message in
@@ -454,6 +472,28 @@ public final class PostgresStore: Store {
                 changed = true
             }
             return changed
+        }
+    }
+
+    public func completeJobs(_ leases: [JobLease], at: Date) async throws(StoreError) -> Int {
+        guard !leases.isEmpty else { return 0 }
+        let at = at.storeMicros
+        let ids = leases.map(\.jobID)
+        let attempts = leases.map(\.attempt)
+        let nodes = leases.map(\.node)
+        return try await transaction { connection, logger in
+            var completed = 0
+            for try await _ in try await connection.query(
+                """
+                UPDATE siteflow_jobs j SET state = 'completed', finished_at = \(at), lease_until = NULL \
+                FROM unnest(\(ids)::bigint[], \(attempts)::bigint[], \(nodes)::text[]) AS l(id, attempt, node) \
+                WHERE j.id = l.id AND j.attempt = l.attempt AND j.attempted_by = l.node AND j.state = 'executing' \
+                RETURNING j.id
+                """, logger: logger
+            ).decode(Int64.self) {
+                completed += 1
+            }
+            return completed
         }
     }
 

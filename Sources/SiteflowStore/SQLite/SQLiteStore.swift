@@ -303,6 +303,24 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func completeJobs(_ leases: [JobLease], at: Date) async throws(StoreError) -> Int {
+        guard !leases.isEmpty else { return 0 }
+        let at = at.storeMicros
+        return try await write { db in
+            let statement = try db.cachedStatement(
+                sql: """
+                    UPDATE siteflow_jobs SET state = 'completed', finished_at = ?, lease_until = NULL \
+                    WHERE id = ? AND attempt = ? AND attempted_by = ? AND state = 'executing'
+                    """)
+            var completed = 0
+            for lease in leases {
+                try statement.execute(arguments: [at, lease.jobID, lease.attempt, lease.node])
+                completed += db.changesCount
+            }
+            return completed
+        }
+    }
+
     public func failJob(_ lease: JobLease, error: String, at: Date, retryAt: Date?) async throws(StoreError) -> Bool {
         let at = at.storeMicros
         let retry = retryAt?.storeMicros

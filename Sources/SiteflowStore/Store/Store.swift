@@ -36,6 +36,10 @@ public protocol Store: Sendable {
     /// claimed again elsewhere) and nothing changed.
     func completeJob(_ lease: JobLease, at: Date) async throws(StoreError) -> Bool
 
+    /// Marks several leased attempts completed in one transaction; returns how many still held
+    /// their lease (the others changed nothing).
+    func completeJobs(_ leases: [JobLease], at: Date) async throws(StoreError) -> Int
+
     /// Records the attempt's error, then makes the job available again at `retryAt`, or discards
     /// it if `retryAt` is nil. Returns false if the lease was lost and nothing changed.
     func failJob(_ lease: JobLease, error: String, at: Date, retryAt: Date?) async throws(StoreError) -> Bool

@@ -27,6 +27,17 @@ public struct StoreTransaction: Sendable {
         operations.append(.message(message))
     }
 
+    /// Adds a message the caller has already validated against the same limits (the writer's
+    /// hot path: each message is checked once, when it is submitted).
+    mutating func insertValidatedMessage(_ message: NewMessage) {
+        operations.append(.message(message))
+    }
+
+    /// Reserves room for `count` operations.
+    mutating func reserveCapacity(_ count: Int) {
+        operations.reserveCapacity(count)
+    }
+
     /// Adds a job; it becomes visible to workers only when the transaction commits.
     public mutating func enqueue(_ job: NewJob) {
         do { try job.validate() } catch { validationError = validationError ?? error }

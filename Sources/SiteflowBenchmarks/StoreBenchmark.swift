@@ -1,0 +1,213 @@
+import Foundation
+import Logging
+import SiteflowRuntime
+import SiteflowStore
+import Synchronization
+
+/// `siteflow bench store`: persisted chat messages per second and acknowledgement latency through
+/// the group-commit ``MessageWriter`` at several numbers of concurrent senders, and jobs per
+/// second through a queue, on SQLite and (when installed) a throwaway PostgreSQL server.
+public struct StoreBenchmark: Sendable {
+    /// The databases to measure (`sqlite`, `postgres`).
+    public var backends: [String]
+    /// The numbers of concurrent senders.
+    public var senders: [Int]
+    /// How long each message run lasts.
+    public var duration: Duration
+    /// Jobs pushed through the queue per backend.
+    public var jobs: Int
+    /// The job queue's concurrency.
+    public var jobConcurrency: Int
+    /// If set, each sender count is also run open-loop: the senders together offer this many
+    /// messages per second on a fixed schedule, and latency runs from each message's scheduled
+    /// send time to its ack (so a stall is not hidden by senders waiting).
+    public var offeredRate: Int?
+
+    /// Creates a benchmark; see each property.
+    public init(backends: [String] = ["sqlite", "postgres"], senders: [Int] = [1, 100, 1000], duration: Duration = .seconds(3), jobs: Int = 20000, jobConcurrency: Int = 200, offeredRate: Int? = nil) {
+        self.offeredRate = offeredRate
+        self.backends = backends
+        self.senders = senders
+        self.duration = duration
+        self.jobs = jobs
+        self.jobConcurrency = jobConcurrency
+    }
+
+    /// Runs every measurement and returns the report (a Markdown table).
+    public func run() async throws -> String {
+        var lines = [
+            "| database | senders | load | persisted msgs/s | ack p50 | ack p99 | ack max |",
+            "|---|---:|---|---:|---:|---:|---:|",
+        ]
+        var jobLines = ["| database | jobs | concurrency | jobs/s | enqueue jobs/s |", "|---|---:|---:|---:|---:|"]
+        var notes: [String] = []
+        for backend in backends {
+            var server: BenchPostgresServer?
+            var sqliteFolder: URL?
+            defer {
+                server?.stop()
+                if let sqliteFolder { try? FileManager.default.removeItem(at: sqliteFolder) }
+            }
+            let open: @Sendable () async throws -> any Store
+            switch backend {
+            case "sqlite":
+                let folder = FileManager.default.temporaryDirectory.appendingPathComponent("siteflow-bench-\(UUID().uuidString)")
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                sqliteFolder = folder
+                let path = folder.appendingPathComponent("bench.db").path
+                open = { try await SQLiteStore(path: path) }
+            case "postgres":
+                guard BenchPostgresServer.binDirectory != nil else {
+                    notes.append("PostgreSQL skipped: no binaries under /usr/lib/postgresql/*/bin.")
+                    continue
+                }
+                let started = try BenchPostgresServer.start()
+                server = started
+                let endpoint = PostgresEndpoint(host: "127.0.0.1", port: started.port, username: "postgres", database: "bench")
+                open = { try await PostgresStore(endpoint: endpoint, configuration: StoreConfiguration(maxConnections: 20)) }
+            default:
+                throw BenchmarkError("unknown database '\(backend)'; expected sqlite or postgres")
+            }
+            for count in senders {
+                let store = try await open()
+                let result = try await messages(store: store, senders: count, rate: nil)
+                await store.close()
+                lines.append(
+                    "| \(backend) | \(count) | closed loop | \(Int(result.rate)) | \(Self.ms(result.p50)) | \(Self.ms(result.p99)) | \(Self.ms(result.max)) |")
+                FileHandle.standardError.write(Data("\(lines.last ?? "")\n".utf8))
+                if let offeredRate {
+                    let store = try await open()
+                    let result = try await messages(store: store, senders: count, rate: offeredRate)
+                    await store.close()
+                    lines.append(
+                        "| \(backend) | \(count) | open loop, \(offeredRate)/s offered | \(Int(result.rate)) | \(Self.ms(result.p50)) | \(Self.ms(result.p99)) | \(Self.ms(result.max)) |")
+                    FileHandle.standardError.write(Data("\(lines.last ?? "")\n".utf8))
+                }
+            }
+            let store = try await open()
+            let jobResult = try await jobs(store: store)
+            await store.close()
+            jobLines.append("| \(backend) | \(jobs) | \(jobConcurrency) | \(Int(jobResult.run)) | \(Int(jobResult.enqueue)) |")
+            FileHandle.standardError.write(Data("\(jobLines.last ?? "")\n".utf8))
+        }
+        return (lines + [""] + jobLines + (notes.isEmpty ? [] : [""] + notes)).joined(separator: "\n") + "\n"
+    }
+
+    private static func ms(_ nanoseconds: Int64) -> String {
+        let value = Double(nanoseconds) / 1e6
+        return value < 10 ? String(format: "%.2f ms", value) : String(format: "%.1f ms", value)
+    }
+
+    private struct MessageResult {
+        var rate: Double
+        var p50: Int64
+        var p99: Int64
+        var max: Int64
+    }
+
+    /// `senders` tasks each write messages one after another (waiting for each ack) for
+    /// ``duration``; the rate counts acknowledged (committed) messages. With a `rate`, each
+    /// sender sends on a fixed schedule (rate / senders per second) instead of as fast as acks
+    /// come back, and latency is measured from the scheduled send time.
+    private func messages(store: any Store, senders: Int, rate: Int?) async throws -> MessageResult {
+        let writer = MessageWriter(store: store, maxBatch: 2000)
+        // Runs share a database: a run's own key prefix keeps its messages from being taken for
+        // idempotent retries of an earlier run's.
+        let run = UInt32.random(in: .min ... .max)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let deadline = start.advanced(by: duration)
+        let latencies = try await withThrowingTaskGroup(of: [Int64].self) { group in
+            for sender in 0..<senders {
+                group.addTask {
+                    var mine: [Int64] = []
+                    mine.reserveCapacity(1024)
+                    var sequence = 0
+                    let interval: Duration? = rate.map { .nanoseconds(Int64(1e9 * Double(senders) / Double($0))) }
+                    let offset = interval.map { $0 * (Double(sender) / Double(senders)) } ?? .zero
+                    while clock.now < deadline {
+                        sequence += 1
+                        var sent = clock.now
+                        if let interval {
+                            sent = start.advanced(by: offset + interval * (sequence - 1))
+                            if sent >= deadline { break }
+                            try await Task.sleep(until: sent, clock: clock)
+                        }
+                        _ = try await writer.write(
+                            NewMessage(room: "room:\(sender % 50)", nickname: "sender\(sender)", body: "benchmark message number \(sequence) from \(sender)", idempotencyKey: "\(run)-\(sender)-\(sequence)"))
+                        let elapsed = sent.duration(to: clock.now)
+                        mine.append(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+                    }
+                    return mine
+                }
+            }
+            var all: [Int64] = []
+            for try await part in group { all += part }
+            return all
+        }
+        let elapsed = start.duration(to: clock.now)
+        await writer.close()
+        let sorted = latencies.sorted()
+        func percentile(_ p: Double) -> Int64 {
+            guard !sorted.isEmpty else { return 0 }
+            return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
+        }
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return MessageResult(rate: Double(sorted.count) / seconds, p50: percentile(0.50), p99: percentile(0.99), max: sorted.last ?? 0)
+    }
+
+    /// Enqueues ``jobs`` no-op jobs, then runs the engine until all have completed.
+    private func jobs(store: any Store) async throws -> (enqueue: Double, run: Double) {
+        var logger = Logger(label: "siteflow.bench")
+        logger.logLevel = .warning
+        let runtime = Runtime(configuration: RuntimeConfiguration(logger: logger))
+        defer { runtime.shutdown() }
+        struct Noop: Codable, Sendable { var n: Int }
+        let kind = JobKind<Noop>("noop")
+        let done = Atomic<Int>(0)
+        var workers = JobWorkers()
+        workers.register(kind) { _, _ in done.add(1, ordering: .relaxed) }
+        let clock = ContinuousClock()
+        let enqueueStart = clock.now
+        var index = 0
+        while index < jobs {
+            let end = min(jobs, index + 1000)
+            let batch = try (index..<end).map { try kind.job(Noop(n: $0), queue: "bench") }
+            try await store.transaction { tx in for job in batch { tx.enqueue(job) } }
+            index = end
+        }
+        let enqueueSeconds = Self.seconds(enqueueStart.duration(to: clock.now))
+        let engine = JobEngine(
+            store: store, runtime: runtime, workers: workers,
+            configuration: JobEngineConfiguration(node: "bench", queues: [JobQueue("bench", concurrency: jobConcurrency)], pruneAfter: nil),
+            logger: logger)
+        let runStart = clock.now
+        while done.load(ordering: .relaxed) < jobs {
+            let started = try await engine.tick()
+            if started.isEmpty { await engine.waitUntilIdle() }
+        }
+        await engine.waitUntilIdle()
+        let runSeconds = Self.seconds(runStart.duration(to: clock.now))
+        await engine.stop()
+        return (Double(jobs) / enqueueSeconds, Double(jobs) / runSeconds)
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    /// Runs ``run()`` from synchronous code (the command line) and waits for it.
+    public func runBlocking() throws -> String {
+        let box = Mutex<Result<String, any Error>?>(nil)
+        let semaphore = DispatchSemaphore(value: 0)
+        Task {
+            let result: Result<String, any Error>
+            do { result = .success(try await run()) } catch { result = .failure(error) }
+            box.withLock { $0 = result }
+            semaphore.signal()
+        }
+        semaphore.wait()
+        guard let result = box.withLock({ $0 }) else { throw BenchmarkError("the store benchmark did not finish") }
+        return try result.get()
+    }
+}

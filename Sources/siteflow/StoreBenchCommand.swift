@@ -1,0 +1,41 @@
+import ArgumentParser
+import SiteflowBenchmarks
+
+/// `siteflow bench store`: chat messages persisted per second with acknowledgement latency, and
+/// jobs per second, on SQLite and a throwaway PostgreSQL server.
+struct StoreBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store",
+        abstract: "Measure the store: persisted chat messages/s, ack latency percentiles, jobs/s.",
+        discussion: """
+            Each message run has N concurrent senders writing through the group-commit writer and \
+            waiting for each acknowledgement (the commit). PostgreSQL runs on a throwaway server \
+            started by the benchmark when its binaries are installed.
+            """
+    )
+
+    @Option(help: "Comma-separated databases: sqlite, postgres.")
+    var databases: String = "sqlite,postgres"
+
+    @Option(help: "Comma-separated numbers of concurrent senders.")
+    var senders: String = "1,100,1000"
+
+    @Option(help: "Seconds per message run.")
+    var seconds: Int = 3
+
+    @Option(help: "Jobs pushed through the queue per database.")
+    var jobs: Int = 20000
+
+    @Option(help: "Also run each sender count open-loop at this total offered rate (msgs/s); 0 to skip.")
+    var rate: Int = 20000
+
+    func run() throws {
+        let counts = senders.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
+        guard !counts.isEmpty else { throw ValidationError("--senders needs positive numbers") }
+        guard seconds > 0, jobs > 0 else { throw ValidationError("--seconds and --jobs must be positive") }
+        let benchmark = StoreBenchmark(
+            backends: databases.split(separator: ",").map(String.init), senders: counts, duration: .seconds(seconds), jobs: jobs,
+            offeredRate: rate > 0 ? rate : nil)
+        print(try benchmark.runBlocking(), terminator: "")
+    }
+}
