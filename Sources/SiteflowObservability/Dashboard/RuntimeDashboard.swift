@@ -22,8 +22,10 @@ public struct RuntimeDashboard: DashboardSource {
             .init(label: "memory (RSS)", value: NumberFormatting.bytes(MemoryReading.residentBytes()), number: Double(MemoryReading.residentBytes())),
             .init(label: "run queues", value: statistics.runQueueLengths.map(String.init).joined(separator: " / ")),
         ]
+        let ordinary = statistics.runQueueLengths.count
         for (index, share) in statistics.workerUtilisation.enumerated() {
-            figures.append(.init(label: "worker \(index) busy", value: "\(Int((share * 100).rounded()))%", number: share * 100))
+            let label = index < ordinary ? "worker \(index) busy" : "blocking \(index - ordinary) busy"
+            figures.append(.init(label: label, value: "\(Int((share * 100).rounded()))%", number: share * 100))
         }
         figures += [
             .init(label: "spawned", value: NumberFormatting.grouped(statistics.spawned)),

@@ -40,8 +40,10 @@ public struct RuntimeMetrics: MetricsSource {
             registry.siteflowGauge("siteflow_run_queue_length", labels: [("pool", "blocking"), ("worker", "\(index)")], help: "Processes waiting to run on a worker.")
                 .set(Int64(length))
         }
+        let ordinary = statistics.runQueueLengths.count
         for (index, share) in statistics.workerUtilisation.enumerated() {
-            registry.siteflowGauge("siteflow_worker_utilisation", labels: [("worker", "\(index)")], help: "Fraction of time a worker was running processes (0..1).")
+            let labels = index < ordinary ? [("pool", "default"), ("worker", "\(index)")] : [("pool", "blocking"), ("worker", "\(index - ordinary)")]
+            registry.siteflowGauge("siteflow_worker_utilisation", labels: labels, help: "Fraction of time a worker was running processes (0..1).")
                 .set(share)
         }
         spawned.update(to: statistics.spawned)
