@@ -13,6 +13,9 @@ import Synchronization
 ///
 /// It is an actor-free loop: one task takes the whole queue (up to ``maxBatch``) under a lock,
 /// commits it, completes the senders and repeats; it holds no task-per-message.
+///
+/// - Note: The commit loop keeps running (and keeps the writer alive) until ``close()``; call it
+///   before closing the store.
 public final class MessageWriter: Sendable {
     private typealias Ack = CheckedContinuation<Result<ChatMessage, StoreError>, Never>
 
