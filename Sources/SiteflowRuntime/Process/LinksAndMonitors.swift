@@ -79,8 +79,8 @@ extension ProcessCore {
     /// process has already ended, the closure runs at once with the recorded reason.
     final func addExitHook(_ hook: @escaping @Sendable (ProcessID, ExitReason) -> Void) {
         let alreadyEnded: ExitReason? = extras.state.withLock { state in
-            if state.exited { return state.exitReason ?? .noproc }
-            state.exitHooks.append(hook)
+            if state.exited && state.exitHooksDone { return state.exitReason ?? .noproc }
+            state.exitHooks.append(hook)  // before the exit, or while its hooks are running
             return nil
         }
         if let alreadyEnded { hook(ProcessID(self), alreadyEnded) }

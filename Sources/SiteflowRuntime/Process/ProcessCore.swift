@@ -258,5 +258,16 @@ public class ProcessCore: @unchecked Sendable {
         // Count (and report) the exit before the hooks run, so a `waitForExit` caller sees it.
         runtime.processExited(self, reason: reason, ownFault: ownFault)
         for hook in departing.hooks { hook(me, reason) }
+        // Hooks added while those ran run now, in order, until none are left.
+        while true {
+            let late = extras.state.withLock { state -> [@Sendable (ProcessID, ExitReason) -> Void] in
+                let late = state.exitHooks
+                state.exitHooks = []
+                if late.isEmpty { state.exitHooksDone = true }
+                return late
+            }
+            if late.isEmpty { break }
+            for hook in late { hook(me, reason) }
+        }
     }
 }

@@ -17,6 +17,10 @@ final class ProcessExtras: @unchecked Sendable {
         var monitoring: [MonitorReference: ProcessCore] = [:]
         /// Called once, on the exiting process's thread, after links and monitors fired.
         var exitHooks: [@Sendable (ProcessID, ExitReason) -> Void] = []
+        /// Whether the exit hooks taken at the exit have all run; hooks added between the exit
+        /// and then wait in `exitHooks` and run after them, so that a hook added late (e.g. a
+        /// `waitForExit`) never overtakes one added before the exit (e.g. closing owned tables).
+        var exitHooksDone = false
         /// The supervisor (or spawning process) that owns this one, for introspection and orderly shutdown.
         var parent: ProcessCore?
         /// Registered name, for introspection.
