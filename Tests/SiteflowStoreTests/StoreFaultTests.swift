@@ -42,7 +42,20 @@ struct StoreFaultTests {
         // A server of its own: stopping the shared one would disturb the other tests.
         let server = try await ThrowawayPostgres.start()
         defer { try? server.stopServer() }
-        let store = try await PostgresStore(endpoint: try server.makeDatabase(), configuration: StoreConfiguration(operationTimeout: .seconds(2)))
+        // A loaded CI machine (every suite runs at once) can take seconds to answer the first
+        // connection: allow 5 s per operation and a few attempts to open.
+        let endpoint = try server.makeDatabase()
+        var opened: PostgresStore?
+        var attempts = 0
+        while opened == nil {
+            attempts += 1
+            do {
+                opened = try await PostgresStore(endpoint: endpoint, configuration: StoreConfiguration(operationTimeout: .seconds(5)))
+            } catch {
+                if attempts >= 3 { throw error }
+            }
+        }
+        let store = try #require(opened)
         let writer = MessageWriter(store: store)
         _ = try await writer.write(NewMessage(room: "room:a", nickname: "ann", body: "before", idempotencyKey: "k1"))
 
