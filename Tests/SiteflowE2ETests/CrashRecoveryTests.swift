@@ -53,13 +53,13 @@ struct CrashRecoveryTests {
             }
         }
         for await _ in acknowledged.reached.stream { break }
-        node.kill(SIGKILL)
+        await node.kill(SIGKILL)
         let acked = acknowledged.all
         for client in clients { client.close() }
 
         // The node starts again on the same file (recovering its WAL), and the history is whole.
         let restarted = try await NodeProcess.start(database: database)
-        defer { restarted.kill(SIGTERM) }
+        defer { restarted.signal(SIGKILL) }  // if an expectation below throws
         let store = try await StoreFactory.open(try DatabaseURL(parsing: database))
         var bodies: [String] = []
         var cursor: MessageCursor? = nil
@@ -73,5 +73,6 @@ struct CrashRecoveryTests {
         let missing = acked.subtracting(bodies)
         #expect(missing.isEmpty, "acknowledged but lost: \(missing.sorted().prefix(10))")
         #expect(acked.count >= 500)
+        await restarted.kill(SIGTERM)
     }
 }

@@ -92,10 +92,17 @@ final class NodeProcess: Sendable {
         return NodeProcess(port: port, process: process, output: output)
     }
 
-    /// Sends `signal` (e.g. `SIGKILL`) and waits for the process to end.
-    func kill(_ signal: Int32) {
+    /// Sends `signal` (e.g. `SIGKILL`) without waiting.
+    func signal(_ signal: Int32) {
         Foundation.kill(process.processIdentifier, signal)
-        process.waitUntilExit()
+    }
+
+    /// Sends `signal` and waits for the process to end. It polls `waitpid` instead of calling
+    /// `waitUntilExit`, which blocks a thread of the cooperative pool on a run loop and relies on
+    /// Foundation noticing the child's exit.
+    func kill(_ signal: Int32) async {
+        self.signal(signal)
+        _ = await PythonScript.exitStatus(of: process.processIdentifier, process: process)
     }
 
     /// Everything the process printed so far.

@@ -15,6 +15,24 @@ struct PythonScript {
         return candidates.compactMap { $0 }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
+    /// The exit status of `pid`: reaped here with `waitpid` (polling), or, if Foundation reaped
+    /// it first, read from `process`.
+    static func exitStatus(of pid: Int32, process: Process) async -> Int32 {
+        while true {
+            var status: Int32 = 0
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid {
+                let signalled = status & 0x7f
+                return signalled == 0 ? (status >> 8) & 0xff : 128 + signalled
+            }
+            if reaped < 0 {  // already reaped by Foundation
+                for _ in 0..<500 where process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+                return process.isRunning ? -1 : process.terminationStatus
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     /// Runs the script with `arguments`, waiting at most `timeout`; records the outcome.
     func run(_ arguments: [String], timeout: Duration = .seconds(180)) async throws {
         guard let interpreter = Self.interpreter else {
@@ -41,16 +59,17 @@ struct PythonScript {
                 printed.append(String(decoding: data, as: UTF8.self))
             }
         }
-        let finished = AsyncStream<Int32>.makeStream()
-        process.terminationHandler = { finished.continuation.yield($0.terminationStatus); finished.continuation.finish() }
         try process.run()
+        let pid = process.processIdentifier
         let watchdog = Task {
             try await Task.sleep(for: timeout)
-            process.terminate()
+            kill(pid, SIGKILL)
         }
-        var status: Int32 = -1
-        for await code in finished.stream { status = code }
+        // The script's output ends when it exits. Its status is then read with our own
+        // `waitpid`: Foundation's termination notice (SIGCHLD) was seen to go missing on Linux
+        // while other tests spawn processes, leaving a zombie and a test waiting for ever.
         for await _ in drained.stream {}
+        let status = await Self.exitStatus(of: pid, process: process)
         watchdog.cancel()
         let text = printed.value
         switch status {
