@@ -130,6 +130,12 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // A throwaway PostgreSQL server (initdb + pg_ctl in a temp folder) for tests and benchmarks.
+        .target(
+            name: "SiteflowStoreTesting",
+            dependencies: ["SiteflowStore"],
+            swiftSettings: strictSettings
+        ),
         // Test kit shipped for users' own tests: probes that turn messages into awaitable events.
         .target(
             name: "SiteflowRuntimeTesting",
@@ -141,6 +147,7 @@ let package = Package(
             dependencies: [
                 "SiteflowRuntime",
                 "SiteflowStore",
+                "SiteflowStoreTesting",
                 "CSiteflowRuntime",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -204,7 +211,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SiteflowStoreTests",
-            dependencies: ["SiteflowStore", "SiteflowRuntime", "SiteflowStoreCrashWriter"],
+            dependencies: ["SiteflowStore", "SiteflowStoreTesting", "SiteflowRuntime", "SiteflowStoreCrashWriter"],
             swiftSettings: strictSettings
         ),
         .testTarget(

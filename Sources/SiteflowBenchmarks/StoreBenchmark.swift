@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SiteflowRuntime
 import SiteflowStore
+import SiteflowStoreTesting
 import Synchronization
 
 /// `siteflow bench store`: persisted chat messages per second and acknowledgement latency through
@@ -42,10 +43,10 @@ public struct StoreBenchmark: Sendable {
         var jobLines = ["| database | jobs | concurrency | jobs/s | enqueue jobs/s |", "|---|---:|---:|---:|---:|"]
         var notes: [String] = []
         for backend in backends {
-            var server: BenchPostgresServer?
+            var server: ThrowawayPostgres?
             var sqliteFolder: URL?
             defer {
-                server?.stop()
+                try? server?.stopServer()  // its watchdog deletes the folder when this process ends
                 if let sqliteFolder { try? FileManager.default.removeItem(at: sqliteFolder) }
             }
             let open: @Sendable () async throws -> any Store
@@ -57,13 +58,13 @@ public struct StoreBenchmark: Sendable {
                 let path = folder.appendingPathComponent("bench.db").path
                 open = { try await SQLiteStore(path: path) }
             case "postgres":
-                guard BenchPostgresServer.binDirectory != nil else {
+                guard ThrowawayPostgres.isInstalled else {
                     notes.append("PostgreSQL skipped: no binaries under /usr/lib/postgresql/*/bin.")
                     continue
                 }
-                let started = try BenchPostgresServer.start()
+                let started = try await ThrowawayPostgres.start(durable: true)
                 server = started
-                let endpoint = PostgresEndpoint(host: "127.0.0.1", port: started.port, username: "postgres", database: "bench")
+                let endpoint = try started.makeDatabase()
                 open = { try await PostgresStore(endpoint: endpoint, configuration: StoreConfiguration(maxConnections: 20)) }
             default:
                 throw BenchmarkError("unknown database '\(backend)'; expected sqlite or postgres")

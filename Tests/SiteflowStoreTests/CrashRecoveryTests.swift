@@ -1,5 +1,6 @@
 import Foundation
 import SiteflowStore
+import SiteflowStoreTesting
 import Testing
 
 #if canImport(Glibc)

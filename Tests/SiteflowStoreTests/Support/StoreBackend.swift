@@ -1,5 +1,6 @@
 import Foundation
 import SiteflowStore
+import SiteflowStoreTesting
 import Testing
 
 /// The databases the behavioural suite runs against. PostgreSQL is included only when its

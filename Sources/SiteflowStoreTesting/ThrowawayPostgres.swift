@@ -1,19 +1,19 @@
 import Foundation
-import SiteflowStore
+public import SiteflowStore
 import Synchronization
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// A PostgreSQL server of our own for the tests: initdb in a temp folder, started with pg_ctl on
+/// A PostgreSQL server of our own for tests and benchmarks: initdb in a temp folder, started with pg_ctl on
 /// a free port, stopped by a watchdog as soon as the test process ends (even if it crashes).
 ///
 /// When the tests run as root (CI), initdb refuses root, so the server runs as the `postgres`
 /// user through `runuser`, and the temp folder is handed to that user.
-final class ThrowawayPostgres: Sendable {
+public final class ThrowawayPostgres: Sendable {
     /// The folder with PostgreSQL's programs, if they are installed.
-    static let binDirectory: String? = {
+    public static let binDirectory: String? = {
         let root = "/usr/lib/postgresql"
         guard let versions = try? FileManager.default.contentsOfDirectory(atPath: root) else { return nil }
         for version in versions.sorted(by: { (Int($0) ?? 0) > (Int($1) ?? 0) }) {
@@ -24,24 +24,29 @@ final class ThrowawayPostgres: Sendable {
     }()
 
     /// Whether the tests can start a server.
-    static var isInstalled: Bool { binDirectory != nil }
+    public static var isInstalled: Bool { binDirectory != nil }
 
     /// The shared server for the whole test run, started on first use.
-    static let shared = Task<ThrowawayPostgres, any Error> { try await ThrowawayPostgres.start() }
+    public static let shared = Task<ThrowawayPostgres, any Error> { try await ThrowawayPostgres.start() }
 
-    let port: Int
-    let directory: String
+    /// The port it listens on (127.0.0.1).
+    public let port: Int
+    /// Its folder (data directory, socket, log).
+    public let directory: String
     private let bin: String
+    private let durable: Bool
     private let databases = DatabaseCounter()
 
-    private init(port: Int, directory: String, bin: String) {
+    private init(port: Int, directory: String, bin: String, durable: Bool) {
         self.port = port
         self.directory = directory
         self.bin = bin
+        self.durable = durable
     }
 
     /// Starts a fresh server (each call a separate one, e.g. for a test that stops it).
-    static func start() async throws -> ThrowawayPostgres {
+    /// `durable` keeps PostgreSQL's fsync on (benchmarks); tests run with fsync off.
+    public static func start(durable: Bool = false) async throws -> ThrowawayPostgres {
         guard let bin = binDirectory else { throw FixtureError("PostgreSQL is not installed") }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("siteflow-pg-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -49,29 +54,29 @@ final class ThrowawayPostgres: Sendable {
         if getuid() == 0 { try run("/bin/chown", ["postgres:postgres", directory]) }
         try runAsServerUser("\(bin)/initdb", ["-D", "\(directory)/data", "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"])
         let port = try freePort()
-        let server = ThrowawayPostgres(port: port, directory: directory, bin: bin)
+        let server = ThrowawayPostgres(port: port, directory: directory, bin: bin, durable: durable)
         try server.startServer()
         server.startWatchdog()
         return server
     }
 
     /// Starts (or restarts) the server process on its port.
-    func startServer() throws {
+    public func startServer() throws {
         try Self.runAsServerUser(
             "\(bin)/pg_ctl",
             [
                 "-D", "\(directory)/data", "-l", "\(directory)/log", "-w", "-t", "60", "-o",
-                "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300", "start",
+                "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c max_connections=300" + (durable ? "" : " -c fsync=off"), "start",
             ])
     }
 
     /// Stops the server (fast shutdown: open connections are closed).
-    func stopServer() throws {
+    public func stopServer() throws {
         try Self.runAsServerUser("\(bin)/pg_ctl", ["-D", "\(directory)/data", "-w", "-m", "fast", "stop"])
     }
 
     /// Creates an empty database and returns its endpoint.
-    func makeDatabase() throws -> PostgresEndpoint {
+    public func makeDatabase() throws -> PostgresEndpoint {
         let name = "t\(databases.next())_\(UInt32.random(in: .min ... .max))"
         try Self.runAsServerUser("\(bin)/createdb", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", name])
         return PostgresEndpoint(host: "127.0.0.1", port: port, username: "postgres", database: name)
@@ -166,7 +171,9 @@ final class DatabaseCounter: Sendable {
 }
 
 /// A fixture could not be set up; the message says what failed.
-struct FixtureError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct FixtureError: Error, CustomStringConvertible {
+    /// What failed.
+    public let description: String
+    /// A failure described by `description`.
+    public init(_ description: String) { self.description = description }
 }
