@@ -38,7 +38,7 @@ struct DynamicSupervisorProcess: AsyncBehavior {
                 return
             }
             do {
-                let process = try await launch(spec, context: context)
+                let process = try await spec.launch(under: context)
                 add(process, spec)
                 reply.reply(.success(process))
             } catch {
@@ -117,7 +117,7 @@ struct DynamicSupervisorProcess: AsyncBehavior {
 
     private mutating func restart(_ spec: ChildSpec, context: ProcessContext<DynamicSupervisorMessage>) async {
         do {
-            let process = try await launch(spec, context: context)
+            let process = try await spec.launch(under: context)
             add(process, spec)
             context.runtime.statistics.restartCounter.wrappingAdd(1, ordering: .relaxed)
         } catch {
@@ -160,18 +160,6 @@ struct DynamicSupervisorProcess: AsyncBehavior {
             }
         }
         _ = await latch.wait(within: nil)
-    }
-
-    private func launch(_ spec: ChildSpec, context: ProcessContext<DynamicSupervisorMessage>) async throws(SupervisorError) -> ProcessID {
-        let start = ChildStartContext(runtime: context.runtime, supervisor: context.id, childID: spec.id)
-        let process: ProcessID
-        do {
-            process = try await spec.start(start)
-        } catch {
-            throw SupervisorError(.childStartFailed, child: spec.id, underlying: error)
-        }
-        context.link(process)
-        return process
     }
 
     private func report(_ context: ProcessContext<DynamicSupervisorMessage>) -> SupervisorReport {

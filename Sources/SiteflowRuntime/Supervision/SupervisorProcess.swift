@@ -49,7 +49,7 @@ struct SupervisorProcess: AsyncBehavior {
                 return
             }
             do {
-                let process = try await launch(spec, context: context)
+                let process = try await spec.launch(under: context)
                 children.append(spec)
                 children.setProcess(process, for: spec.id)
                 reply.reply(.success(process))
@@ -79,7 +79,7 @@ struct SupervisorProcess: AsyncBehavior {
                 return
             }
             do {
-                let process = try await launch(child.spec, context: context)
+                let process = try await child.spec.launch(under: context)
                 children.setProcess(process, for: id)
                 reply.reply(.success(process))
             } catch {
@@ -123,7 +123,7 @@ struct SupervisorProcess: AsyncBehavior {
         initialChildren = []
         for spec in specs {
             do {
-                let process = try await launch(spec, context: context)
+                let process = try await spec.launch(under: context)
                 children.append(spec)
                 children.setProcess(process, for: spec.id)
             } catch {
@@ -190,7 +190,7 @@ struct SupervisorProcess: AsyncBehavior {
         for member in group {
             guard let child = children[member], child.process == nil else { continue }
             do {
-                let process = try await launch(child.spec, context: context)
+                let process = try await child.spec.launch(under: context)
                 children.setProcess(process, for: member)
                 context.runtime.statistics.restartCounter.wrappingAdd(1, ordering: .relaxed)
             } catch {
@@ -219,20 +219,6 @@ struct SupervisorProcess: AsyncBehavior {
             }
             if child.spec.restart.isTemporary { children.remove(child.spec.id) }
         }
-    }
-
-    /// Runs a child's start function and links the child (a child that already ended then
-    /// yields an exit signal with `noproc`, handled as that child's exit).
-    private func launch(_ spec: ChildSpec, context: ProcessContext<SupervisorMessage>) async throws(SupervisorError) -> ProcessID {
-        let start = ChildStartContext(runtime: context.runtime, supervisor: context.id, childID: spec.id)
-        let process: ProcessID
-        do {
-            process = try await spec.start(start)
-        } catch {
-            throw SupervisorError(.childStartFailed, child: spec.id, underlying: error)
-        }
-        context.link(process)
-        return process
     }
 
     private func report(_ context: ProcessContext<SupervisorMessage>) -> SupervisorReport {
