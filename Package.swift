@@ -40,6 +40,8 @@ let package = Package(
         // Futex parking, thread start/join, thread-local worker pointer and cache-line-separated
         // worker counters: the few things Swift cannot express directly.
         .target(name: "CSiteflowRuntime"),
+        // posix_spawn's close-from action (glibc declares it only with _GNU_SOURCE).
+        .target(name: "CSiteflowSpawn"),
         .target(
             name: "SiteflowRuntime",
             dependencies: [
@@ -133,7 +135,7 @@ let package = Package(
         // A throwaway PostgreSQL server (initdb + pg_ctl in a temp folder) for tests and benchmarks.
         .target(
             name: "SiteflowStoreTesting",
-            dependencies: ["SiteflowStore"],
+            dependencies: ["SiteflowStore", "CSiteflowSpawn"],
             swiftSettings: strictSettings
         ),
         // Test kit shipped for users' own tests: probes that turn messages into awaitable events.
@@ -149,6 +151,7 @@ let package = Package(
                 "SiteflowStore",
                 "SiteflowStoreTesting",
                 "CSiteflowRuntime",
+                "CSiteflowSpawn",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -211,7 +214,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SiteflowStoreTests",
-            dependencies: ["SiteflowStore", "SiteflowStoreTesting", "SiteflowRuntime", "SiteflowStoreCrashWriter"],
+            dependencies: ["SiteflowStore", "SiteflowStoreTesting", "SiteflowRuntime", "SiteflowStoreCrashWriter", "CSiteflowSpawn"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import CSiteflowRuntime
+import CSiteflowSpawn
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -59,6 +60,7 @@ struct ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        sf_spawn_file_actions_add_close_from(&actions, 3)  // keep none of our sockets open in the child
 
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }

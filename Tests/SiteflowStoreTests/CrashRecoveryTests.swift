@@ -1,3 +1,4 @@
+import CSiteflowSpawn
 import Foundation
 import SiteflowStore
 import SiteflowStoreTesting
@@ -68,6 +69,7 @@ struct CrashRecoveryTests {
         posix_spawn_file_actions_adddup2(&actions, pipe[1], 1)
         posix_spawn_file_actions_addclose(&actions, pipe[0])
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        sf_spawn_file_actions_add_close_from(&actions, 3)  // no other test's sockets or pipes in the child
         let argv: [UnsafeMutablePointer<CChar>?] = ([writerPath] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
