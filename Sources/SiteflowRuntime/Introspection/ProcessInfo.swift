@@ -45,7 +45,7 @@ extension Runtime {
         let state = core.extrasReference.load()?.state.withLock { state in
             (
                 name: state.name, kind: state.kind,
-                links: Array(state.links.values).map(ProcessID.init),
+                links: state.links.members.map(ProcessID.init),
                 monitors: Array(state.monitoring.values).map(ProcessID.init),
                 monitoredBy: Array(state.watchers.values).map(ProcessID.init),
                 parent: state.parent.map(ProcessID.init),

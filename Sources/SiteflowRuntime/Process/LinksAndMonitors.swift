@@ -17,11 +17,11 @@ extension ProcessCore {
                 if selfExited { return true }  // we are ending: nothing to do
                 if otherExited || !other.isAlive { return false }
                 if selfFirst {
-                    a.links[ObjectIdentifier(other)] = other
-                    b.links[ObjectIdentifier(self)] = self
+                    a.links.insert(other)
+                    b.links.insert(self)
                 } else {
-                    a.links[ObjectIdentifier(self)] = self
-                    b.links[ObjectIdentifier(other)] = other
+                    a.links.insert(self)
+                    b.links.insert(other)
                 }
                 return true
             }
@@ -33,8 +33,8 @@ extension ProcessCore {
 
     /// Removes the link between this process and `other`, if any. No signal is sent.
     final func unlink(from other: ProcessCore) {
-        extrasReference.load()?.state.withLock { _ = $0.links.removeValue(forKey: ObjectIdentifier(other)) }
-        other.extrasReference.load()?.state.withLock { _ = $0.links.removeValue(forKey: ObjectIdentifier(self)) }
+        extrasReference.load()?.state.withLock { $0.links.remove(other) }
+        other.extrasReference.load()?.state.withLock { $0.links.remove(self) }
     }
 
     /// Starts monitoring `target`: when it ends, this process gets exactly one

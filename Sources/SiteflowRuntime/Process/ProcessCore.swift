@@ -228,12 +228,11 @@ public class ProcessCore: @unchecked Sendable {
             state.exited = true
             state.exitReason = reason
             let departure = ProcessExtras.Departure(
-                links: Array(state.links.values), watchers: state.watchers,
-                monitoring: state.monitoring, hooks: state.exitHooks)
-            state.links = [:]
+                links: state.links.members, watchers: state.watchers,
+                monitoring: state.monitoring, hooks: state.exitHooks.takeAll())
+            state.links = LinkSet()
             state.watchers = [:]
             state.monitoring = [:]
-            state.exitHooks = []
             return departure
         }
         discardQueuedMessages(top: top)
@@ -246,7 +245,7 @@ public class ProcessCore: @unchecked Sendable {
         pending.store(0, ordering: .relaxed)
         fifoCount.store(0, ordering: .relaxed)
         for linked in departing.links {
-            linked.extras.state.withLock { _ = $0.links.removeValue(forKey: ObjectIdentifier(self)) }
+            linked.extras.state.withLock { $0.links.remove(self) }
             linked.pushSignal(.exit(from: me, reason: reason))
         }
         for (reference, watcher) in departing.watchers {
@@ -257,17 +256,16 @@ public class ProcessCore: @unchecked Sendable {
         }
         // Count (and report) the exit before the hooks run, so a `waitForExit` caller sees it.
         runtime.processExited(self, reason: reason, ownFault: ownFault)
-        for hook in departing.hooks { hook(me, reason) }
+        departing.hooks.callAll(me, reason)
         // Hooks added while those ran run now, in order, until none are left.
         while true {
-            let late = extras.state.withLock { state -> [@Sendable (ProcessID, ExitReason) -> Void] in
-                let late = state.exitHooks
-                state.exitHooks = []
+            let late = extras.state.withLock { state -> ExitHookList in
+                let late = state.exitHooks.takeAll()
                 if late.isEmpty { state.exitHooksDone = true }
                 return late
             }
             if late.isEmpty { break }
-            for hook in late { hook(me, reason) }
+            late.callAll(me, reason)
         }
     }
 }

@@ -10,13 +10,13 @@ final class ProcessExtras: @unchecked Sendable {
         var exited = false
         var exitReason: ExitReason?
         /// Linked processes, by identity.
-        var links: [ObjectIdentifier: ProcessCore] = [:]
+        var links = LinkSet()
         /// Processes monitoring this one.
         var watchers: [MonitorReference: ProcessCore] = [:]
         /// Processes this one monitors.
         var monitoring: [MonitorReference: ProcessCore] = [:]
         /// Called once, on the exiting process's thread, after links and monitors fired.
-        var exitHooks: [@Sendable (ProcessID, ExitReason) -> Void] = []
+        var exitHooks = ExitHookList()
         /// Whether the exit hooks taken at the exit have all run; hooks added between the exit
         /// and then wait in `exitHooks` and run after them, so that a hook added late (e.g. a
         /// `waitForExit`) never overtakes one added before the exit (e.g. closing owned tables).
@@ -33,7 +33,7 @@ final class ProcessExtras: @unchecked Sendable {
         var links: [ProcessCore]
         var watchers: [MonitorReference: ProcessCore]
         var monitoring: [MonitorReference: ProcessCore]
-        var hooks: [@Sendable (ProcessID, ExitReason) -> Void]
+        var hooks: ExitHookList
     }
 
     let state = Mutex(State())
