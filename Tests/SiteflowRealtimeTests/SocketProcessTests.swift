@@ -255,6 +255,51 @@ struct SocketProcessTests {
         #expect(harness.endpoint.statistics[.idleTimeouts] == 1)
     }
 
+    @Test("a socket that closes its connection (idle timeout) leaves the endpoint's count at once")
+    func closedSocketLeavesCount() async throws {
+        let harness = Harness.make()
+        defer { harness.shutdown() }
+        let client = try harness.connect()
+        try await client.sync()
+        #expect(harness.endpoint.socketCount == 1)
+        harness.clock.advance(by: .seconds(61))
+        harness.endpoint.tick()
+        _ = try await client.nextClose()
+        #expect(harness.endpoint.socketCount == 0)
+    }
+
+    @Test("the idle sweep sends nothing to a socket that received a frame within the idle timeout")
+    func sweepLeavesBusySocketsAlone() async throws {
+        let harness = Harness.make()
+        defer { harness.shutdown() }
+        let client = try harness.connect()
+        try await client.sync()
+        let socket = try #require(harness.runtime.snapshots().first { $0.kind == SocketProcess.kind })
+        let handledBefore = try #require(harness.runtime.snapshot(of: socket.id)).messagesHandled
+        harness.clock.advance(by: .seconds(59))
+        harness.endpoint.tick()
+        try await client.sync(ref: "after-tick")
+        // Only the heartbeat was handled: the sweep sent no tick.
+        #expect(try #require(harness.runtime.snapshot(of: socket.id)).messagesHandled == handledBefore + 1)
+    }
+
+    @Test("the idle sweep closes the connection of a socket process that was killed, and forgets it")
+    func sweepClosesKilledSocket() async throws {
+        let harness = Harness.make()
+        defer { harness.shutdown() }
+        let client = try harness.connect()
+        try await client.sync()
+        let socket = try #require(harness.runtime.snapshots().first { $0.kind == SocketProcess.kind })
+        harness.runtime.exit(socket.id, reason: .kill)
+        #expect(await harness.runtime.waitForExit(socket.id) == .killed)
+        #expect(harness.endpoint.socketCount == 1)  // no terminate ran: nothing closed the connection yet
+        harness.endpoint.tick()
+        let (code, reason) = try await client.nextClose()
+        #expect(code == .internalError)
+        #expect(reason == "socket process ended")
+        #expect(harness.endpoint.socketCount == 0)
+    }
+
     @Test("a connection whose outbound queue is full is closed with tryAgainLater, counted")
     func slowConsumer() async throws {
         let harness = Harness.make()

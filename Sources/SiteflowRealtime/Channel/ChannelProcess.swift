@@ -20,8 +20,7 @@ public struct ChannelProcess<C: Channel>: Behavior {
 
     /// Handles one message (see the type's description).
     public mutating func handle(_ message: ChannelMessage, context: ProcessContext<ChannelMessage>) throws {
-        if socket.channelID == nil {
-            socket.channelID = context.id
+        if socket.channel == nil {
             socket.channel = context.pid
         }
         switch message {
@@ -33,7 +32,7 @@ public struct ChannelProcess<C: Channel>: Behavior {
                 context.stop(.shutdownWith("left"))
                 return
             }
-            socket.currentPush = (joinRef: inbound.joinRef ?? socket.joinRef, ref: inbound.ref, topic: inbound.topic)
+            socket.currentPush = (joinRef: inbound.joinRef ?? socket.joinRef, ref: inbound.ref)
             defer { socket.currentPush = nil }
             let action = try channel.handleIn(event: inbound.event, payload: inbound.payload, socket: &socket)
             switch action {

@@ -11,7 +11,7 @@ public struct ChannelSocket: Sendable {
     /// The channel's assigns (a copy of the socket's at join time, then its own).
     public var assigns: Assigns
     /// The channel process, once started (`nil` during `join`, which runs before it exists).
-    public internal(set) var channelID: ProcessID?
+    public var channelID: ProcessID? { channel?.id }
     /// The channel process's address, once started: send it ``ChannelMessage/info(_:)`` from
     /// other processes (a timer, a job) to reach ``Channel/handleInfo(_:socket:)``.
     public internal(set) var channel: PID<ChannelMessage>?
@@ -19,7 +19,8 @@ public struct ChannelSocket: Sendable {
     public let pubsub: PubSub
     let output: SocketOutput
     /// Where the reply to the push being handled goes (set around `handleIn`).
-    var currentPush: (joinRef: String?, ref: String?, topic: String)?
+    /// (The push's topic is always this channel's: the socket forwards by topic.)
+    var currentPush: (joinRef: String?, ref: String?)?
 
     init(topic: String, joinRef: String, assigns: Assigns, pubsub: PubSub, output: SocketOutput) {
         self.topic = topic
@@ -33,7 +34,7 @@ public struct ChannelSocket: Sendable {
     /// outside `handleIn` or when the push carries no ref (nothing to reply to).
     public func deferReply() -> DeferredReply? {
         guard let push = currentPush, push.ref != nil else { return nil }
-        return DeferredReply(output: output, joinRef: push.joinRef, ref: push.ref, topic: push.topic)
+        return DeferredReply(output: output, joinRef: push.joinRef, ref: push.ref, topic: topic)
     }
 
     /// The serializer this client speaks.

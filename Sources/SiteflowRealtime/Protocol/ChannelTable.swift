@@ -38,7 +38,12 @@ struct ChannelTable<Handle: Hashable & Sendable>: Sendable {
 
     /// Removes the channel served by `handle`, returning it.
     mutating func remove(handle: Handle) -> Entry? {
-        guard let index = entries.firstIndex(where: { $0.handle == handle }) else { return nil }
+        remove(handleMatching: { $0 == handle })
+    }
+
+    /// Removes the first channel whose handle matches, returning it.
+    mutating func remove(handleMatching matches: (Handle) -> Bool) -> Entry? {
+        guard let index = entries.firstIndex(where: { matches($0.handle) }) else { return nil }
         return entries.remove(at: index)
     }
 

@@ -15,26 +15,8 @@
 /// - more inbound messages than the token bucket allows → error `rate limited` (heartbeats are
 ///   exempt).
 public struct SocketStateMachine<Handle: Hashable & Sendable>: Sendable {
-    /// The limits the machine enforces.
-    public struct Limits: Sendable, Hashable {
-        /// Most channels joined at once (Phoenix's default 100).
-        public var maxChannels: Int
-        /// Close after this long without an inbound frame (default 60 s).
-        public var idleTimeout: Duration
-        /// Inbound burst allowed by the rate limiter (default 200 messages).
-        public var rateLimitBurst: Int
-        /// Sustained inbound messages per second (default 100).
-        public var rateLimitPerSecond: Double
-
-        /// Creates limits; every parameter has a default.
-        public init(maxChannels: Int = 100, idleTimeout: Duration = .seconds(60), rateLimitBurst: Int = 200,
-                    rateLimitPerSecond: Double = 100) {
-            self.maxChannels = maxChannels
-            self.idleTimeout = idleTimeout
-            self.rateLimitBurst = rateLimitBurst
-            self.rateLimitPerSecond = rateLimitPerSecond
-        }
-    }
+    /// The limits the machine enforces (one type for every `Handle`).
+    public typealias Limits = SocketLimits
 
     /// Whether a channel is serving messages or on its way out after a `phx_leave`.
     public enum ChannelStatus: Sendable, Hashable {
@@ -113,7 +95,13 @@ public struct SocketStateMachine<Handle: Hashable & Sendable>: Sendable {
     /// Returns the `phx_error` / `phx_close` push for its join ref, or ``SocketAction/ignore(_:)``
     /// when the socket had already replaced it.
     public mutating func channelExited(_ handle: Handle, abnormal: Bool) -> SocketAction<Handle> {
-        guard let entry = channels.remove(handle: handle) else {
+        channelExited(abnormal: abnormal) { $0 == handle }
+    }
+
+    /// Like ``channelExited(_:abnormal:)`` for the channel whose handle `matches` (e.g. a typed
+    /// address matched by its untyped identity).
+    public mutating func channelExited(abnormal: Bool, handleMatching matches: (Handle) -> Bool) -> SocketAction<Handle> {
+        guard let entry = channels.remove(handleMatching: matches) else {
             return .ignore(.unknownChannel)
         }
         let topic = entry.topic

@@ -82,8 +82,15 @@ public final class PubSub: Sendable {
     }
 
     /// Subscribes a socket's channel on the fastlane (see the type's description).
+    ///
+    /// A channel subscribes to its one topic once, so it is not entered in the owners index:
+    /// its exit hook removes that one subscription (an idle connection then costs no owners
+    /// entry and no topic list).
     func subscribeFastlane(channel: PID<ChannelMessage>, topic: String, output: SocketOutput, intercepts: Set<String>) {
-        add(topic, Subscription(owner: channel.id, target: .fastlane(Fastlane(output: output, intercepts: intercepts, channel: channel))))
+        let subscription = Subscription(owner: channel.id, target: .fastlane(Fastlane(output: output, intercepts: intercepts, channel: channel)))
+        shard(for: topic).topics.withLock { $0[topic, default: []].append(subscription) }
+        // Runs at once if the channel already ended, so no subscription outlives its process.
+        runtime.onExit(of: channel.id) { [weak self] owner, _ in self?.remove(owner, from: topic) }
     }
 
     private func add(_ topic: String, _ subscription: Subscription) {

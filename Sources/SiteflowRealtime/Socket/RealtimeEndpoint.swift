@@ -18,8 +18,8 @@ public final class RealtimeEndpoint: SocketEndpoint {
     public let configuration: SocketConfiguration
     /// Counters for this endpoint's sockets.
     public let statistics: SocketStatistics
-    private let clock: any SocketClock
-    private let sockets = Mutex<[ProcessID: PID<SocketMessage>]>([:])
+    private let environment: SocketEnvironment
+    private let sockets = SocketRegistry()
 
     /// Creates an endpoint; `clock` drives idle timeouts and rate limits (inject one in tests).
     public init(runtime: Runtime, definition: SocketDefinition, pubsub: PubSub,
@@ -31,7 +31,7 @@ public final class RealtimeEndpoint: SocketEndpoint {
         self.pubsub = pubsub
         self.configuration = configuration
         self.statistics = statistics
-        self.clock = clock
+        self.environment = SocketEnvironment(router: definition.router, pubsub: pubsub, configuration: configuration, clock: clock)
     }
 
     /// Decides on a connection (see the type's description). Never blocks.
@@ -55,9 +55,9 @@ public final class RealtimeEndpoint: SocketEndpoint {
         case .accept(let accepted):
             assigns = accepted
         }
-        let output = SocketOutput(connection: connection, serializer: serializer, statistics: statistics)
-        let process = SocketProcess(output: output, router: definition.router, assigns: assigns, pubsub: pubsub,
-                                    configuration: configuration, clock: clock)
+        let output = SocketOutput(connection: connection, serializer: serializer, statistics: statistics,
+                                  registry: sockets, now: environment.clock.now())
+        let process = SocketProcess(output: output, assigns: assigns, environment: environment)
         let pid: PID<SocketMessage>
         do {
             pid = try runtime.spawn(process, options: SpawnOptions(trapExits: true))
@@ -65,26 +65,35 @@ public final class RealtimeEndpoint: SocketEndpoint {
             statistics.increment(.connectionsRefused)
             return .refuse(status: 503, reason: "server at capacity")
         }
-        sockets.withLock { $0[pid.id] = pid }
-        runtime.onExit(of: pid.id) { [weak self] id, _ in
-            _ = self?.sockets.withLock { $0.removeValue(forKey: id) }
-        }
+        sockets.add(pid, output: output)
         statistics.increment(.connectionsAccepted)
         let subprotocol = request.subprotocols.contains(AuthToken.answerSubprotocol) ? AuthToken.answerSubprotocol : nil
-        return .accept(subprotocol: subprotocol, session: SocketSession(socket: pid))
+        return .accept(subprotocol: subprotocol, session: SocketSession(socket: pid, output: output))
     }
 
-    /// Sockets alive now.
-    public var socketCount: Int { sockets.withLock { $0.count } }
+    /// Sockets open now (a socket counts until its connection has closed).
+    public var socketCount: Int { sockets.count }
 
-    /// Asks every socket to check its idle timeout against the clock. Call it periodically (the
-    /// server does, e.g. every 5 s); tests call it after advancing their clock.
+    /// The idle sweep; call it periodically (the node does, e.g. every 5 s; tests call it after
+    /// advancing their clock). A socket with no inbound frame for its idle timeout is asked to
+    /// check it (its state machine decides and closes it); the connection of a socket process
+    /// that ended without closing it (e.g. killed) is closed here. Busy sockets get no message.
     public func tick() {
-        for pid in sockets.withLock({ Array($0.values) }) { pid.send(.tick) }
+        let now = environment.clock.now()
+        let idleTimeout = configuration.limits.idleTimeout
+        for entry in sockets.snapshot() {
+            if !entry.socket.isAlive {
+                entry.output.close(code: .internalError, reason: "socket process ended")
+                continue
+            }
+            let last = entry.output.lastInboundAt
+            guard now >= last, Duration.nanoseconds(Int64(clamping: now - last)) >= idleTimeout else { continue }
+            entry.socket.send(.tick)
+        }
     }
 
     /// Closes every socket with `code` (e.g. ``TransportCloseCode/goingAway`` at node shutdown).
     public func closeAll(code: TransportCloseCode = .goingAway, reason: String = "server shutting down") {
-        for pid in sockets.withLock({ Array($0.values) }) { pid.send(.close(code: code, reason: reason)) }
+        for entry in sockets.snapshot() { entry.socket.send(.close(code: code, reason: reason)) }
     }
 }

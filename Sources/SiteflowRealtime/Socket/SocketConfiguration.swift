@@ -1,9 +1,7 @@
-public import SiteflowRuntime
-
 /// How an endpoint's sockets behave. Every parameter has a default.
 public struct SocketConfiguration: Sendable {
     /// Channel limit, idle timeout and inbound rate limit (see ``SocketStateMachine/Limits``).
-    public var limits: SocketStateMachine<ProcessID>.Limits
+    public var limits: SocketLimits
     /// Largest inbound frame, in bytes; a larger one closes the connection with
     /// ``TransportCloseCode/messageTooBig`` (default 1 MiB).
     public var maxFrameBytes: Int
@@ -15,7 +13,7 @@ public struct SocketConfiguration: Sendable {
 
     /// Creates a configuration; every parameter has a default.
     public init(
-        limits: SocketStateMachine<ProcessID>.Limits = .init(),
+        limits: SocketLimits = .init(),
         maxFrameBytes: Int = 1 << 20,
         jsonLimits: JSONLimits = .default,
         origins: OriginPolicy = .any

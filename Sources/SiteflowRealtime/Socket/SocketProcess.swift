@@ -12,25 +12,19 @@ public struct SocketProcess: Behavior {
     /// Socket processes take ``SocketMessage``s.
     public typealias Message = SocketMessage
 
-    var machine: SocketStateMachine<ProcessID>
-    var channels: [ProcessID: PID<ChannelMessage>] = [:]
+    var machine: SocketStateMachine<PID<ChannelMessage>>
     let output: SocketOutput
-    let router: ChannelRouter
     let assigns: Assigns
-    let pubsub: PubSub
-    let configuration: SocketConfiguration
-    let clock: any SocketClock
+    let environment: SocketEnvironment
     var statistics: SocketStatistics { output.statistics }
+    var configuration: SocketConfiguration { environment.configuration }
+    var pubsub: PubSub { environment.pubsub }
 
-    init(output: SocketOutput, router: ChannelRouter, assigns: Assigns, pubsub: PubSub,
-         configuration: SocketConfiguration, clock: any SocketClock) {
-        self.machine = SocketStateMachine(limits: configuration.limits, now: clock.now())
+    init(output: SocketOutput, assigns: Assigns, environment: SocketEnvironment) {
+        self.machine = SocketStateMachine(limits: environment.configuration.limits, now: environment.clock.now())
         self.output = output
-        self.router = router
         self.assigns = assigns
-        self.pubsub = pubsub
-        self.configuration = configuration
-        self.clock = clock
+        self.environment = environment
     }
 
     /// Handles one message (see the type's description).
@@ -41,7 +35,7 @@ public struct SocketProcess: Behavior {
         case .transportClosed:
             context.stop(.normal)
         case .tick:
-            perform(machine.tick(now: clock.now()), context: context)
+            perform(machine.tick(now: environment.clock.now()), context: context)
         case .close(let code, let reason):
             output.close(code: code, reason: reason)
             context.stop(.normal)
@@ -51,8 +45,9 @@ public struct SocketProcess: Behavior {
     private mutating func received(_ frame: TransportFrame, context: ProcessContext<SocketMessage>) {
         guard !output.isClosed else { return }
         statistics.increment(.framesReceived)
-        let now = clock.now()
+        let now = environment.clock.now()
         machine.frameArrived(now: now)
+        output.inboundArrived(at: now)
         let size: Int
         switch frame {
         case .text(let buffer), .binary(let buffer): size = buffer.readableBytes
@@ -93,7 +88,7 @@ public struct SocketProcess: Behavior {
         context.stop(.normal)
     }
 
-    private mutating func perform(_ action: SocketAction<ProcessID>, context: ProcessContext<SocketMessage>) {
+    private mutating func perform(_ action: SocketAction<PID<ChannelMessage>>, context: ProcessContext<SocketMessage>) {
         switch action {
         case .none:
             break
@@ -111,15 +106,14 @@ public struct SocketProcess: Behavior {
             output.reply(reply)
         case .push(let message):
             output.push(message)
-        case .forward(let handle, let message):
-            channels[handle]?.send(.inbound(message))
+        case .forward(let channel, let message):
+            channel.send(.inbound(message))
         case .join(let join):
             startChannel(join, context: context)
         case .rejoin(let old, let closeMessage, let join):
-            context.unlink(old)  // its exit is no longer this socket's business
-            context.exit(old, reason: .shutdownWith("duplicate_join"))
-            pubsub.unsubscribe(old, from: join.topic)
-            channels[old] = nil
+            context.unlink(old.id)  // its exit is no longer this socket's business
+            context.exit(old.id, reason: .shutdownWith("duplicate_join"))
+            pubsub.unsubscribe(old.id, from: join.topic)
             output.push(closeMessage)
             startChannel(join, context: context)
         case .close(let code, let reason):
@@ -128,7 +122,7 @@ public struct SocketProcess: Behavior {
     }
 
     private mutating func startChannel(_ join: PhoenixMessage, context: ProcessContext<SocketMessage>) {
-        guard let route = router.route(for: join.topic) else {
+        guard let route = environment.router.route(for: join.topic) else {
             statistics.increment(.unmatchedTopic)
             output.reply(.error(to: join, reason: "unmatched topic"))
             return
@@ -148,8 +142,7 @@ public struct SocketProcess: Behavior {
             statistics.increment(.joinsRefused)
             output.reply(PhoenixReply(joinRef: joinRef, ref: join.ref, topic: join.topic, status: .error, response: .json(response)))
         case .joined(let pid, let response, let intercepts):
-            channels[pid.id] = pid
-            machine.joined(topic: join.topic, joinRef: joinRef, handle: pid.id)
+            machine.joined(topic: join.topic, joinRef: joinRef, handle: pid)
             pubsub.subscribeFastlane(channel: pid, topic: join.topic, output: output, intercepts: intercepts)
             output.reply(PhoenixReply(joinRef: joinRef, ref: join.ref, topic: join.topic, status: .ok, response: .json(response)))
             pid.send(.afterJoin)
@@ -160,20 +153,18 @@ public struct SocketProcess: Behavior {
     /// from any other linked process ends the socket, as it would without trapping.
     public mutating func handleSignal(_ signal: Signal, context: ProcessContext<SocketMessage>) {
         guard case .exit(let from, let reason) = signal else { return }
-        if channels.removeValue(forKey: from) != nil {
-            let action = machine.channelExited(from, abnormal: !reason.isOrderly)
-            if case .push(let push) = action, push.event == PhoenixEvent.error { statistics.increment(.channelCrashes) }
-            perform(action, context: context)
-        } else if !reason.isNormal {
-            context.stop(reason)
+        let action = machine.channelExited(abnormal: !reason.isOrderly) { $0.id == from }
+        if case .ignore(.unknownChannel) = action {
+            if !reason.isNormal { context.stop(reason) }
+            return
         }
+        if case .push(let push) = action, push.event == PhoenixEvent.error { statistics.increment(.channelCrashes) }
+        perform(action, context: context)
     }
 
     /// Shuts every channel down and closes the connection (idempotent).
     public mutating func terminate(reason: ExitReason, context: ProcessContext<SocketMessage>) {
-        for handle in machine.close() { context.exit(handle, reason: .shutdown) }
-        for (id, _) in channels { context.exit(id, reason: .shutdown) }
-        channels.removeAll()
+        for channel in machine.close() { context.exit(channel.id, reason: .shutdown) }
         output.close(code: reason.isOrderly ? .normal : .internalError, reason: reason.isOrderly ? "socket closed" : "socket crashed")
     }
 

@@ -4,12 +4,14 @@ import SiteflowRuntime
 /// process (sends never block).
 struct SocketSession: TransportSession {
     let socket: PID<SocketMessage>
+    let output: SocketOutput
 
     func received(_ frame: TransportFrame) {
         socket.send(.frame(frame))
     }
 
     func transportClosed(code: TransportCloseCode?, reason: String) {
+        output.transportClosed()
         socket.send(.transportClosed(code: code, reason: reason))
     }
 }
