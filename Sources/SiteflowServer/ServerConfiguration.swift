@@ -24,7 +24,7 @@ public struct ServerConfiguration: Sendable {
     public var writeBufferHighWaterMark: Int
     /// The receive buffer of a connection, in bytes: HTTP is read in chunks of this size, and an
     /// upgraded WebSocket starts with it and grows it for busy sockets (up to 64 KiB). NIO keeps
-    /// one such buffer per connection, so small keeps idle sockets cheap. Default 256.
+    /// one such buffer per connection, so small keeps idle sockets cheap. Default 64.
     public var receiveBufferInitialSize: Int
     /// How long the server waits for the client's close frame after sending its own before it
     /// drops the TCP connection. Default 5 s.
@@ -53,7 +53,7 @@ public struct ServerConfiguration: Sendable {
         maxFrameSize: Int = 1 << 20,
         outboundQueueLimit: Int = 1024,
         writeBufferHighWaterMark: Int = 256 * 1024,
-        receiveBufferInitialSize: Int = 256,
+        receiveBufferInitialSize: Int = 64,
         closeHandshakeTimeout: Duration = .seconds(5),
         maxRequestBodySize: Int = 1 << 20,
         longPollWindow: Duration = .seconds(10),

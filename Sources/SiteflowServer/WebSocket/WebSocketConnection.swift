@@ -19,17 +19,36 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    /// The limits one connection enforces (taken from ``ServerConfiguration``).
-    struct Limits: Sendable {
-        var maxMessageSize: Int
-        var outboundQueueLimit: Int
-        var closeHandshakeTimeout: TimeAmount
-        var receiveBufferInitialSize: Int
+    /// The limits every connection of a server enforces (taken from ``ServerConfiguration``);
+    /// one shared object, referenced by each connection.
+    final class Limits: Sendable {
+        let maxMessageSize: Int
+        let outboundQueueLimit: Int
+        let closeHandshakeTimeout: TimeAmount
+        let receiveBufferInitialSize: Int
+
+        init(maxMessageSize: Int, outboundQueueLimit: Int, closeHandshakeTimeout: TimeAmount, receiveBufferInitialSize: Int) {
+            self.maxMessageSize = maxMessageSize
+            self.outboundQueueLimit = outboundQueueLimit
+            self.closeHandshakeTimeout = closeHandshakeTimeout
+            self.receiveBufferInitialSize = receiveBufferInitialSize
+        }
+    }
+
+    /// State an idle connection never needs — a fragmented message being reassembled, the
+    /// close handshake — kept out of line so that each idle connection carries one nil
+    /// reference instead of it.
+    private final class OccasionalState {
+        var fragments: ByteBuffer?
+        var fragmentIsText = false
+        var closeCode: TransportCloseCode?
+        var closeReason = ""
+        var closeTimer: Scheduled<Void>?
     }
 
     /// The receive allocator of an upgraded socket: small while idle, growing for busy ones.
-    var receiveAllocator: AdaptiveRecvByteBufferAllocator {
-        AdaptiveRecvByteBufferAllocator(minimum: 64, initial: limits.receiveBufferInitialSize, maximum: 65_536)
+    var receiveAllocator: CompactAdaptiveRecvAllocator {
+        CompactAdaptiveRecvAllocator(initial: limits.receiveBufferInitialSize)
     }
 
     private struct SharedState {
@@ -58,12 +77,14 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
     private var inbound: ByteBuffer?
     private var backlog: [TransportFrame] = []
     private var drainBuffer: [TransportFrame] = []
-    private var fragments: ByteBuffer?
-    private var fragmentIsText = false
     private var phase = Phase.open
-    private var closeCode: TransportCloseCode?
-    private var closeReason = ""
-    private var closeTimer: Scheduled<Void>?
+    private var occasionalState: OccasionalState?
+    private var occasional: OccasionalState {
+        if let occasionalState { return occasionalState }
+        let state = OccasionalState()
+        occasionalState = state
+        return state
+    }
     private var finished = false
     /// Links of the scheduler's list of open connections; only touched under its lock.
     var listNext: WebSocketConnection?
@@ -285,7 +306,7 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         var payload = frame.payload
         switch frame.opcode {
         case .text, .binary:
-            guard fragments == nil else {
+            guard occasionalState?.fragments == nil else {
                 failConnection(.protocolError, "a new message began before the fragmented one ended")
                 return
             }
@@ -293,24 +314,24 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
             if frame.fin {
                 deliver(payload, isText: isText)
             } else {
-                fragments = payload
-                fragmentIsText = isText
+                occasional.fragments = payload
+                occasional.fragmentIsText = isText
             }
         case .continuation:
-            guard var buffer = fragments else {
+            guard var buffer = occasionalState?.fragments else {
                 failConnection(.protocolError, "a continuation frame without a message to continue")
                 return
             }
-            fragments = nil
+            occasional.fragments = nil
             guard buffer.readableBytes + payload.readableBytes <= limits.maxMessageSize else {
                 failConnection(.messageTooBig, "message larger than \(limits.maxMessageSize) bytes")
                 return
             }
             buffer.writeBuffer(&payload)
             if frame.fin {
-                deliver(buffer, isText: fragmentIsText)
+                deliver(buffer, isText: occasional.fragmentIsText)
             } else {
-                fragments = buffer
+                occasional.fragments = buffer
             }
         case .ping:
             guard phase == .open else { return }
@@ -355,8 +376,8 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         switch phase {
         case .open:
             phase = .closing
-            closeCode = code
-            closeReason = reason
+            occasional.closeCode = code
+            occasional.closeReason = reason
             markClosed()
             var echo = context.channel.allocator.buffer(capacity: 4)
             WebSocketFrameParser.writeHeader(opcode: .close, length: code == nil ? 0 : 2, into: &echo)
@@ -378,8 +399,8 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         guard phase == .open else { return }
         writeBacklog(force: true)
         phase = .closing
-        closeCode = code
-        closeReason = reason
+        occasional.closeCode = code
+        occasional.closeReason = reason
         markClosed()
         // Without a context the upgrade is still in flight; `handlerAdded` sends the frame.
         if let context {
@@ -388,14 +409,15 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
     }
 
     private func sendCloseFrame(context: ChannelHandlerContext) {
-        let code = closeCode ?? .normal
-        var data = context.channel.allocator.buffer(capacity: 2 + min(closeReason.utf8.count, 123))
+        let closing = occasional
+        let code = closing.closeCode ?? .normal
+        var data = context.channel.allocator.buffer(capacity: 2 + min(closing.closeReason.utf8.count, 123))
         data.writeInteger(code.rawValue)
         // Control frames carry at most 125 bytes.
-        data.writeBytes(closeReason.utf8.prefix(123))
+        data.writeBytes(closing.closeReason.utf8.prefix(123))
         writeControl(.close, payload: data, context: context)
         let channel = context.channel
-        closeTimer = context.eventLoop.scheduleTask(in: limits.closeHandshakeTimeout) {
+        closing.closeTimer = context.eventLoop.scheduleTask(in: limits.closeHandshakeTimeout) {
             channel.close(promise: nil)
         }
     }
@@ -404,7 +426,7 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
     /// after that, except its close frame, is ignored; the handshake timeout ends the
     /// connection).
     private func failConnection(_ code: TransportCloseCode, _ reason: String) {
-        fragments = nil
+        occasionalState?.fragments = nil
         beginClose(code: code, reason: reason)
     }
 
@@ -423,16 +445,16 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         guard !finished else { return }
         finished = true
         phase = .closed
-        closeTimer?.cancel()
-        closeTimer = nil
+        occasionalState?.closeTimer?.cancel()
+        occasionalState?.closeTimer = nil
         markClosed()
-        fragments = nil
+        occasionalState?.fragments = nil
         inbound = nil
         if let session {
             scheduler.untrack(self)
             registry.webSocketClosed()
             self.session = nil
-            session.transportClosed(code: closeCode, reason: closeReason)
+            session.transportClosed(code: occasionalState?.closeCode, reason: occasionalState?.closeReason ?? "")
         }
     }
 }
