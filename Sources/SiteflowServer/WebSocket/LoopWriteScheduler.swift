@@ -14,9 +14,16 @@ final class LoopWriteScheduler: Sendable {
     /// The loop whose connections this scheduler drains.
     let eventLoop: any EventLoop
     private let state = Mutex(State())
+    private let framedPayloads = FramedPayloadCache()
 
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
+    }
+
+    /// The framed bytes of a small message (see ``FramedPayloadCache``). Event loop only.
+    func framed(_ payload: ByteBuffer, isText: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
+        eventLoop.assertInEventLoop()
+        return framedPayloads.framed(payload, isText: isText, allocator: allocator)
     }
 
     /// Queues `connection` for the next drain (the caller makes sure it is queued once per

@@ -200,6 +200,18 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
             count += 1
         }
         guard count > 0 else { return 0 }
+        if count == 1, let frame = frames.first, frame.bytes.readableBytes <= FramedPayloadCache.maximumPayload {
+            // One small message (an idle socket's share of a broadcast): one buffer, one write.
+            let isText: Bool
+            switch frame {
+            case .text: isText = true
+            case .binary: isText = false
+            }
+            context.write(wrapOutboundOut(scheduler.framed(frame.bytes, isText: isText, allocator: context.channel.allocator)), promise: nil)
+            context.flush()
+            shared.withLock { $0.queued -= 1 }
+            return 1
+        }
         var headers = context.channel.allocator.buffer(capacity: headerBytes)
         for frame in frames.prefix(count) {
             WebSocketFrameParser.writeHeader(opcode: frame.opcode, length: frame.bytes.readableBytes, into: &headers)
