@@ -28,11 +28,11 @@ public final class SQLiteStore: Store {
         var grdb = Configuration()
         grdb.busyMode = .timeout(configuration.busyTimeout.timeInterval)
         grdb.label = "siteflow.store"
-        grdb.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         do {
             pool = try DatabasePool(path: path, configuration: grdb)
+            // Not in `prepareDatabase`: when GRDB turns WAL on it sets the writer connection to
+            // `synchronous = NORMAL` afterwards, which would leave the last commits unsynced.
+            try await pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             // Touch the schema: a file that is not a database fails here, not on first use.
             _ = try await pool.read { db in try Int.fetchOne(db, sql: "PRAGMA schema_version") }
         } catch {
@@ -72,6 +72,11 @@ public final class SQLiteStore: Store {
         } catch {
             throw StoreError(.migrationFailed, "SQLite migration failed at '\(path)': \(Self.describe(error))", underlying: error)
         }
+    }
+
+    /// The writer connection's `PRAGMA synchronous` level (2: FULL, every commit is synced).
+    func writerSynchronousLevel() async throws(StoreError) -> Int {
+        try await write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     /// The versions of the applied migrations, in order.
