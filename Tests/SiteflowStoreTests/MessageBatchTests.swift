@@ -3,7 +3,7 @@ import SiteflowStore
 import SiteflowStoreTesting
 import Testing
 
-@Suite("Store: message batches")
+@Suite("Store: message batches and group commit failures")
 struct MessageBatchTests {
     /// Every message of `room` in the store, oldest first.
     private func stored(_ store: any Store, room: String) async throws -> [ChatMessage] {
@@ -94,6 +94,54 @@ struct MessageBatchTests {
         #expect(roomA == originals + fresh.filter { $0.room == "room:a" })
         #expect(roomB == fresh.filter { $0.room == "room:b" })
         #expect(roomB.count == 10)
+        await store.close()
+    }
+
+    @Test(
+        "a failed group commit fails every message of its batch, stores none of them, and the writer goes on",
+        arguments: StoreBackend.available)
+    func failedBatch(backend: StoreBackend) async throws {
+        let store = FaultyStore(base: try await backend.makeStore())
+        let writer = MessageWriter(store: store, maxBatch: 1000)
+        // The first message's commit is held, so the next 50 queue up behind it as one batch.
+        async let first = writer.write(NewMessage(room: "room:a", nickname: "ann", body: "first", idempotencyKey: "first"))
+        await store.commitsStarted.waitFor(count: 1)
+        store.failCommits(true)
+        let outcomes = await withTaskGroup(of: Result<ChatMessage, StoreError>.self) { group in
+            for sender in 0..<50 {
+                group.addTask {
+                    do throws(StoreError) {
+                        return .success(
+                            try await writer.write(
+                                NewMessage(room: "room:a", nickname: "s\(sender)", body: "lost \(sender)", idempotencyKey: "s\(sender)")))
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+            }
+            while writer.queuedCount < 50 { await Task.yield() }
+            store.firstCommitGate.open()
+            var outcomes: [Result<ChatMessage, StoreError>] = []
+            for await outcome in group { outcomes.append(outcome) }
+            return outcomes
+        }
+        #expect(try await first.body == "first")
+        #expect(outcomes.count == 50)
+        for outcome in outcomes {
+            switch outcome {
+            case .success(let message): Issue.record("acknowledged although its commit failed: \(message)")
+            case .failure(let error): #expect(error.code == .unavailable)
+            }
+        }
+        #expect(store.batches.map(\.messages) == [1, 50])
+        #expect(store.batches.map(\.failed) == [false, true])
+        #expect(try await stored(store, room: "room:a").map(\.body) == ["first"])
+        // The writer keeps going; a retry with the same key is stored once.
+        store.failCommits(false)
+        let retried = try await writer.write(NewMessage(room: "room:a", nickname: "s7", body: "lost 7", idempotencyKey: "s7"))
+        #expect(retried.body == "lost 7")
+        #expect(try await stored(store, room: "room:a").map(\.body) == ["first", "lost 7"])
+        await writer.close()
         await store.close()
     }
 }
