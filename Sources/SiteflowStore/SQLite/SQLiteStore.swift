@@ -16,13 +16,10 @@ public final class SQLiteStore: Store {
     /// The database file's path.
     public let path: String
     private let pool: DatabasePool
-    /// Checkpoints the WAL off the commit path.
-    let checkpointer: SQLiteCheckpointer
-    /// WAL pages after which a commit copies the WAL into the database file itself (SQLite's
-    /// default is 1,000, 4 MB). That checkpoint stalls the single writer, and with a unique index
-    /// on scattered idempotency keys (about two dirty pages per message) the default came every
-    /// few group commits; at 10,000 pages (a WAL of up to about 40 MB) it comes a tenth as often,
-    /// and ``SQLiteCheckpointer`` has copied most of the frames by then.
+    /// WAL pages after which a commit copies the WAL into the database file (SQLite's default
+    /// is 1,000, 4 MB). The checkpoint stalls the single writer, and with a unique index on
+    /// scattered idempotency keys (about two dirty pages per message) the default came every
+    /// few group commits; at 10,000 pages (a WAL of up to about 40 MB) it comes a tenth as often.
     static let writerCheckpointPages = 10_000
     private let closed = Atomic<Bool>(false)
 
@@ -44,7 +41,6 @@ public final class SQLiteStore: Store {
                 try db.execute(sql: "PRAGMA synchronous = FULL")
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.writerCheckpointPages)")
             }
-            checkpointer = try SQLiteCheckpointer(path: path, label: "siteflow.store.checkpointer")
             // Touch the schema: a file that is not a database fails here, not on first use.
             _ = try await pool.read { db in try Int.fetchOne(db, sql: "PRAGMA schema_version") }
         } catch {
@@ -106,9 +102,7 @@ public final class SQLiteStore: Store {
     private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         guard !closed.load(ordering: .relaxed) else { throw StoreError(.closed, "the store is closed") }
         do {
-            let result = try await pool.write(body)
-            checkpointer.kick()
-            return result
+            return try await pool.write(body)
         } catch {
             throw Self.map(error)
         }
@@ -400,7 +394,6 @@ public final class SQLiteStore: Store {
 
     public func close() async {
         guard !closed.exchange(true, ordering: .relaxed) else { return }
-        await checkpointer.close()
         try? pool.close()
     }
 }
