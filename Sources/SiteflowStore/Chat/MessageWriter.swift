@@ -17,12 +17,23 @@ import Synchronization
 /// - Note: The commit loop keeps running (and keeps the writer alive) until ``close()``; call it
 ///   before closing the store.
 public final class MessageWriter: Sendable {
-    private typealias Ack = CheckedContinuation<Result<ChatMessage, StoreError>, Never>
+    /// A sender waiting for its acknowledgement. Unsafe continuations (no per-message checking
+    /// allocation): each is resumed exactly once — refused at once when the writer is closed,
+    /// or else queued, taken by exactly one batch, and resumed when that batch's commit ends.
+    private typealias Ack = UnsafeContinuation<Result<ChatMessage, StoreError>, Never>
 
     private struct State: ~Copyable {
-        var pending: [(NewMessage, Ack)] = []
-        var loopWaiting: CheckedContinuation<Void, Never>?
+        /// Queued messages and, at the same index, their senders.
+        var messages: [NewMessage] = []
+        var acks: [Ack] = []
+        var loopWaiting: UnsafeContinuation<Void, Never>?
         var closed = false
+    }
+
+    /// One batch taken off the queue.
+    private struct Batch {
+        var messages: [NewMessage]
+        var acks: [Ack]
     }
 
     /// The store the messages go to.
@@ -41,16 +52,20 @@ public final class MessageWriter: Sendable {
         loop.withLock { $0 = task }
     }
 
+    /// The number of messages queued for the next commit (not counting the one in flight).
+    public var queuedCount: Int { state.withLock { $0.messages.count } }
+
     /// Queues `message` for the next group commit and returns it as stored once committed (for a
     /// retried idempotency key: the message stored the first time).
     /// - Throws: ``StoreError`` `invalidMessage`/`messageTooLarge` at once for a bad message;
     ///   the commit's error (e.g. `unavailable`) if its batch failed; `closed` after ``close()``.
     public func write(_ message: NewMessage) async throws(StoreError) -> ChatMessage {
         try store.limits.validate(message)
-        let result = await withCheckedContinuation { (ack: Ack) in
-            let (accepted, wake) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
+        let result = await withUnsafeContinuation { (ack: Ack) in
+            let (accepted, wake) = state.withLock { state -> (Bool, UnsafeContinuation<Void, Never>?) in
                 if state.closed { return (false, nil) }
-                state.pending.append((message, ack))
+                state.messages.append(message)
+                state.acks.append(ack)
                 let wake = state.loopWaiting
                 state.loopWaiting = nil
                 return (true, wake)
@@ -63,7 +78,7 @@ public final class MessageWriter: Sendable {
 
     /// Stops taking messages, commits the ones already queued, and waits for the loop to end.
     public func close() async {
-        let wake = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let wake = state.withLock { state -> UnsafeContinuation<Void, Never>? in
             state.closed = true
             let wake = state.loopWaiting
             state.loopWaiting = nil
@@ -75,46 +90,46 @@ public final class MessageWriter: Sendable {
     }
 
     private func run() async {
-        while true {
-            let batch = await nextBatch()
-            guard !batch.isEmpty else { return }
+        while let batch = await nextBatch() {
             var transaction = StoreTransaction(limits: store.limits)
-            transaction.reserveCapacity(batch.count)
-            for (message, _) in batch { transaction.insertValidatedMessage(message) }
+            transaction.insertValidatedMessages(batch.messages)
             do {
                 let result = try await store.commit(transaction)
-                if result.messages.count == batch.count {
-                    for (index, (_, ack)) in batch.enumerated() { ack.resume(returning: .success(result.messages[index])) }
+                if result.messages.count == batch.acks.count {
+                    for (ack, message) in zip(batch.acks, result.messages) { ack.resume(returning: .success(message)) }
                 } else {
-                    let error = StoreError(.queryFailed, "the store returned \(result.messages.count) messages for \(batch.count)")
-                    for (_, ack) in batch { ack.resume(returning: .failure(error)) }
+                    let error = StoreError(.queryFailed, "the store returned \(result.messages.count) messages for \(batch.acks.count)")
+                    for ack in batch.acks { ack.resume(returning: .failure(error)) }
                 }
             } catch {
-                for (_, ack) in batch { ack.resume(returning: .failure(error)) }
+                for ack in batch.acks { ack.resume(returning: .failure(error)) }
             }
         }
     }
 
-    /// The queued messages (at most ``maxBatch``), waiting for some if there are none; empty once
+    /// The queued messages (at most ``maxBatch``), waiting for some if there are none; nil once
     /// closed and drained.
-    private func nextBatch() async -> [(NewMessage, Ack)] {
+    private func nextBatch() async -> Batch? {
         while true {
-            let taken = state.withLock { state -> [(NewMessage, Ack)]? in
-                if state.pending.isEmpty { return state.closed ? [] : nil }
-                if state.pending.count <= maxBatch {
-                    var batch: [(NewMessage, Ack)] = []
-                    batch.reserveCapacity(state.pending.count)
-                    swap(&batch, &state.pending)
+            let taken = state.withLock { state -> Batch?? in
+                if state.messages.isEmpty { return state.closed ? .some(nil) : nil }
+                if state.messages.count <= maxBatch {
+                    var batch = Batch(messages: [], acks: [])
+                    batch.messages.reserveCapacity(state.messages.count)
+                    batch.acks.reserveCapacity(state.acks.count)
+                    swap(&batch.messages, &state.messages)
+                    swap(&batch.acks, &state.acks)
                     return batch
                 }
-                let batch = Array(state.pending.prefix(maxBatch))
-                state.pending.removeFirst(maxBatch)
+                let batch = Batch(messages: Array(state.messages.prefix(maxBatch)), acks: Array(state.acks.prefix(maxBatch)))
+                state.messages.removeFirst(maxBatch)
+                state.acks.removeFirst(maxBatch)
                 return batch
             }
             if let taken { return taken }
-            await withCheckedContinuation { (wake: CheckedContinuation<Void, Never>) in
+            await withUnsafeContinuation { (wake: UnsafeContinuation<Void, Never>) in
                 let resumeNow = state.withLock { state -> Bool in
-                    if !state.pending.isEmpty || state.closed { return true }
+                    if !state.messages.isEmpty || state.closed { return true }
                     state.loopWaiting = wake
                     return false
                 }

@@ -27,15 +27,11 @@ public struct StoreTransaction: Sendable {
         operations.append(.message(message))
     }
 
-    /// Adds a message the caller has already validated against the same limits (the writer's
+    /// Adds messages the caller has already validated against the same limits (the writer's
     /// hot path: each message is checked once, when it is submitted).
-    mutating func insertValidatedMessage(_ message: NewMessage) {
-        operations.append(.message(message))
-    }
-
-    /// Reserves room for `count` operations.
-    mutating func reserveCapacity(_ count: Int) {
-        operations.reserveCapacity(count)
+    mutating func insertValidatedMessages(_ messages: [NewMessage]) {
+        operations.reserveCapacity(operations.count + messages.count)
+        for message in messages { operations.append(.message(message)) }
     }
 
     /// Adds a job; it becomes visible to workers only when the transaction commits.
@@ -50,6 +46,14 @@ public struct StoreTransaction: Sendable {
             validationError = validationError ?? StoreError(.invalidMessage, "room name must be 1…\(limits.maxRoomBytes) bytes without NUL")
         }
         operations.append(.room(name))
+    }
+
+    /// The number of messages recorded.
+    public var messageCount: Int {
+        operations.reduce(0) { count, operation in
+            if case .message = operation { return count + 1 }
+            return count
+        }
     }
 
     /// Whether nothing was recorded.
