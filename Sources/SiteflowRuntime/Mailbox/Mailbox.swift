@@ -26,6 +26,13 @@ public class Mailbox<Message: Sendable>: ProcessCore, @unchecked Sendable {
 
     @usableFromInline typealias Node = UnsafeMutablePointer<MessageNode<Message>>
 
+    /// Declared (rather than inherited) so that the behaviour cells' `@inlinable` initialisers
+    /// can call it: spawn then runs fully specialised for the behaviour's type.
+    @usableFromInline
+    override init(runtime: Runtime, blocking: Bool, serial: UInt64, bound: MailboxBound?, startsRunning: Bool) {
+        super.init(runtime: runtime, blocking: blocking, serial: serial, bound: bound, startsRunning: startsRunning)
+    }
+
     @inlinable
     static var nodeSize: Int { MemoryLayout<MessageNode<Message>>.size }
     @inlinable
