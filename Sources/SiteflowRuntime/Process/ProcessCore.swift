@@ -46,7 +46,12 @@ public class ProcessCore: @unchecked Sendable {
     @usableFromInline
     init(runtime: Runtime, blocking: Bool, serial: UInt64, bound: MailboxBound?, startsRunning: Bool) {
         self.runtime = runtime
-        self.scheduler = blocking ? runtime.blockingScheduler : runtime.scheduler
+        // Two plain stores (not `blocking ? a : b`) so that no retain/release pair is emitted.
+        if blocking {
+            self.scheduler = runtime.blockingScheduler
+        } else {
+            self.scheduler = runtime.scheduler
+        }
         self.serial = serial
         self.bound = bound
         self.inbox = Atomic(startsRunning ? InboxWord.running : InboxWord.idle)

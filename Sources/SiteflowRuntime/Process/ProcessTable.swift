@@ -12,12 +12,17 @@ import Synchronization
 final class ProcessTable: Sendable {
     private static let shardBits = 6
     private static let shardCount = 1 << shardBits
-    private let shards: [ProcessTableShard]
+    /// Retained by hand (released in `deinit`) so that reaching a shard costs no retain/release.
+    private let shards: [Unmanaged<ProcessTableShard>]
     /// Live processes (including reserved, not yet inserted ones).
     let count = Atomic<Int>(0)
 
     init() {
-        shards = (0..<Self.shardCount).map { _ in ProcessTableShard() }
+        shards = (0..<Self.shardCount).map { _ in Unmanaged.passRetained(ProcessTableShard()) }
+    }
+
+    deinit {
+        for shard in shards { shard.release() }
     }
 
     /// Reserves room for one more process if fewer than `limit` are alive.
@@ -39,13 +44,15 @@ final class ProcessTable: Sendable {
     func insert(_ process: ProcessCore) {
         let shard = Int(sf_thread_shard(UInt32(Self.shardBits)))
         process.tableShard = UInt8(truncatingIfNeeded: shard)
-        process.tableSlot = shards[shard].insert(Unmanaged.passRetained(process).toOpaque())
+        let raw = Unmanaged.passRetained(process).toOpaque()
+        process.tableSlot = shards[shard]._withUnsafeGuaranteedRef { $0.insert(raw) }
     }
 
     /// Drops the table's reference to an ended process (possibly its last one).
     func remove(_ process: ProcessCore) {
         let raw = Unmanaged.passUnretained(process).toOpaque()
-        guard shards[Int(process.tableShard)].remove(raw, at: process.tableSlot) else { return }
+        let slot = process.tableSlot
+        guard shards[Int(process.tableShard)]._withUnsafeGuaranteedRef({ $0.remove(raw, at: slot) }) else { return }
         count.wrappingSubtract(1, ordering: .relaxed)
         // The table's reference is released here, outside the lock.
         Unmanaged<ProcessCore>.fromOpaque(raw).release()
@@ -54,7 +61,7 @@ final class ProcessTable: Sendable {
     /// Every live process (a snapshot).
     func all() -> [ProcessCore] {
         var result: [ProcessCore] = []
-        for shard in shards { shard.appendAll(to: &result) }
+        for shard in shards { shard._withUnsafeGuaranteedRef { $0.appendAll(to: &result) } }
         return result
     }
 }
