@@ -30,25 +30,20 @@ public struct ServerRef<Server: GenServer>: Sendable, Hashable, CustomStringConv
     public func call(_ request: sending Server.Call, timeout: Duration? = .seconds(5)) async throws(CallError) -> Server.Reply {
         let mailbox = pid.mailbox
         if Task.isCancelled { throw .cancelled }
-        var slot = ReplySlot<Server.Reply>.make(server: mailbox)
-        var ranInline = false
+        let slot = ReplySlot<Server.Reply>(server: mailbox)
         // The request carries the only handle: the server owns it from here on.
         switch mailbox.deliverClaiming(.call(request, Caller(slot: slot))) {
         case .claimed:
-            ranInline = mailbox.runClaimed()
+            mailbox.runClaimed()
             slot.markQueued()
         case .queued: slot.markQueued()
         case .deadProcess: slot.complete(.failure(.noProcess))
         case .mailboxFull: slot.complete(.failure(.mailboxFull))
         }
-        if let early = slot.takeEarlyResult() {
-            if ranInline { ReplySlot.recycle(&slot) }
-            return try early.get()
-        }
-        let armed = slot
+        if let early = slot.takeEarlyResult() { return try early.get() }
         do {
             return try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Server.Reply, any Error>) in
-                armed.arm(continuation, timeout: timeout, runtime: mailbox.runtime)
+                slot.arm(continuation, timeout: timeout, runtime: mailbox.runtime)
             }
         } catch let error as CallError {
             throw error
