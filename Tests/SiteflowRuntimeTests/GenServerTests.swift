@@ -179,7 +179,9 @@ struct GenServerTests {
             let events = EventQueue<String>()
             let server = try KeyValueServer.start(KeyValueServer(events: events), runtime: runtime)
             #expect(try await events.next(within: .seconds(10)) == "init")
-            async let held = server.call(.hold)
+            // A long timeout: this checks the deferred reply, not timeouts, and a loaded machine
+            // running the other suites in parallel can hold this task up for seconds.
+            async let held = server.call(.hold, timeout: .seconds(60))
             // Wait until the server holds the caller: `async let` may start the child after this
             // task's next call reached the server, and the release below would then find no one.
             #expect(try await events.next(within: .seconds(10)) == "held 1")

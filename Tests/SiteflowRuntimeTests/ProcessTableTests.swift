@@ -10,7 +10,7 @@ struct ProcessTableTests {
     @Test("processes spawned from several threads are all listed; ended ones leave; freed slots are reused")
     func spawnFromThreadsAndExit() async throws {
         try await withRuntime { runtime in
-            let perTask = 3_000
+            let perTask = 1_000
             let spawned = try await withThrowingTaskGroup(of: [PID<Int>].self) { group in
                 for _ in 0..<4 {
                     group.addTask {
