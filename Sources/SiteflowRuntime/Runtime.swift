@@ -24,7 +24,6 @@ public final class Runtime: Sendable {
     let processTable = ProcessTable()
     /// The node's unique process names (``register(_:_:)``, ``whereis(_:as:)``, ``SpawnOptions/name``).
     public let names = Registry<String>(keys: .unique)
-    private let nextSerial = Atomic<UInt64>(1)
     private let nextReference = Atomic<UInt64>(1)
     private let stopped = Atomic<Bool>(false)
     private let monitorThread: SchedulerMonitor
@@ -64,8 +63,22 @@ public final class Runtime: Sendable {
     ///   ``SpawnError/nameTaken(_:)`` if `options.name` is registered, ``SpawnError/runtimeStopped``.
     @discardableResult
     @inlinable
-    public func spawn<B: Behavior>(_ behavior: sending B, options: SpawnOptions = .default) throws(SpawnError) -> PID<B.Message> {
+    public func spawn<B: Behavior>(_ behavior: consuming sending B, options: SpawnOptions = .default) throws(SpawnError) -> PID<B.Message> {
         try spawn(behavior, options: options, caller: nil)
+    }
+
+    /// Spawns a process running `behavior` with the default options (see ``spawn(_:options:)-6h0i4``).
+    /// The common case gets its own entry point so that it copies, checks and destroys no
+    /// ``SpawnOptions`` at all.
+    /// - Throws: ``SpawnError/processLimitReached(_:)`` past ``RuntimeConfiguration/maxProcesses``,
+    ///   ``SpawnError/runtimeStopped``.
+    @discardableResult
+    @inlinable
+    public func spawn<B: Behavior>(_ behavior: consuming sending B) throws(SpawnError) -> PID<B.Message> {
+        let serial = try reserveSerial()
+        let cell = ProcessCell(behavior, runtime: self, blocking: false, serial: serial, bound: nil, startsRunning: false)
+        insert(cell)
+        return PID(cell)
     }
 
     /// Spawns a process running an ``AsyncBehavior`` (see ``spawn(_:options:)-6h0i4``).
@@ -77,16 +90,24 @@ public final class Runtime: Sendable {
     /// `@inlinable` so that the process type's metadata is known where the behaviour is: a generic
     /// metadata look-up per spawn was a tenth of spawn time.
     @inlinable
-    func spawn<B: Behavior>(_ behavior: sending B, options: SpawnOptions, caller: ProcessCore?) throws(SpawnError) -> PID<B.Message> {
-        let (serial, bound, scheduler) = try prepareSpawn(options: options)
-        let cell = ProcessCell(behavior, runtime: self, scheduler: scheduler, serial: serial, bound: bound, startsRunning: false)
-        try publish(cell, options: options, caller: caller)
+    func spawn<B: Behavior>(_ behavior: consuming sending B, options: SpawnOptions, caller: ProcessCore?) throws(SpawnError) -> PID<B.Message> {
+        let serial = try reserveSerial()
+        let cell = ProcessCell(
+            behavior, runtime: self, blocking: options.blocking, serial: serial,
+            bound: options.mailbox.capacity == nil ? nil : mailboxBound(options.mailbox), startsRunning: false)
+        if options.isPlain {
+            insert(cell)
+        } else {
+            try publish(cell, options: options, caller: caller)
+        }
         return PID(cell)
     }
 
     func spawn<B: AsyncBehavior>(_ behavior: sending B, options: SpawnOptions, caller: ProcessCore?) throws(SpawnError) -> PID<B.Message> {
-        let (serial, bound, scheduler) = try prepareSpawn(options: options)
-        let cell = AsyncProcessCell(behavior, runtime: self, scheduler: scheduler, serial: serial, bound: bound, startsRunning: false)
+        let serial = try reserveSerial()
+        let cell = AsyncProcessCell(
+            behavior, runtime: self, blocking: options.blocking, serial: serial,
+            bound: mailboxBound(options.mailbox), startsRunning: false)
         try publish(cell, options: options, caller: caller)
         return PID(cell)
     }
@@ -94,8 +115,10 @@ public final class Runtime: Sendable {
     /// Creates a process that does not run until ``ProcessCore/activate()``: messages sent
     /// meanwhile wait in its mailbox. Used to run a server's `init` before its first message.
     func spawnSuspended<B: Behavior>(_ behavior: sending B, options: SpawnOptions, caller: ProcessCore?) throws(SpawnError) -> ProcessCell<B> {
-        let (serial, bound, scheduler) = try prepareSpawn(options: options)
-        let cell = ProcessCell(behavior, runtime: self, scheduler: scheduler, serial: serial, bound: bound, startsRunning: true)
+        let serial = try reserveSerial()
+        let cell = ProcessCell(
+            behavior, runtime: self, blocking: options.blocking, serial: serial,
+            bound: mailboxBound(options.mailbox), startsRunning: true)
         try publish(cell, options: options, caller: caller)
         return cell
     }
@@ -103,34 +126,55 @@ public final class Runtime: Sendable {
     /// Creates an async process that does not run until ``ProcessCore/activate()``: messages sent
     /// meanwhile wait in its mailbox. Used to run a server's `init` before its first message.
     func spawnSuspended<B: AsyncBehavior>(_ behavior: sending B, options: SpawnOptions, caller: ProcessCore?) throws(SpawnError) -> AsyncProcessCell<B> {
-        let (serial, bound, scheduler) = try prepareSpawn(options: options)
-        let cell = AsyncProcessCell(behavior, runtime: self, scheduler: scheduler, serial: serial, bound: bound, startsRunning: true)
+        let serial = try reserveSerial()
+        let cell = AsyncProcessCell(
+            behavior, runtime: self, blocking: options.blocking, serial: serial,
+            bound: mailboxBound(options.mailbox), startsRunning: true)
         try publish(cell, options: options, caller: caller)
         return cell
     }
 
+    /// Checks the runtime is running, reserves a place under the process limit, and hands out
+    /// the new process's serial number (which also counts spawns: see ``RuntimeStatistics/spawned``).
     @usableFromInline
-    func prepareSpawn(options: SpawnOptions) throws(SpawnError) -> (UInt64, MailboxBound?, Scheduler) {
+    func reserveSerial() throws(SpawnError) -> UInt64 {
         if stopped.load(ordering: .relaxed) { throw .runtimeStopped }
         guard processTable.reserve(limit: configuration.maxProcesses) else {
             statistics.spawnsRefusedCounter.wrappingAdd(1, ordering: .relaxed)
             throw .processLimitReached(configuration.maxProcesses)
         }
-        let serial = nextSerial.wrappingAdd(1, ordering: .relaxed).oldValue
-        let bound = options.mailbox.capacity.map { MailboxBound(capacity: $0, overflow: options.mailbox.overflow) }
-        return (serial, bound, options.blocking ? blockingScheduler : scheduler)
+        return statistics.serials.wrappingAdd(1, ordering: .relaxed).oldValue
     }
 
+    /// The counters of a bounded mailbox, or nil for an unbounded one.
+    @usableFromInline
+    func mailboxBound(_ options: MailboxOptions) -> MailboxBound? {
+        guard let capacity = options.capacity else { return nil }
+        return MailboxBound(capacity: capacity, overflow: options.overflow)
+    }
+
+    /// Puts a new process with plain options (see ``SpawnOptions/isPlain``) in the process table.
+    @usableFromInline
+    func insert(_ cell: ProcessCore) {
+        processTable.insert(cell)
+    }
+
+    /// Puts a new process in the process table and applies its options (name, exit trapping,
+    /// parent, link). A plain spawn only inserts it.
     @usableFromInline
     func publish(_ cell: ProcessCore, options: SpawnOptions, caller: ProcessCore?) throws(SpawnError) {
+        if options.isPlain {
+            processTable.insert(cell)
+            return
+        }
         if let name = options.name {
             guard registerUniqueName(name, for: cell) else {
                 processTable.cancelReservation()
+                statistics.unpublishedCounter.wrappingAdd(1, ordering: .relaxed)
                 throw .nameTaken(name)
             }
         }
         processTable.insert(cell)
-        statistics.spawnedCounter.wrappingAdd(1, ordering: .relaxed)
         if options.trapExits { cell.trapsExits = true }
         let parent = options.parent?.core ?? (options.link ? caller : nil)
         if parent != nil || options.name != nil {

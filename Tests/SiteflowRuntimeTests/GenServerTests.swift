@@ -176,8 +176,15 @@ struct GenServerTests {
     @Test("a deferred reply (noReply) is delivered later through the caller")
     func deferredReply() async throws {
         try await withRuntime { runtime in
-            let server = try KeyValueServer.start(KeyValueServer(), runtime: runtime)
-            async let held = server.call(.hold)
+            let events = EventQueue<String>()
+            let server = try KeyValueServer.start(KeyValueServer(events: events), runtime: runtime)
+            #expect(try await events.next(within: .seconds(10)) == "init")
+            // A long timeout: this checks the deferred reply, not timeouts, and a loaded machine
+            // running the other suites in parallel can hold this task up for seconds.
+            async let held = server.call(.hold, timeout: .seconds(60))
+            // Wait until the server holds the caller: `async let` may start the child after this
+            // task's next call reached the server, and the release below would then find no one.
+            #expect(try await events.next(within: .seconds(10)) == "held 1")
             _ = try await server.call(.get("sync"))
             server.cast(.releaseHeld(42))
             #expect(try await held == 42)

@@ -24,6 +24,12 @@ void sf_set_current_worker(void *w);
 extern __thread uint32_t sf_tls_shard_hint __attribute__((tls_model("initial-exec")));
 static inline uint32_t sf_shard_hint(void) { return sf_tls_shard_hint; }
 void sf_set_shard_hint(uint32_t hint);
+/// A hash of the calling thread (from the address of its thread-local block) in `0 ..< 1 << bits`
+/// (bits in 1...16): spreads per-thread work over shards without a look-up or a call.
+static inline uint32_t sf_thread_shard(uint32_t bits) {
+  uintptr_t a = (uintptr_t)&sf_tls_worker;
+  return (uint32_t)(((uint64_t)(a >> 12) * 0x9E3779B97F4A7C15ull) >> (64 - bits));
+}
 
 /// A one-permit parker: an unpark before a park makes the park return at once.
 typedef struct { _Alignas(64) uint32_t permit; char pad[60]; } sf_parker;

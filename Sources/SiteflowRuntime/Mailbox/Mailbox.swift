@@ -1,3 +1,4 @@
+import CSiteflowRuntime
 public import Synchronization
 
 /// One queued message: a raw block (no object header), pooled per worker. `next` must stay the
@@ -26,6 +27,13 @@ public class Mailbox<Message: Sendable>: ProcessCore, @unchecked Sendable {
 
     @usableFromInline typealias Node = UnsafeMutablePointer<MessageNode<Message>>
 
+    /// Declared (rather than inherited) so that the behaviour cells' `@inlinable` initialisers
+    /// can call it: spawn then runs fully specialised for the behaviour's type.
+    @usableFromInline
+    override init(runtime: Runtime, blocking: Bool, serial: UInt64, bound: MailboxBound?, startsRunning: Bool) {
+        super.init(runtime: runtime, blocking: blocking, serial: serial, bound: bound, startsRunning: startsRunning)
+    }
+
     @inlinable
     static var nodeSize: Int { MemoryLayout<MessageNode<Message>>.size }
     @inlinable
@@ -48,6 +56,42 @@ public class Mailbox<Message: Sendable>: ProcessCore, @unchecked Sendable {
         node.deinitialize(count: 1)
         MessageNodeAllocator.deallocate(UnsafeMutableRawPointer(node), bytes: Self.nodeSize, alignment: Self.nodeAlignment)
         return .deadProcess
+    }
+
+    /// What ``deliverClaiming(_:)`` did with a message.
+    @usableFromInline
+    enum ClaimedDelivery {
+        /// Queued; the process was already scheduled or running.
+        case queued
+        /// Queued, and the process was idle: the caller now owns its next run and must call
+        /// ``ProcessCore/runClaimed()``.
+        case claimed
+        case deadProcess
+        case mailboxFull
+    }
+
+    /// Like ``send(_:)``, but a message that makes an idle process runnable hands the run to the
+    /// caller instead of the scheduler (bounded mailboxes never do: they schedule as usual).
+    @inlinable
+    final func deliverClaiming(_ message: sending Message) -> ClaimedDelivery {
+        if let bound {
+            switch sendBounded(message, bound: bound) {
+            case .queued: return .queued
+            case .deadProcess: return .deadProcess
+            case .mailboxFull: return .mailboxFull
+            }
+        }
+        let node = MessageNodeAllocator.allocate(bytes: Self.nodeSize, alignment: Self.nodeAlignment)
+            .bindMemory(to: MessageNode<Message>.self, capacity: 1)
+        node.initialize(to: MessageNode(next: 0, message: message))
+        switch pushNodeClaiming(UInt(bitPattern: node)) {
+        case .claimed: return .claimed
+        case .queued: return .queued
+        case .dead:
+            node.deinitialize(count: 1)
+            MessageNodeAllocator.deallocate(UnsafeMutableRawPointer(node), bytes: Self.nodeSize, alignment: Self.nodeAlignment)
+            return .deadProcess
+        }
     }
 
     @usableFromInline
@@ -134,10 +178,33 @@ extension ProcessCore {
     /// Returns false, leaving the node to the caller, if the process has ended.
     @usableFromInline
     final func pushNode(_ bits: UInt) -> Bool {
+        switch pushNodeClaiming(bits) {
+        case .claimed:
+            scheduleSelf()
+            return true
+        case .queued: return true
+        case .dead: return false
+        }
+    }
+
+    /// What ``pushNodeClaiming(_:)`` did.
+    @usableFromInline
+    enum PushOutcome {
+        /// Queued behind a scheduled or running process.
+        case queued
+        /// Queued, and the process was idle: the pusher owns its next run.
+        case claimed
+        /// The process has ended; the node is still the pusher's.
+        case dead
+    }
+
+    /// Pushes a message node (its first word is the link) without scheduling anything.
+    @usableFromInline
+    final func pushNodeClaiming(_ bits: UInt) -> PushOutcome {
         let link = UnsafeMutablePointer<UInt>(bitPattern: bits).unsafelyUnwrapped
         var old = inbox.load(ordering: .relaxed)
         while true {
-            if old == InboxWord.dead { return false }
+            if old == InboxWord.dead { return .dead }
             link.pointee = InboxWord.isNode(old) ? old : 0
             let result = inbox.compareExchange(
                 expected: old, desired: bits, successOrdering: .acquiringAndReleasing, failureOrdering: .relaxed)
@@ -145,8 +212,23 @@ extension ProcessCore {
             old = result.original
         }
         pending.wrappingAdd(1, ordering: .relaxed)
-        if old == InboxWord.idle { scheduleSelf() }
-        return true
+        return old == InboxWord.idle ? .claimed : .queued
+    }
+
+    /// Starts a process whose run the caller claimed (``Mailbox/deliverClaiming(_:)``): right
+    /// here, when this thread is one of the process's workers running a task (the caller would
+    /// otherwise suspend and the worker run the process next anyway), else on its scheduler.
+    /// Returns whether it ran here.
+    @usableFromInline
+    @discardableResult
+    final func runClaimed() -> Bool {
+        if let raw = sf_current_worker(),
+            Unmanaged<Worker>.fromOpaque(raw)._withUnsafeGuaranteedRef({ $0.runInline(self) })
+        {
+            return true
+        }
+        scheduleSelf()
+        return false
     }
 
     /// Owner: takes the inbox stack and reverses it into the FIFO; returns the new head (0: empty).

@@ -19,12 +19,14 @@ public struct MailboxOptions: Sendable, Hashable {
     public var overflow: MailboxOverflowPolicy
 
     /// Creates mailbox options; the default is unbounded.
+    @inlinable
     public init(capacity: Int? = nil, overflow: MailboxOverflowPolicy = .dropNewest) {
         self.capacity = capacity.map { Swift.max(1, $0) }
         self.overflow = overflow
     }
 
     /// An unbounded mailbox.
+    @inlinable
     public static var unbounded: MailboxOptions { MailboxOptions() }
 
     /// A bounded mailbox with the given policy.

@@ -28,20 +28,30 @@ public class ProcessCore: @unchecked Sendable {
     @usableFromInline final let handledCount = Atomic<UInt64>(0)
     /// Owner: flags such as "traps exits" and "stop requested".
     @usableFromInline @exclusivity(unchecked) final var ownerFlags: UInt8 = 0
-    /// Position in the process table (written once before the process is published).
+    /// The process table shard holding this process (written once when it is published).
+    final var tableShard: UInt8 = 0
+    /// Position in its process table shard (written once when the process is published).
     final var tableSlot: UInt32 = 0
     /// Unique number within the runtime; also the `<0.N.0>` printed form.
     final let serial: UInt64
     @usableFromInline final let runtime: Runtime
-    final let scheduler: Scheduler
+    /// The pool the process runs on. Unowned: the runtime, held strongly above, owns both of its
+    /// schedulers for its whole life, and not retaining it saves an atomic on every spawn and exit.
+    final unowned(unsafe) let scheduler: Scheduler
     /// Bound and counters of a bounded mailbox; nil when unbounded.
     @usableFromInline final let bound: MailboxBound?
     /// Links, monitors, name, parent and exit hooks, created on first use.
     final let extrasReference = AtomicLazyReference<ProcessExtras>()
 
-    init(runtime: Runtime, scheduler: Scheduler, serial: UInt64, bound: MailboxBound?, startsRunning: Bool) {
+    @usableFromInline
+    init(runtime: Runtime, blocking: Bool, serial: UInt64, bound: MailboxBound?, startsRunning: Bool) {
         self.runtime = runtime
-        self.scheduler = scheduler
+        // Two plain stores (not `blocking ? a : b`) so that no retain/release pair is emitted.
+        if blocking {
+            self.scheduler = runtime.blockingScheduler
+        } else {
+            self.scheduler = runtime.scheduler
+        }
         self.serial = serial
         self.bound = bound
         self.inbox = Atomic(startsRunning ? InboxWord.running : InboxWord.idle)

@@ -1,26 +1,32 @@
+import CSiteflowRuntime
 import Synchronization
 
 /// Owns every live process (the run queues hold them unretained) and lists them for
-/// introspection. Sharded by serial number so concurrent spawns and exits rarely meet on a lock.
+/// introspection.
+///
+/// Sharded by the *inserting thread*, so a thread that spawns many processes keeps one shard's
+/// lock and slot chunk warm in its cache, and threads spawning at once rarely meet on a lock.
+/// Each shard is a chunked slab of words under a spin lock: a slot holds a retained process
+/// pointer, or (bit 0 set) the link of the shard's free list, so insert and remove allocate
+/// nothing once a chunk exists and never copy the table as it grows.
 final class ProcessTable: Sendable {
-    private struct Shard {
-        var slots: [ProcessCore?] = []
-        var free: [UInt32] = []
-    }
-
-    private static let shardCount = 64
-    private let shards: [Locked<Shard>]
-    /// Live processes.
+    private static let shardBits = 6
+    private static let shardCount = 1 << shardBits
+    /// Retained by hand (released in `deinit`) so that reaching a shard costs no retain/release.
+    private let shards: [Unmanaged<ProcessTableShard>]
+    /// Live processes (including reserved, not yet inserted ones).
     let count = Atomic<Int>(0)
 
     init() {
-        var shards: [Locked<Shard>] = []
-        shards.reserveCapacity(Self.shardCount)
-        for _ in 0..<Self.shardCount { shards.append(Locked(Shard())) }
-        self.shards = shards
+        shards = (0..<Self.shardCount).map { _ in Unmanaged.passRetained(ProcessTableShard()) }
+    }
+
+    deinit {
+        for shard in shards { shard.release() }
     }
 
     /// Reserves room for one more process if fewer than `limit` are alive.
+    @inline(__always)
     func reserve(limit: Int) -> Bool {
         let now = count.wrappingAdd(1, ordering: .relaxed).newValue
         if now > limit {
@@ -34,51 +40,133 @@ final class ProcessTable: Sendable {
     func cancelReservation() { count.wrappingSubtract(1, ordering: .relaxed) }
 
     /// Takes ownership of a new process (after ``reserve(limit:)`` succeeded).
+    @inline(__always)
     func insert(_ process: ProcessCore) {
-        let shard = Int(truncatingIfNeeded: process.serial) & (Self.shardCount - 1)
-        shards[shard].withLock { s in
-            if let slot = s.free.popLast() {
-                s.slots[Int(slot)] = process
-                process.tableSlot = slot
-            } else {
-                process.tableSlot = UInt32(truncatingIfNeeded: s.slots.count)
-                s.slots.append(process)
-            }
-        }
+        let shard = Int(sf_thread_shard(UInt32(Self.shardBits)))
+        process.tableShard = UInt8(truncatingIfNeeded: shard)
+        let raw = Unmanaged.passRetained(process).toOpaque()
+        process.tableSlot = shards[shard]._withUnsafeGuaranteedRef { $0.insert(raw) }
     }
 
     /// Drops the table's reference to an ended process (possibly its last one).
     func remove(_ process: ProcessCore) {
-        let shard = Int(truncatingIfNeeded: process.serial) & (Self.shardCount - 1)
+        let raw = Unmanaged.passUnretained(process).toOpaque()
         let slot = process.tableSlot
-        let removed: ProcessCore? = shards[shard].withLock { s in
-            let index = Int(slot)
-            guard index < s.slots.count, s.slots[index] === process else { return nil }
-            let removed = s.slots[index]
-            s.slots[index] = nil
-            s.free.append(slot)
-            return removed
-        }
-        if removed != nil { count.wrappingSubtract(1, ordering: .relaxed) }
-        // `removed` is released here, outside the lock.
+        guard shards[Int(process.tableShard)]._withUnsafeGuaranteedRef({ $0.remove(raw, at: slot) }) else { return }
+        count.wrappingSubtract(1, ordering: .relaxed)
+        // The table's reference is released here, outside the lock.
+        Unmanaged<ProcessCore>.fromOpaque(raw).release()
     }
 
     /// Every live process (a snapshot).
     func all() -> [ProcessCore] {
         var result: [ProcessCore] = []
-        for shard in shards {
-            shard.withLock { s in
-                for case let process? in s.slots { result.append(process) }
-            }
-        }
+        for shard in shards { shard._withUnsafeGuaranteedRef { $0.appendAll(to: &result) } }
         return result
     }
+}
 
-    /// The live process with this serial number, if any.
-    func find(serial: UInt64) -> ProcessCore? {
-        let shard = Int(truncatingIfNeeded: serial) & (Self.shardCount - 1)
-        return shards[shard].withLock { s in
-            s.slots.first { $0?.serial == serial } ?? nil
+/// One shard of the ``ProcessTable``: chunks of `UInt` slots and an intrusive free list.
+private final class ProcessTableShard: @unchecked Sendable {
+    // Safe: every stored `var` is touched only while `lock` is held (a test-and-test-and-set
+    // spin lock, as in the run queues: the critical sections are a few instructions).
+
+    private static let chunkBits = 12
+    private static let chunkSize = 1 << chunkBits
+    private static let noFree = UInt.max
+    /// How a free slot is marked when it ends the free list.
+    private static let lastFree = UInt.max
+
+    private let lock = Atomic<Int>(0)
+    /// Slot chunks; chunk `i` holds slots `i << chunkBits ..< (i + 1) << chunkBits`.
+    @exclusivity(unchecked) private var directory: UnsafeMutablePointer<UnsafeMutablePointer<UInt>>
+    @exclusivity(unchecked) private var directoryCapacity = 16
+    @exclusivity(unchecked) private var chunkCount = 0
+    /// Slots ever handed out (the high-water mark).
+    @exclusivity(unchecked) private var used = 0
+    /// First free slot, or `noFree`; a free slot stores `next << 1 | 1`, or `lastFree`.
+    @exclusivity(unchecked) private var freeHead = ProcessTableShard.noFree
+
+    init() {
+        directory = .allocate(capacity: directoryCapacity)
+    }
+
+    deinit {
+        for index in 0..<chunkCount { directory[index].deallocate() }
+        directory.deallocate()
+    }
+
+    @inline(__always)
+    private func acquire() {
+        while lock.exchange(1, ordering: .acquiring) != 0 {
+            while lock.load(ordering: .relaxed) != 0 { sf_cpu_relax() }
         }
+    }
+
+    @inline(__always)
+    private func release() {
+        lock.store(0, ordering: .releasing)
+    }
+
+    /// Stores a retained process pointer; returns its slot.
+    @inline(__always)
+    func insert(_ raw: UnsafeMutableRawPointer) -> UInt32 {
+        let bits = UInt(bitPattern: raw)
+        acquire()
+        let slot: Int
+        if freeHead != Self.noFree {
+            slot = Int(freeHead)
+            let word = self.word(slot)
+            freeHead = word.pointee == Self.lastFree ? Self.noFree : word.pointee >> 1
+            word.pointee = bits
+        } else {
+            slot = used
+            if slot >> Self.chunkBits == chunkCount { addChunk() }
+            used = slot &+ 1
+            word(slot).pointee = bits
+        }
+        release()
+        return UInt32(truncatingIfNeeded: slot)
+    }
+
+    /// Frees `slot` if it still holds `raw`; returns whether it did (the caller then releases).
+    func remove(_ raw: UnsafeMutableRawPointer, at slot: UInt32) -> Bool {
+        let index = Int(slot)
+        acquire()
+        defer { release() }
+        guard index < used else { return false }
+        let word = self.word(index)
+        guard word.pointee == UInt(bitPattern: raw) else { return false }
+        word.pointee = freeHead == Self.noFree ? Self.lastFree : (freeHead << 1 | 1)
+        freeHead = UInt(index)
+        return true
+    }
+
+    /// Appends every process in this shard to `result` (each retained by the array).
+    func appendAll(to result: inout [ProcessCore]) {
+        acquire()
+        defer { release() }
+        for index in 0..<used {
+            let bits = word(index).pointee
+            guard bits & 1 == 0, let raw = UnsafeRawPointer(bitPattern: bits) else { continue }
+            result.append(Unmanaged<ProcessCore>.fromOpaque(raw).takeUnretainedValue())
+        }
+    }
+
+    @inline(__always)
+    private func word(_ slot: Int) -> UnsafeMutablePointer<UInt> {
+        directory[slot >> Self.chunkBits] + (slot & (Self.chunkSize - 1))
+    }
+
+    private func addChunk() {
+        if chunkCount == directoryCapacity {
+            let grown = UnsafeMutablePointer<UnsafeMutablePointer<UInt>>.allocate(capacity: directoryCapacity * 2)
+            grown.moveInitialize(from: directory, count: chunkCount)
+            directory.deallocate()
+            directory = grown
+            directoryCapacity *= 2
+        }
+        (directory + chunkCount).initialize(to: .allocate(capacity: Self.chunkSize))
+        chunkCount += 1
     }
 }

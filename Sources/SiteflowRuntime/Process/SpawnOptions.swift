@@ -14,7 +14,9 @@ public struct SpawnOptions: Sendable {
     /// The supervising process, shown by introspection and used for orderly shutdown.
     public var parent: ProcessID?
 
-    /// Creates spawn options; see each property.
+    /// Creates spawn options; see each property. (`@inlinable`, like ``default``, so that a
+    /// spawn with default options copies and destroys nothing.)
+    @inlinable
     public init(
         link: Bool = false, blocking: Bool = false, mailbox: MailboxOptions = .unbounded,
         trapExits: Bool = false, name: String? = nil, parent: ProcessID? = nil
@@ -27,6 +29,12 @@ public struct SpawnOptions: Sendable {
         self.parent = parent
     }
 
+    /// Whether publishing the process needs nothing but the process table: no name, parent,
+    /// link or exit trapping. (The mailbox bound and the pool are chosen before publishing.)
+    @inlinable
+    var isPlain: Bool { name == nil && parent == nil && !trapExits && !link }
+
     /// Default options: unlinked, unbounded, on the ordinary workers.
+    @inlinable
     public static var `default`: SpawnOptions { SpawnOptions() }
 }

@@ -26,6 +26,10 @@ final class Worker: @unchecked Sendable {
     private let stealBuffer = UnsafeMutablePointer<UInt>.allocate(capacity: 512)
     @exclusivity(unchecked) private var seenRuns: [Int] = []
     @exclusivity(unchecked) private var seenAt: [UInt64] = []
+    /// Owner: whether the worker is running a Swift job (not a process run), and whether that
+    /// job is running a process inline (``runInline(_:)``).
+    @exclusivity(unchecked) private var runningJob = false
+    @exclusivity(unchecked) private var runningInline = false
     @exclusivity(unchecked) var smallNodes: NodeCache
     @exclusivity(unchecked) var largeNodes: NodeCache
 
@@ -165,7 +169,9 @@ final class Worker: @unchecked Sendable {
         if entry & 1 != 0 {
             sf_begin_run(shared, UInt64.max)
             let job = unsafeBitCast(entry & ~1, to: UnownedJob.self)
+            runningJob = true
             job.runSynchronously(on: scheduler.asUnownedTaskExecutor())
+            runningJob = false
             sf_begin_run(shared, 0)
             return
         }
@@ -175,6 +181,27 @@ final class Worker: @unchecked Sendable {
             return p.run(budget: budget)
         }
         sf_begin_run(shared, 0)
+        finish(entry, outcome: outcome)
+    }
+
+    /// Runs `process`, whose run the current job just claimed, on this thread now; returns false
+    /// (and does nothing) unless this worker is running a task job of the process's scheduler
+    /// and no inline run is in progress. The job is what would have suspended while this worker
+    /// ran the process next; running it inline saves the suspension and the wake-up.
+    func runInline(_ process: ProcessCore) -> Bool {
+        guard runningJob, !runningInline, process.scheduler === scheduler else { return false }
+        runningInline = true
+        sf_begin_run(shared, process.serial)
+        let outcome = process.run(budget: scheduler.configuration.budget)
+        sf_begin_run(shared, UInt64.max)
+        runningInline = false
+        finish(UInt(bitPattern: Unmanaged.passUnretained(process).toOpaque()), outcome: outcome)
+        return true
+    }
+
+    /// What a process run leaves to its worker.
+    @inline(__always)
+    private func finish(_ entry: UInt, outcome: RunOutcome) {
         switch outcome {
         case .idle, .detached:
             break
@@ -183,6 +210,7 @@ final class Worker: @unchecked Sendable {
         case .exited:
             // The process table's reference is the last one the runtime holds; dropping it here,
             // after the run returned, is the only safe place (the run queue held it unretained).
+            let process = Unmanaged<ProcessCore>.fromOpaque(UnsafeRawPointer(bitPattern: entry).unsafelyUnwrapped)
             process._withUnsafeGuaranteedRef { $0.runtime.processTable.remove($0) }
         }
     }

@@ -1,3 +1,4 @@
+import CSiteflowRuntime
 public import Synchronization
 
 /// The waiting side of one ``ServerRef/call(_:timeout:)``: the server replies through it exactly
@@ -39,24 +40,50 @@ final class ReplyHandle<Reply: Sendable>: Sendable {
     deinit { slot.abandon() }
 }
 
-/// The rendezvous of one call: a continuation resumed exactly once (reply, error, timeout,
-/// cancellation, or the server abandoning its ``ReplyHandle``). The caller, its timer and its
-/// cancellation handler hold the slot; only the server holds the handle.
+/// The rendezvous of one call: completed exactly once (reply, error, timeout, or the server
+/// abandoning its ``ReplyHandle``). The caller, its timer and the completer hold the slot; only
+/// the server holds the handle.
+///
+/// The caller does not suspend unless it has to. A completion that comes before the caller
+/// armed a continuation (a reply from a server the caller ran inline, or an immediate failure)
+/// is left in ``result`` and the caller returns it without suspending; otherwise the caller arms
+/// a continuation (and the timeout) and the completer resumes it. ``phase`` settles which side
+/// resumes: the completer that finds a continuation armed, or the caller that finds a result.
 @usableFromInline
 final class ReplySlot<Reply: Sendable>: @unchecked Sendable {
-    // Safe: `continuation` and `timer` are written by the caller before the request is published
-    // (the mailbox push releases them, the server's take acquires them) and read only by the one
-    // completer that wins `state`.
+    // Safe: `continuation`, `timer` and `timers` are written by the caller before it publishes
+    // phase `armed` (release) and read by the completer only after it saw `armed` (acquire);
+    // `result` is written by the one completer that won `state` before it publishes phase
+    // `completed` (release), and read by the caller only after it saw `completed` (acquire), or
+    // by the completer itself.
 
+    /// 0 until one completer wins the right to complete the call (then 1).
     @usableFromInline let state = Atomic<UInt8>(0)
-    @usableFromInline var continuation: UnsafeContinuation<Reply, any Error>?
-    @usableFromInline var timer: TimerHandle?
-    @usableFromInline unowned(unsafe) var timers: TimerService?
+    /// ``pending``, ``armed`` (the caller suspended on `continuation`) or ``completed`` (the
+    /// result is in `result`, the caller will take it).
+    @usableFromInline let phase = Atomic<UInt8>(0)
+    @usableFromInline static var pending: UInt8 { 0 }
+    @usableFromInline static var armed: UInt8 { 1 }
+    @usableFromInline static var completed: UInt8 { 2 }
+
+    @usableFromInline @exclusivity(unchecked) var continuation: UnsafeContinuation<Reply, any Error>?
+    @usableFromInline @exclusivity(unchecked) var result: Result<Reply, CallError>?
+    @usableFromInline @exclusivity(unchecked) var timer: TimerHandle?
+    @usableFromInline @exclusivity(unchecked) unowned(unsafe) var timers: TimerService?
     @usableFromInline let server: ProcessCore
 
     @inlinable
     init(server: ProcessCore) { self.server = server }
 
+    /// The caller: the result, if the call completed before the caller suspended.
+    @inlinable
+    func takeEarlyResult() -> Result<Reply, CallError>? {
+        guard phase.load(ordering: .acquiring) == Self.completed else { return nil }
+        return result.take()
+    }
+
+    /// The caller, inside `withUnsafeThrowingContinuation`: waits on `continuation` (with a
+    /// timeout), or resumes it at once if the call completed meanwhile.
     @inlinable
     func arm(_ continuation: UnsafeContinuation<Reply, any Error>, timeout: Duration?, runtime: Runtime) {
         self.continuation = continuation
@@ -66,6 +93,15 @@ final class ReplySlot<Reply: Sendable>: @unchecked Sendable {
                 self.complete(.failure(.timeout))
             }
         }
+        let published = phase.compareExchange(
+            expected: Self.pending, desired: Self.armed,
+            successOrdering: .releasing, failureOrdering: .acquiring)
+        if published.exchanged { return }
+        // Completed before we armed: the result is ours to deliver.
+        if let timer, let timers { timers.cancel(timer) }
+        self.continuation = nil
+        let outcome = result.take() ?? .failure(.serverExited(nil))
+        continuation.resume(with: outcome.mapError { $0 as any Error })
     }
 
     /// Completes the call once; returns whether this completion won.
@@ -75,11 +111,29 @@ final class ReplySlot<Reply: Sendable>: @unchecked Sendable {
         guard state.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged else {
             return false
         }
+        if phase.load(ordering: .acquiring) != Self.armed {
+            self.result = result
+            if phase.compareExchange(
+                expected: Self.pending, desired: Self.completed,
+                successOrdering: .releasing, failureOrdering: .acquiring
+            ).exchanged {
+                return true
+            }
+            // The caller armed meanwhile: resume it with what we stored.
+            resumeArmed(self.result.take() ?? .failure(.serverExited(nil)))
+            return true
+        }
+        resumeArmed(result)
+        return true
+    }
+
+    /// The completer, once the caller armed: cancels the timeout and resumes the caller.
+    @inlinable
+    func resumeArmed(_ result: sending Result<Reply, CallError>) {
         if let timer, let timers { timers.cancel(timer) }
-        guard let continuation else { return true }
+        guard let continuation else { return }
         self.continuation = nil
         continuation.resume(with: result.mapError { $0 as any Error })
-        return true
     }
 
     /// Bits of ``delivery``: the request was queued; the server let go of its handle.
@@ -164,3 +218,4 @@ public struct CallError: Error, CustomStringConvertible {
         }
     }
 }
+
