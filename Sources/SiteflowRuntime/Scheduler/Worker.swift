@@ -30,6 +30,8 @@ final class Worker: @unchecked Sendable {
     /// job is running a process inline (``runInline(_:)``).
     @exclusivity(unchecked) private var runningJob = false
     @exclusivity(unchecked) private var runningInline = false
+    /// Owner: a spare call reply slot, retained (see ``ReplySlotRecycler``).
+    @exclusivity(unchecked) var spareReplySlot: UnsafeMutableRawPointer?
     @exclusivity(unchecked) var smallNodes: NodeCache
     @exclusivity(unchecked) var largeNodes: NodeCache
 
@@ -158,6 +160,10 @@ final class Worker: @unchecked Sendable {
         while !scheduler.isStopping {
             guard let entry = next() ?? idleFind() else { continue }
             execute(entry, budget: budget)
+        }
+        if let spare = spareReplySlot {
+            spareReplySlot = nil
+            Unmanaged<AnyObject>.fromOpaque(spare).release()
         }
         smallNodes.release()
         largeNodes.release()

@@ -70,10 +70,37 @@ final class ReplySlot<Reply: Sendable>: @unchecked Sendable {
     @usableFromInline @exclusivity(unchecked) var result: Result<Reply, CallError>?
     @usableFromInline @exclusivity(unchecked) var timer: TimerHandle?
     @usableFromInline @exclusivity(unchecked) unowned(unsafe) var timers: TimerService?
-    @usableFromInline let server: ProcessCore
+    /// The server called (a `var` only so that a recycled slot can serve another call).
+    @usableFromInline @exclusivity(unchecked) var server: ProcessCore
 
     @inlinable
     init(server: ProcessCore) { self.server = server }
+
+    /// A slot for a call to `server`: this worker's spare one if it has the right type, else a new one.
+    @inlinable
+    static func make(server: ProcessCore) -> ReplySlot {
+        if let spare = ReplySlotRecycler.take(ReplySlot.self) {
+            let slot = unsafeDowncast(spare, to: ReplySlot.self)
+            slot.server = server
+            return slot
+        }
+        return ReplySlot(server: server)
+    }
+
+    /// The caller, after a call that completed without suspending while running the server
+    /// inline on this thread: keeps the slot as this worker's spare if nothing else holds it
+    /// (the server dropped its handle, no timer was armed), so the next call allocates nothing.
+    @inlinable
+    static func recycle(_ slot: inout ReplySlot) {
+        guard isKnownUniquelyReferenced(&slot) else { return }
+        slot.state.store(0, ordering: .relaxed)
+        slot.phase.store(Self.pending, ordering: .relaxed)
+        slot.delivery.store(0, ordering: .relaxed)
+        slot.result = nil
+        slot.continuation = nil
+        slot.timer = nil
+        ReplySlotRecycler.put(slot)
+    }
 
     /// The caller: the result, if the call completed before the caller suspended.
     @inlinable
@@ -219,3 +246,32 @@ public struct CallError: Error, CustomStringConvertible {
     }
 }
 
+/// Keeps one spare ``ReplySlot`` per worker (of whatever reply type the last call there used),
+/// so a worker making calls to one kind of server in a row allocates no slot per call.
+@usableFromInline
+enum ReplySlotRecycler {
+    /// This worker's spare slot if it is exactly of type `wanted` (nil off the workers).
+    @usableFromInline
+    static func take(_ wanted: AnyObject.Type) -> AnyObject? {
+        guard let raw = sf_current_worker() else { return nil }
+        return Unmanaged<Worker>.fromOpaque(raw)._withUnsafeGuaranteedRef { worker -> AnyObject? in
+            guard let spare = worker.spareReplySlot else { return nil }
+            let object = Unmanaged<AnyObject>.fromOpaque(spare)
+            guard ObjectIdentifier(type(of: object.takeUnretainedValue())) == ObjectIdentifier(wanted) else { return nil }
+            worker.spareReplySlot = nil
+            return object.takeRetainedValue()
+        }
+    }
+
+    /// Makes `slot` (uniquely referenced, reset) this worker's spare; off the workers, drops it.
+    @usableFromInline
+    static func put(_ slot: AnyObject) {
+        guard let raw = sf_current_worker() else { return }
+        let previous = Unmanaged<Worker>.fromOpaque(raw)._withUnsafeGuaranteedRef { worker -> UnsafeMutableRawPointer? in
+            let previous = worker.spareReplySlot
+            worker.spareReplySlot = Unmanaged.passRetained(slot).toOpaque()
+            return previous
+        }
+        if let previous { Unmanaged<AnyObject>.fromOpaque(previous).release() }
+    }
+}

@@ -30,20 +30,25 @@ public struct ServerRef<Server: GenServer>: Sendable, Hashable, CustomStringConv
     public func call(_ request: sending Server.Call, timeout: Duration? = .seconds(5)) async throws(CallError) -> Server.Reply {
         let mailbox = pid.mailbox
         if Task.isCancelled { throw .cancelled }
-        let slot = ReplySlot<Server.Reply>(server: mailbox)
+        var slot = ReplySlot<Server.Reply>.make(server: mailbox)
+        var ranInline = false
         // The request carries the only handle: the server owns it from here on.
         switch mailbox.deliverClaiming(.call(request, Caller(slot: slot))) {
         case .claimed:
-            mailbox.runClaimed()
+            ranInline = mailbox.runClaimed()
             slot.markQueued()
         case .queued: slot.markQueued()
         case .deadProcess: slot.complete(.failure(.noProcess))
         case .mailboxFull: slot.complete(.failure(.mailboxFull))
         }
-        if let early = slot.takeEarlyResult() { return try early.get() }
+        if let early = slot.takeEarlyResult() {
+            if ranInline { ReplySlot.recycle(&slot) }
+            return try early.get()
+        }
+        let armed = slot
         do {
             return try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Server.Reply, any Error>) in
-                slot.arm(continuation, timeout: timeout, runtime: mailbox.runtime)
+                armed.arm(continuation, timeout: timeout, runtime: mailbox.runtime)
             }
         } catch let error as CallError {
             throw error
