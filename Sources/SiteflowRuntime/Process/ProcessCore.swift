@@ -35,9 +35,13 @@ public class ProcessCore: @unchecked Sendable {
     /// Unique number within the runtime; also the `<0.N.0>` printed form.
     final let serial: UInt64
     @usableFromInline final let runtime: Runtime
-    /// The pool the process runs on. Unowned: the runtime, held strongly above, owns both of its
-    /// schedulers for its whole life, and not retaining it saves an atomic on every spawn and exit.
-    final unowned(unsafe) let scheduler: Scheduler
+    /// The pool the process runs on, unretained: the runtime, held strongly above, owns both of
+    /// its schedulers for its whole life, and not retaining it saves an atomic on every spawn and
+    /// exit. Kept `Unmanaged` (not `unowned(unsafe)`, whose every use retains and releases) so that
+    /// scheduling — once per message that wakes the process — touches no reference count.
+    final let schedulerReference: Unmanaged<Scheduler>
+    /// The pool the process runs on.
+    final var scheduler: Scheduler { schedulerReference.takeUnretainedValue() }
     /// Bound and counters of a bounded mailbox; nil when unbounded.
     @usableFromInline final let bound: MailboxBound?
     /// Links, monitors, name, parent and exit hooks, created on first use.
@@ -48,9 +52,9 @@ public class ProcessCore: @unchecked Sendable {
         self.runtime = runtime
         // Two plain stores (not `blocking ? a : b`) so that no retain/release pair is emitted.
         if blocking {
-            self.scheduler = runtime.blockingScheduler
+            self.schedulerReference = Unmanaged.passUnretained(runtime.blockingScheduler)
         } else {
-            self.scheduler = runtime.scheduler
+            self.schedulerReference = Unmanaged.passUnretained(runtime.scheduler)
         }
         self.serial = serial
         self.bound = bound
@@ -95,7 +99,8 @@ public class ProcessCore: @unchecked Sendable {
 
     @usableFromInline
     final func scheduleSelf() {
-        scheduler.schedule(UInt(bitPattern: Unmanaged.passUnretained(self).toOpaque()))
+        let entry = UInt(bitPattern: Unmanaged.passUnretained(self).toOpaque())
+        schedulerReference._withUnsafeGuaranteedRef { $0.schedule(entry) }
     }
 
     /// Owner: tries to go idle after finding the inbox empty. Returns true if the process is now
