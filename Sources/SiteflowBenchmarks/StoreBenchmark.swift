@@ -70,18 +70,14 @@ public struct StoreBenchmark: Sendable {
                 throw BenchmarkError("unknown database '\(backend)'; expected sqlite or postgres")
             }
             for count in senders {
-                let store = try await open()
-                let result = try await messages(store: store, senders: count, rate: nil)
-                await store.close()
-                lines.append(
-                    "| \(backend) | \(count) | closed loop | \(Int(result.rate)) | \(Self.ms(result.p50)) | \(Self.ms(result.p99)) | \(Self.ms(result.max)) |")
-                FileHandle.standardError.write(Data("\(lines.last ?? "")\n".utf8))
-                if let offeredRate {
+                // Closed loop, then (if asked) open loop at the offered rate; each on a fresh store.
+                for rate in offeredRate.map({ [nil, $0] }) ?? [nil] {
                     let store = try await open()
-                    let result = try await messages(store: store, senders: count, rate: offeredRate)
+                    let result = try await messages(store: store, senders: count, rate: rate)
                     await store.close()
+                    let load = rate.map { "open loop, \($0)/s offered" } ?? "closed loop"
                     lines.append(
-                        "| \(backend) | \(count) | open loop, \(offeredRate)/s offered | \(Int(result.rate)) | \(Self.ms(result.p50)) | \(Self.ms(result.p99)) | \(Self.ms(result.max)) |")
+                        "| \(backend) | \(count) | \(load) | \(Int(result.rate)) | \(Self.ms(result.p50)) | \(Self.ms(result.p99)) | \(Self.ms(result.max)) |")
                     FileHandle.standardError.write(Data("\(lines.last ?? "")\n".utf8))
                 }
             }
