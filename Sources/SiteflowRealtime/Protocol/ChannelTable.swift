@@ -36,11 +36,6 @@ struct ChannelTable<Handle: Hashable & Sendable>: Sendable {
         return entries.remove(at: index)
     }
 
-    /// Removes the channel served by `handle`, returning it.
-    mutating func remove(handle: Handle) -> Entry? {
-        remove(handleMatching: { $0 == handle })
-    }
-
     /// Removes the first channel whose handle matches, returning it.
     mutating func remove(handleMatching matches: (Handle) -> Bool) -> Entry? {
         guard let index = entries.firstIndex(where: { matches($0.handle) }) else { return nil }

@@ -88,13 +88,13 @@ public final class PubSub: Sendable {
     /// entry and no topic list).
     func subscribeFastlane(channel: PID<ChannelMessage>, topic: String, output: SocketOutput, intercepts: Set<String>) {
         let subscription = Subscription(owner: channel.id, target: .fastlane(Fastlane(output: output, intercepts: intercepts, channel: channel)))
-        shard(for: topic).topics.withLock { $0[topic, default: []].append(subscription) }
+        insert(subscription, into: topic)
         // Runs at once if the channel already ended, so no subscription outlives its process.
         runtime.onExit(of: channel.id) { [weak self] owner, _ in self?.remove(owner, from: topic) }
     }
 
     private func add(_ topic: String, _ subscription: Subscription) {
-        shard(for: topic).topics.withLock { $0[topic, default: []].append(subscription) }
+        insert(subscription, into: topic)
         let firstTopic = owners.withLock { owners -> Bool in
             let isNew = owners[subscription.owner] == nil
             owners[subscription.owner, default: []].append(topic)
@@ -104,6 +104,10 @@ public final class PubSub: Sendable {
             // Runs at once if the owner already ended, so no subscription outlives its process.
             runtime.onExit(of: subscription.owner) { [weak self] owner, _ in self?.removeAll(of: owner) }
         }
+    }
+
+    private func insert(_ subscription: Subscription, into topic: String) {
+        shard(for: topic).topics.withLock { $0[topic, default: []].append(subscription) }
     }
 
     /// Removes every subscription of `owner` to `topic`.

@@ -11,14 +11,14 @@ public final class SocketOutput: Sendable {
     /// The connection's serializer.
     public let serializer: PhoenixSerializer
     let statistics: SocketStatistics
-    private let registry: SocketRegistry?
+    private let registry: SocketRegistry
     private let closed = Atomic<Bool>(false)
     /// When the socket last handled an inbound frame (its clock's nanoseconds); read by the
     /// endpoint's idle sweep, which only disturbs sockets that look idle.
     private let lastInbound: Atomic<UInt64>
 
     init(connection: any TransportConnection, serializer: PhoenixSerializer, statistics: SocketStatistics,
-         registry: SocketRegistry? = nil, now: UInt64 = 0) {
+         registry: SocketRegistry, now: UInt64) {
         self.connection = connection
         self.serializer = serializer
         self.statistics = statistics
@@ -36,7 +36,7 @@ public final class SocketOutput: Sendable {
 
     /// The transport reported the connection gone: the socket leaves the endpoint's registry.
     func transportClosed() {
-        registry?.remove(self)
+        registry.remove(self)
     }
 
     /// Whether the socket closed the connection (slow consumer, idle, bad frame, shutdown).
@@ -75,7 +75,7 @@ public final class SocketOutput: Sendable {
     func close(code: TransportCloseCode, reason: String, counter: SocketStatistics.Counter? = nil) {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         if let counter { statistics.increment(counter) }
-        registry?.remove(self)
+        registry.remove(self)
         connection.close(code: code, reason: reason)
     }
 }

@@ -14,21 +14,21 @@ final class FramedPayloadCache: @unchecked Sendable {
     static let maximumPayload = 1024
 
     private var payload: ByteBuffer?
-    private var isText = true
+    private var opcode = WebSocketFrameParser.Opcode.text
     private var framed: ByteBuffer?
 
-    /// The framed bytes of a message with `payload` (at most ``maximumPayload`` bytes).
-    func framed(_ payload: ByteBuffer, isText: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
-        if let cached = self.payload, let framed, self.isText == isText, Self.sameBytes(cached, payload) {
+    /// The framed bytes of an `opcode` message with `payload` (at most ``maximumPayload`` bytes).
+    func framed(_ payload: ByteBuffer, opcode: WebSocketFrameParser.Opcode, allocator: ByteBufferAllocator) -> ByteBuffer {
+        if let cached = self.payload, let framed, self.opcode == opcode, Self.sameBytes(cached, payload) {
             return framed
         }
         let length = payload.readableBytes
         var buffer = allocator.buffer(capacity: WebSocketFrameParser.headerSize(length: length) + length)
-        WebSocketFrameParser.writeHeader(opcode: isText ? .text : .binary, length: length, into: &buffer)
+        WebSocketFrameParser.writeHeader(opcode: opcode, length: length, into: &buffer)
         var copy = payload
         buffer.writeBuffer(&copy)
         self.payload = payload
-        self.isText = isText
+        self.opcode = opcode
         self.framed = buffer
         return buffer
     }

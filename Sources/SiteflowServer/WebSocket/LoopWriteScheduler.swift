@@ -21,9 +21,9 @@ final class LoopWriteScheduler: Sendable {
     }
 
     /// The framed bytes of a small message (see ``FramedPayloadCache``). Event loop only.
-    func framed(_ payload: ByteBuffer, isText: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
+    func framed(_ payload: ByteBuffer, opcode: WebSocketFrameParser.Opcode, allocator: ByteBufferAllocator) -> ByteBuffer {
         eventLoop.assertInEventLoop()
-        return framedPayloads.framed(payload, isText: isText, allocator: allocator)
+        return framedPayloads.framed(payload, opcode: opcode, allocator: allocator)
     }
 
     /// Queues `connection` for the next drain (the caller makes sure it is queued once per

@@ -202,29 +202,22 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         guard count > 0 else { return 0 }
         if count == 1, let frame = frames.first, frame.bytes.readableBytes <= FramedPayloadCache.maximumPayload {
             // One small message (an idle socket's share of a broadcast): one buffer, one write.
-            let isText: Bool
-            switch frame {
-            case .text: isText = true
-            case .binary: isText = false
+            context.write(wrapOutboundOut(scheduler.framed(frame.bytes, opcode: frame.opcode, allocator: context.channel.allocator)), promise: nil)
+        } else {
+            var headers = context.channel.allocator.buffer(capacity: headerBytes)
+            for frame in frames.prefix(count) {
+                WebSocketFrameParser.writeHeader(opcode: frame.opcode, length: frame.bytes.readableBytes, into: &headers)
             }
-            context.write(wrapOutboundOut(scheduler.framed(frame.bytes, isText: isText, allocator: context.channel.allocator)), promise: nil)
-            context.flush()
-            shared.withLock { $0.queued -= 1 }
-            return 1
-        }
-        var headers = context.channel.allocator.buffer(capacity: headerBytes)
-        for frame in frames.prefix(count) {
-            WebSocketFrameParser.writeHeader(opcode: frame.opcode, length: frame.bytes.readableBytes, into: &headers)
-        }
-        var offset = 0
-        for frame in frames.prefix(count) {
-            let size = WebSocketFrameParser.headerSize(length: frame.bytes.readableBytes)
-            if let header = headers.getSlice(at: headers.readerIndex + offset, length: size) {
-                context.write(wrapOutboundOut(header), promise: nil)
-            }
-            offset += size
-            if frame.bytes.readableBytes > 0 {
-                context.write(wrapOutboundOut(frame.bytes), promise: nil)
+            var offset = 0
+            for frame in frames.prefix(count) {
+                let size = WebSocketFrameParser.headerSize(length: frame.bytes.readableBytes)
+                if let header = headers.getSlice(at: headers.readerIndex + offset, length: size) {
+                    context.write(wrapOutboundOut(header), promise: nil)
+                }
+                offset += size
+                if frame.bytes.readableBytes > 0 {
+                    context.write(wrapOutboundOut(frame.bytes), promise: nil)
+                }
             }
         }
         context.flush()
