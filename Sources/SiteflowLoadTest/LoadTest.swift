@@ -33,12 +33,16 @@ public struct LoadTest: Sendable {
 
     private func runHere() async throws -> LoadTestResult {
         let configuration = self.configuration
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        let statistics = LoadTestStatistics()
+        // A child runs its parent's share of the cores (`threads` is handed down resolved).
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: LoadTestConfiguration.threadsPerProcess(
+            threads: configuration.threads, processes: configuration.processes, cores: System.coreCount))
         var drivers: [ObjectIdentifier: LoadTestDriver] = [:]
+        var loops: [any EventLoop] = []
         for loop in group.makeIterator() {
             drivers[ObjectIdentifier(loop)] = LoadTestDriver(eventLoop: loop)
+            loops.append(loop)
         }
+        let statistics = LoadTestStatisticsGroup(loops: loops)
         let addresses = configuration.sourceAddressList
         let headerPairs = configuration.headerPairs
         var clients: [LoadTestClient] = []
@@ -53,7 +57,7 @@ public struct LoadTest: Sendable {
             var attempts: [EventLoopFuture<Void>] = []
             for local in next..<end {
                 let loop = group.next()
-                guard let driver = drivers[ObjectIdentifier(loop)] else { continue }
+                guard let driver = drivers[ObjectIdentifier(loop)], let statistics = statistics.statistics(for: loop) else { continue }
                 let client = LoadTestClient(
                     index: configuration.firstClientIndex + local,
                     topic: configuration.topic(forClient: configuration.firstClientIndex + local),
@@ -98,8 +102,8 @@ public struct LoadTest: Sendable {
         report(statistics, since: started, phase: "joined")
 
         // Send for `duration`, reporting every second.
-        let loops = Double(max(1, drivers.count))
-        for driver in drivers.values { driver.start(rate: configuration.rate / loops) }
+        let loopCount = Double(max(1, drivers.count))
+        for driver in drivers.values { driver.start(rate: configuration.rate / loopCount) }
         let sendingStarted = ContinuousClock.now
         let sendingEnds = sendingStarted + configuration.duration
         while ContinuousClock.now < sendingEnds {
@@ -127,7 +131,7 @@ public struct LoadTest: Sendable {
         return result
     }
 
-    private func report(_ statistics: LoadTestStatistics, since start: ContinuousClock.Instant, phase: String) {
+    private func report(_ statistics: LoadTestStatisticsGroup, since start: ContinuousClock.Instant, phase: String) {
         let snapshot = statistics.takeProgress()
         let result = snapshot.result
         let seconds = (ContinuousClock.now - start).components.seconds
@@ -151,6 +155,8 @@ public struct LoadTest: Sendable {
         let addresses = configuration.sourceAddressList.count
         var children: [(process: Process, output: Pipe)] = []
         var first = configuration.firstClientIndex
+        let threads = LoadTestConfiguration.threadsPerProcess(threads: configuration.threads, processes: count, cores: System.coreCount)
+        let durationSeconds = Double(configuration.duration.components.seconds) + Double(configuration.duration.components.attoseconds) / 1e18
         for child in 0..<count {
             let share = configuration.clients / count + (child < configuration.clients % count ? 1 : 0)
             let process = Process()
@@ -162,9 +168,9 @@ public struct LoadTest: Sendable {
                 "--topic", configuration.topic,
                 "--rooms", String(configuration.rooms),
                 "--rate", String(configuration.rate / Double(count)),
-                "--duration", String(Double(configuration.duration.components.seconds)
-                    + Double(configuration.duration.components.attoseconds) / 1e18),
+                "--duration", String(durationSeconds),
                 "--processes", "1",
+                "--threads", String(threads),
                 "--source-addresses", String(addresses),
                 "--first-client-index", String(first),
                 "--json",

@@ -133,14 +133,11 @@ final class LoadTestClient: WebSocketClientDelegate, @unchecked Sendable {
             }
             cursor += 1
         }
-        if count == 3, now > fields.sentAt {
-            statistics.recordFanout(micros: (now - fields.sentAt) / 1000)
-        }
-        if count == 3, fields.client == UInt64(index), now > fields.sentAt {
-            statistics.recordDelivery(micros: (now - fields.sentAt) / 1000)
-        } else {
+        guard count == 3, now > fields.sentAt else {
             statistics.update { $0.received += 1 }
+            return
         }
+        statistics.recordBroadcast(micros: (now - fields.sentAt) / 1000, isOwn: fields.client == UInt64(index))
     }
 
     func webSocketClosed(_ connection: WebSocketClientConnection, code: UInt16?, reason: String) {

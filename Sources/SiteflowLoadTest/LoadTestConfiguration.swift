@@ -20,6 +20,9 @@ public struct LoadTestConfiguration: Sendable, Codable {
     public var duration: Duration
     /// How many child processes share the clients (each stays below the open-files limit).
     public var processes: Int
+    /// Event-loop threads per process; `0` shares the machine's cores among the processes (at
+    /// least one each), so the load tester does not run more threads than there are cores.
+    public var threads: Int
     /// How many source addresses (127.0.0.1 … 127.0.0.k) the clients are spread over; `0`
     /// picks one per 20,000 clients, at least one.
     public var sourceAddresses: Int
@@ -32,6 +35,11 @@ public struct LoadTestConfiguration: Sendable, Codable {
     /// Extra upgrade-request headers as `name: value` (e.g. `origin: http://localhost:4000`
     /// for a socket that checks `Origin`).
     public var headers: [String]
+
+    /// The event-loop threads one process of `processes` runs on a machine of `cores`.
+    public static func threadsPerProcess(threads: Int, processes: Int, cores: Int) -> Int {
+        threads > 0 ? threads : max(1, cores / max(1, processes))
+    }
 
     /// The topic client `index` joins.
     public func topic(forClient index: Int) -> String {
@@ -49,6 +57,7 @@ public struct LoadTestConfiguration: Sendable, Codable {
         rate: Double = 100,
         duration: Duration = .seconds(10),
         processes: Int = 1,
+        threads: Int = 0,
         sourceAddresses: Int = 0,
         connectConcurrency: Int = 256,
         drainTime: Duration = .seconds(2),
@@ -64,6 +73,7 @@ public struct LoadTestConfiguration: Sendable, Codable {
         self.rate = rate
         self.duration = duration
         self.processes = processes
+        self.threads = threads
         self.sourceAddresses = sourceAddresses
         self.connectConcurrency = connectConcurrency
         self.drainTime = drainTime

@@ -1,7 +1,9 @@
 import Histogram
+import NIOCore
 import Synchronization
 
-/// Counters and histograms shared by every client of one load-test process.
+/// Counters and histograms of the clients of one event loop (one per loop, so that the loops do
+/// not contend for one lock on every received frame; ``LoadTestStatisticsGroup`` adds them up).
 final class LoadTestStatistics: Sendable {
     struct Progress {
         var result: LoadTestResult
@@ -17,17 +19,18 @@ final class LoadTestStatistics: Sendable {
         state.withLock { change(&$0.result) }
     }
 
-    func recordDelivery(micros: UInt64) {
+    /// One broadcast frame received `micros` after its push; `isOwn` when this client pushed it
+    /// (then it is also a delivery, and its round trip counts as latency).
+    func recordBroadcast(micros: UInt64, isOwn: Bool) {
         state.withLock {
-            $0.result.delivered += 1
             $0.result.received += 1
-            _ = $0.result.latency.record(micros)
-            _ = $0.interval.record(micros)
+            _ = $0.result.fanoutLatency.record(micros)
+            if isOwn {
+                $0.result.delivered += 1
+                _ = $0.result.latency.record(micros)
+                _ = $0.interval.record(micros)
+            }
         }
-    }
-
-    func recordFanout(micros: UInt64) {
-        state.withLock { _ = $0.result.fanoutLatency.record(micros) }
     }
 
     func recordReply(micros: UInt64?, ok: Bool) {
@@ -47,4 +50,43 @@ final class LoadTestStatistics: Sendable {
     }
 
     var result: LoadTestResult { state.withLock { $0.result } }
+}
+
+/// The statistics of all of a process's event loops, added up when read.
+struct LoadTestStatisticsGroup: Sendable {
+    private let members: [ObjectIdentifier: LoadTestStatistics]
+
+    /// One ``LoadTestStatistics`` for each of `loops`.
+    init(loops: [any EventLoop]) {
+        var members: [ObjectIdentifier: LoadTestStatistics] = [:]
+        for loop in loops { members[ObjectIdentifier(loop)] = LoadTestStatistics() }
+        self.members = members
+    }
+
+    /// The statistics of the clients on `loop`.
+    func statistics(for loop: any EventLoop) -> LoadTestStatistics? {
+        members[ObjectIdentifier(loop)]
+    }
+
+    /// The totals so far and the latencies recorded since the previous call, over all loops.
+    func takeProgress() -> LoadTestStatistics.Progress {
+        var total: LoadTestStatistics.Progress?
+        for member in members.values {
+            let progress = member.takeProgress()
+            if total == nil {
+                total = progress
+            } else {
+                total?.result.merge(progress.result)
+                total?.interval.add(progress.interval)
+            }
+        }
+        return total ?? LoadTestStatistics().takeProgress()
+    }
+
+    /// The totals so far, over all loops.
+    var result: LoadTestResult {
+        var total = LoadTestResult()
+        for member in members.values { total.merge(member.result) }
+        return total
+    }
 }

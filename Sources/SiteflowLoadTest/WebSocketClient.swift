@@ -56,11 +56,18 @@ public enum WebSocketClient {
                 let connection = WebSocketClientConnection(
                     eventLoop: channel.eventLoop,
                     subprotocol: response.headers.first(name: "sec-websocket-protocol"),
+                    maxFrameSize: maxFrameSize,
                     delegate: delegate
                 )
-                return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(connection)
-                    promise.succeed(connection)
+                // The connection parses frames itself: NIO's decoder (added by the upgrader) goes,
+                // and the upgrade completes (releasing bytes read after the 101) only once it has.
+                do {
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(connection)
+                    let decoder = try pipeline.handler(type: ByteToMessageHandler<WebSocketFrameDecoder>.self)
+                    return pipeline.removeHandler(decoder).map { promise.succeed(connection) }
+                } catch {
+                    return channel.eventLoop.makeFailedFuture(error)
                 }
             }
             return channel.eventLoop.makeCompletedFuture {

@@ -1,16 +1,17 @@
 public import NIOCore
 public import NIOWebSocket
 
-/// One client WebSocket: a single NIO channel handler that masks what it sends, reassembles
-/// fragmented messages, answers pings and the close handshake, and reports to its delegate.
+/// One client WebSocket: a single NIO channel handler that parses the server's frames in place
+/// (``ServerFrameParser``), masks what it sends, reassembles fragmented messages, answers pings
+/// and the close handshake, and reports to its delegate.
 ///
 /// No task per connection: thousands of these share one event-loop group in the load tester.
 /// Every method may be called from any thread.
 public final class WebSocketClientConnection: ChannelInboundHandler, @unchecked Sendable {
     // @unchecked Sendable: the mutable state below is touched only on `eventLoop` (handler
     // callbacks, and public methods hop there first).
-    /// Frames from NIO's decoder.
-    public typealias InboundIn = WebSocketFrame
+    /// The bytes the server sent, as read from the socket.
+    public typealias InboundIn = ByteBuffer
     /// Frames for NIO's encoder (masked by us).
     public typealias OutboundOut = WebSocketFrame
 
@@ -20,14 +21,18 @@ public final class WebSocketClientConnection: ChannelInboundHandler, @unchecked 
     public let subprotocol: String?
     private weak var delegate: (any WebSocketClientDelegate)?
     private var context: ChannelHandlerContext?
+    private let parser: ServerFrameParser
+    /// The start of a frame whose rest has not arrived yet.
+    private var partial: ByteBuffer?
     private var fragments: ByteBuffer?
     private var fragmentIsText = false
     private var closeSent = false
     private var reported = false
 
-    init(eventLoop: any EventLoop, subprotocol: String?, delegate: any WebSocketClientDelegate) {
+    init(eventLoop: any EventLoop, subprotocol: String?, maxFrameSize: Int, delegate: any WebSocketClientDelegate) {
         self.eventLoop = eventLoop
         self.subprotocol = subprotocol
+        self.parser = ServerFrameParser(maxPayloadSize: maxFrameSize)
         self.delegate = delegate
     }
 
@@ -110,19 +115,51 @@ public final class WebSocketClientConnection: ChannelInboundHandler, @unchecked 
         context.close(promise: nil)
     }
 
-    /// NIO callback: one frame from the server.
+    /// NIO callback: bytes from the server; every complete frame in them is handled in order.
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
-        var payload = frame.unmaskedData
+        var buffer = unwrapInboundIn(data)
+        if var partial {
+            self.partial = nil
+            partial.writeBuffer(&buffer)
+            buffer = partial
+        }
+        while context.channel.isActive {
+            switch parser.next(from: &buffer) {
+            case .frame(let frame):
+                handle(frame, context: context)
+            case .needMoreData:
+                if buffer.readableBytes > 0 {
+                    // Keep only the unparsed bytes, not the whole read buffer.
+                    var rest = context.channel.allocator.buffer(capacity: buffer.readableBytes)
+                    rest.writeBuffer(&buffer)
+                    partial = rest
+                }
+                return
+            case .violation(let code, let reason):
+                if !closeSent {
+                    var data = ByteBuffer()
+                    data.writeInteger(code)
+                    data.writeString(reason)
+                    write(WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: data))
+                }
+                report(code: nil, reason: "the server broke the WebSocket protocol: \(reason)")
+                context.close(promise: nil)
+                return
+            }
+        }
+    }
+
+    private func handle(_ frame: ServerFrameParser.Frame, context: ChannelHandlerContext) {
+        var payload = frame.payload
         switch frame.opcode {
-        case .text, .binary:
+        case 0x1, 0x2:
             if frame.fin {
-                deliver(payload, isText: frame.opcode == .text)
+                deliver(payload, isText: frame.opcode == 0x1)
             } else {
                 fragments = payload
-                fragmentIsText = frame.opcode == .text
+                fragmentIsText = frame.opcode == 0x1
             }
-        case .continuation:
+        case 0x0:
             guard var buffer = fragments else { return }
             buffer.writeBuffer(&payload)
             if frame.fin {
@@ -131,11 +168,11 @@ public final class WebSocketClientConnection: ChannelInboundHandler, @unchecked 
             } else {
                 fragments = buffer
             }
-        case .ping:
+        case 0x9:
             send(WebSocketFrame(fin: true, opcode: .pong, data: payload))
-        case .pong:
+        case 0xA:
             delegate?.webSocket(self, received: .pong(payload))
-        case .connectionClose:
+        case 0x8:
             var code: UInt16?
             var reason = ""
             if let raw = payload.readInteger(as: UInt16.self) {

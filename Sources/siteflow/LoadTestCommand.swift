@@ -37,6 +37,9 @@ struct LoadTestCommand: AsyncParsableCommand {
     @Option(help: "Child processes to spread the clients over (each under the open-files limit).")
     var processes = 1
 
+    @Option(help: "Event-loop threads per client process (0: the cores shared among the processes, at least one each).")
+    var threads = 0
+
     @Option(help: "Source addresses 127.0.0.1…127.0.0.k to spread the clients over (0: one per 20,000 clients).")
     var sourceAddresses = 0
 
@@ -60,6 +63,7 @@ struct LoadTestCommand: AsyncParsableCommand {
         guard rate >= 0, rate.isFinite else { throw ValidationError("--rate must be zero or positive") }
         guard duration >= 0, duration.isFinite else { throw ValidationError("--duration must be zero or positive") }
         guard processes >= 1 else { throw ValidationError("--processes must be at least 1") }
+        guard threads >= 0 else { throw ValidationError("--threads must be zero or positive") }
         guard rooms >= 1 else { throw ValidationError("--rooms must be at least 1") }
         for header in headers where !header.contains(":") {
             throw ValidationError("--header must look like `name: value`, got \(header)")
@@ -81,6 +85,7 @@ struct LoadTestCommand: AsyncParsableCommand {
             rate: rate,
             duration: .milliseconds(Int64(duration * 1000)),
             processes: processes,
+            threads: threads,
             sourceAddresses: sourceAddresses,
             connectConcurrency: connectConcurrency,
             firstClientIndex: firstClientIndex,

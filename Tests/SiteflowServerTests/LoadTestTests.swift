@@ -60,6 +60,14 @@ struct LoadTestTests {
         #expect(first.latency.max >= 3000)
     }
 
+    @Test("client processes share the cores instead of each running a thread per core; --threads overrides")
+    func threadsPerProcess() {
+        #expect(LoadTestConfiguration.threadsPerProcess(threads: 0, processes: 2, cores: 2) == 1)
+        #expect(LoadTestConfiguration.threadsPerProcess(threads: 0, processes: 1, cores: 2) == 2)
+        #expect(LoadTestConfiguration.threadsPerProcess(threads: 0, processes: 4, cores: 2) == 1)
+        #expect(LoadTestConfiguration.threadsPerProcess(threads: 3, processes: 2, cores: 2) == 3)
+    }
+
     @Test("the --url option is parsed into host, port and a target with vsn=2.0.0")
     func urlParsing() throws {
         let parsed = try #require(LoadTestConfiguration.parse(url: "ws://127.0.0.1:4000/socket/websocket"))
