@@ -80,6 +80,15 @@ public final class WebSocketClientConnection: ChannelInboundHandler, @unchecked 
         send(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))
     }
 
+    /// Stops (`false`) or resumes (`true`) reading from the socket, as a slow consumer would:
+    /// what the server sends meanwhile waits in the kernel's buffers and the server's queue.
+    public func setReading(_ reading: Bool) -> EventLoopFuture<Void> {
+        eventLoop.flatSubmit {
+            guard let channel = self.context?.channel else { return self.eventLoop.makeSucceededVoidFuture() }
+            return channel.setOption(ChannelOptions.autoRead, value: reading)
+        }
+    }
+
     /// Drops the TCP connection without a close frame.
     public func disconnect() {
         eventLoop.execute { self.context?.close(promise: nil) }

@@ -144,6 +144,42 @@ struct WebSocketTransportTests {
         }
     }
 
+    @Test("a client that stops reading makes the server hold its frames back, not lose them: once it reads again, every accepted frame arrives, in order")
+    func slowReader() async throws {
+        let endpoint = RecordingEndpoint(.silent)
+        try await withServer(endpoint, configuration: ServerConfiguration(outboundQueueLimit: 16)) { _, port in
+            let (client, connection) = try await RecordingClient.connect(port: port)
+            let (_, transport) = try await endpoint.nextConnection()
+            try await connection.setReading(false).get()
+            let filler = String(repeating: "x", count: 65_536)
+            // Megabytes of 64 KiB frames are more than the kernel's socket buffers hold, so the
+            // server's channel turns unwritable and the rest waits in the connection's backlog,
+            // until the bounded queue refuses for good (a refusal that outlasts many turns of the
+            // server's event loop; one that clears was only the loop not having drained yet).
+            var accepted = 0
+            var refusalsInARow = 0
+            while accepted < 2_000, refusalsInARow < 1_000 {
+                if transport.send(.text(ByteBuffer(string: "\(accepted) \(filler)"))) {
+                    accepted += 1
+                    refusalsInARow = 0
+                } else {
+                    refusalsInARow += 1
+                    await Task.yield()
+                }
+            }
+            #expect(accepted < 2_000, "128 MB went out to a client that does not read")
+            try await connection.setReading(true).get()
+            for index in 0..<accepted {
+                guard case .message(.text(let bytes)) = try await client.next() else {
+                    Issue.record("expected frame \(index)")
+                    return
+                }
+                #expect(bytes.readableBytes == "\(index) ".utf8.count + filler.utf8.count)
+                #expect(String(buffer: bytes).hasPrefix("\(index) "))
+            }
+        }
+    }
+
     @Test("frames sent from many threads at once all arrive, each sender's in order")
     func sendFromManyThreads() async throws {
         let endpoint = RecordingEndpoint(.silent)

@@ -13,6 +13,8 @@ final class LoopWriteScheduler: Sendable {
 
     /// The loop whose connections this scheduler drains.
     let eventLoop: any EventLoop
+    /// The allocator for frames written on this loop (every channel's default allocator).
+    let allocator = ByteBufferAllocator()
     private let state = Mutex(State())
     private let framedPayloads = FramedPayloadCache()
 
@@ -21,7 +23,7 @@ final class LoopWriteScheduler: Sendable {
     }
 
     /// The framed bytes of a small message (see ``FramedPayloadCache``). Event loop only.
-    func framed(_ payload: ByteBuffer, opcode: WebSocketFrameParser.Opcode, allocator: ByteBufferAllocator) -> ByteBuffer {
+    func framed(_ payload: ByteBuffer, opcode: WebSocketFrameParser.Opcode) -> ByteBuffer {
         eventLoop.assertInEventLoop()
         return framedPayloads.framed(payload, opcode: opcode, allocator: allocator)
     }

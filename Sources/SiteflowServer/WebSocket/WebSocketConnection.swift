@@ -92,6 +92,9 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
     var listPrevious: WebSocketConnection?
     /// After a framing violation the byte stream cannot be parsed any more.
     private var inputBroken = false
+    /// The channel's writability as of its last change (the write path reads this instead of
+    /// the channel, which a broadcast would otherwise touch once per socket).
+    private var isWritable = true
 
     init(scheduler: LoopWriteScheduler, limits: Limits, registry: ConnectionRegistry) {
         self.scheduler = scheduler
@@ -158,7 +161,9 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
             return request
         }
         if !drainBuffer.isEmpty {
-            if backlog.isEmpty, phase == .open, let context, context.channel.isActive {
+            // `phase == .open` also means the channel is active: `finish` (on channelInactive)
+            // ends the open phase, and both run on this event loop.
+            if backlog.isEmpty, phase == .open, let context {
                 let written = write(drainBuffer[...], force: false, context: context)
                 if written < drainBuffer.count {
                     backlog.append(contentsOf: drainBuffer[written...])
@@ -178,7 +183,7 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
 
     /// Writes backlog frames while the channel is writable (all of them when `force`).
     private func writeBacklog(force: Bool = false) {
-        guard let context, !backlog.isEmpty, phase == .open, context.channel.isActive else { return }
+        guard let context, !backlog.isEmpty, phase == .open else { return }
         let written = write(backlog[...], force: force, context: context)
         if written == backlog.count {
             backlog.removeAll()
@@ -193,7 +198,7 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
     private func write(_ frames: ArraySlice<TransportFrame>, force: Bool, context: ChannelHandlerContext) -> Int {
         var count = 0
         var headerBytes = 0
-        let writable = force ? Int.max : (context.channel.isWritable ? Int.max : 0)
+        let writable = force || isWritable ? Int.max : 0
         for frame in frames {
             guard count < writable else { break }
             headerBytes += WebSocketFrameParser.headerSize(length: frame.bytes.readableBytes)
@@ -202,9 +207,9 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         guard count > 0 else { return 0 }
         if count == 1, let frame = frames.first, frame.bytes.readableBytes <= FramedPayloadCache.maximumPayload {
             // One small message (an idle socket's share of a broadcast): one buffer, one write.
-            context.write(wrapOutboundOut(scheduler.framed(frame.bytes, opcode: frame.opcode, allocator: context.channel.allocator)), promise: nil)
+            context.write(wrapOutboundOut(scheduler.framed(frame.bytes, opcode: frame.opcode)), promise: nil)
         } else {
-            var headers = context.channel.allocator.buffer(capacity: headerBytes)
+            var headers = scheduler.allocator.buffer(capacity: headerBytes)
             for frame in frames.prefix(count) {
                 WebSocketFrameParser.writeHeader(opcode: frame.opcode, length: frame.bytes.readableBytes, into: &headers)
             }
@@ -259,7 +264,8 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
+        isWritable = context.channel.isWritable
+        if isWritable {
             writeBacklog()
         }
         context.fireChannelWritabilityChanged()
