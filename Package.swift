@@ -42,6 +42,8 @@ let package = Package(
         .target(name: "CSiteflowRuntime"),
         // posix_spawn's close-from action (glibc declares it only with _GNU_SOURCE).
         .target(name: "CSiteflowSpawn"),
+        // epoll's declarations for the load tester's listen-only clients.
+        .target(name: "CSiteflowEpoll"),
         .target(
             name: "SiteflowRuntime",
             dependencies: [
@@ -90,6 +92,7 @@ let package = Package(
         .target(
             name: "SiteflowLoadTest",
             dependencies: [
+                "CSiteflowEpoll",
                 "SiteflowRealtime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -106,6 +109,7 @@ let package = Package(
             dependencies: [
                 "SiteflowRuntime",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

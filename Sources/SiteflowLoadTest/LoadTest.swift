@@ -34,15 +34,17 @@ public struct LoadTest: Sendable {
     private func runHere() async throws -> LoadTestResult {
         let configuration = self.configuration
         // A child runs its parent's share of the cores (`threads` is handed down resolved).
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: LoadTestConfiguration.threadsPerProcess(
-            threads: configuration.threads, processes: configuration.processes, cores: System.coreCount))
+        let threads = LoadTestConfiguration.threadsPerProcess(
+            threads: configuration.threads, processes: configuration.processes, cores: System.coreCount)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let listeners = try startListeners(threads: threads)
         var drivers: [ObjectIdentifier: LoadTestDriver] = [:]
         var loops: [any EventLoop] = []
         for loop in group.makeIterator() {
             drivers[ObjectIdentifier(loop)] = LoadTestDriver(eventLoop: loop)
             loops.append(loop)
         }
-        let statistics = LoadTestStatisticsGroup(loops: loops)
+        let statistics = LoadTestStatisticsGroup(loops: loops, others: listeners?.statistics ?? [])
         let addresses = configuration.sourceAddressList
         let headerPairs = configuration.headerPairs
         var clients: [LoadTestClient] = []
@@ -92,7 +94,7 @@ public struct LoadTest: Sendable {
         let joinDeadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < joinDeadline {
             let result = statistics.result
-            if result.joined + result.joinErrors >= result.connected { break }
+            if result.joined + result.joinErrors >= result.connected, listeners?.settled ?? true { break }
             try await Task.sleep(for: .milliseconds(50))
             if ContinuousClock.now - lastReport >= .seconds(1) {
                 lastReport = ContinuousClock.now
@@ -118,10 +120,14 @@ public struct LoadTest: Sendable {
         let drainEnds = ContinuousClock.now + configuration.drainTime
         while ContinuousClock.now < drainEnds {
             let result = statistics.result
-            if result.delivered >= result.sent { break }
+            // With one room every joined client receives every push (a child process only knows
+            // its own pushes, so this is a lower bound there).
+            let everyoneReceived = configuration.rooms > 1 || result.received >= result.sent * result.joined
+            if result.delivered >= result.sent, everyoneReceived { break }
             try await Task.sleep(for: .milliseconds(20))
         }
         for driver in drivers.values { _ = try? await driver.close().get() }
+        listeners?.stop()
         try? await Task.sleep(for: .milliseconds(200))
         try? await group.shutdownGracefully()
         withExtendedLifetime(clients) {}
@@ -130,6 +136,19 @@ public struct LoadTest: Sendable {
         result.sendingSeconds = sendingSeconds
         return result
     }
+
+    #if os(Linux)
+    private func startListeners(threads: Int) throws -> EpollListeners? {
+        guard configuration.listeners > 0 else { return nil }
+        return try EpollListeners(
+            configuration: configuration, count: configuration.listeners, firstIndex: configuration.firstListenerIndex, threads: threads)
+    }
+    #else
+    private func startListeners(threads: Int) throws -> Never? {
+        guard configuration.listeners == 0 else { throw LoadTestError(description: "--listeners needs Linux (epoll)") }
+        return nil
+    }
+    #endif
 
     private func report(_ statistics: LoadTestStatisticsGroup, since start: ContinuousClock.Instant, phase: String) {
         let snapshot = statistics.takeProgress()
@@ -155,10 +174,12 @@ public struct LoadTest: Sendable {
         let addresses = configuration.sourceAddressList.count
         var children: [(process: Process, output: Pipe)] = []
         var first = configuration.firstClientIndex
+        var firstListener = configuration.firstListenerIndex
         let threads = LoadTestConfiguration.threadsPerProcess(threads: configuration.threads, processes: count, cores: System.coreCount)
         let durationSeconds = Double(configuration.duration.components.seconds) + Double(configuration.duration.components.attoseconds) / 1e18
         for child in 0..<count {
             let share = configuration.clients / count + (child < configuration.clients % count ? 1 : 0)
+            let listenerShare = configuration.listeners / count + (child < configuration.listeners % count ? 1 : 0)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = [
@@ -173,6 +194,8 @@ public struct LoadTest: Sendable {
                 "--threads", String(threads),
                 "--source-addresses", String(addresses),
                 "--first-client-index", String(first),
+                "--listeners", String(listenerShare),
+                "--first-listener-index", String(firstListener),
                 "--json",
             ] + configuration.headers.flatMap { ["--header", $0] }
             let output = Pipe()
@@ -180,6 +203,7 @@ public struct LoadTest: Sendable {
             try process.run()
             children.append((process, output))
             first += share
+            firstListener += listenerShare
         }
         var merged = LoadTestResult()
         for (index, child) in children.enumerated() {

@@ -109,35 +109,11 @@ final class LoadTestClient: WebSocketClientDelegate, @unchecked Sendable {
     }
 
     private func handleBroadcast(_ frame: V2FrameScanner, bytes: UnsafeRawBufferPointer, now: UInt64) {
-        guard let marker = V2FrameScanner.find("\"body\":\"lt ", in: bytes, within: frame.payload) else {
+        guard let stamp = PushStamp(in: bytes, payload: frame.payload), now > stamp.sentAt else {
             statistics.update { $0.received += 1 }
             return
         }
-        // "lt <client> <seq> <sent-at-ns>"
-        var fields: (client: UInt64, seq: UInt64, sentAt: UInt64) = (0, 0, 0)
-        var count = 0
-        var start = marker.upperBound
-        var cursor = start
-        while cursor < frame.payload.upperBound, count < 3 {
-            let byte = bytes[cursor]
-            if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\"") {
-                guard let value = V2FrameScanner.integer(bytes, in: start..<cursor) else { break }
-                switch count {
-                case 0: fields.client = value
-                case 1: fields.seq = value
-                default: fields.sentAt = value
-                }
-                count += 1
-                start = cursor + 1
-                if byte == UInt8(ascii: "\"") { break }
-            }
-            cursor += 1
-        }
-        guard count == 3, now > fields.sentAt else {
-            statistics.update { $0.received += 1 }
-            return
-        }
-        statistics.recordBroadcast(micros: (now - fields.sentAt) / 1000, isOwn: fields.client == UInt64(index))
+        statistics.recordBroadcast(micros: (now - stamp.sentAt) / 1000, isOwn: stamp.client == UInt64(index))
     }
 
     func webSocketClosed(_ connection: WebSocketClientConnection, code: UInt16?, reason: String) {

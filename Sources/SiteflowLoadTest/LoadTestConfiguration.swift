@@ -18,6 +18,12 @@ public struct LoadTestConfiguration: Sendable, Codable {
     public var rate: Double
     /// How long to send for, after every client has joined.
     public var duration: Duration
+    /// Listen-only clients on top of ``clients`` (Linux): raw sockets that join and time the
+    /// broadcasts they receive without NIO's per-read cost (see ``EpollListeners``); the
+    /// ``clients`` do the pushing.
+    public var listeners: Int
+    /// The first listener's global index (children are handed disjoint ranges).
+    public var firstListenerIndex: Int
     /// How many child processes share the clients (each stays below the open-files limit).
     public var processes: Int
     /// Event-loop threads per process; `0` shares the machine's cores among the processes (at
@@ -56,6 +62,8 @@ public struct LoadTestConfiguration: Sendable, Codable {
         rooms: Int = 1,
         rate: Double = 100,
         duration: Duration = .seconds(10),
+        listeners: Int = 0,
+        firstListenerIndex: Int = 1_000_000,
         processes: Int = 1,
         threads: Int = 0,
         sourceAddresses: Int = 0,
@@ -72,6 +80,8 @@ public struct LoadTestConfiguration: Sendable, Codable {
         self.rooms = max(1, rooms)
         self.rate = rate
         self.duration = duration
+        self.listeners = listeners
+        self.firstListenerIndex = firstListenerIndex
         self.processes = processes
         self.threads = threads
         self.sourceAddresses = sourceAddresses
@@ -118,7 +128,7 @@ public struct LoadTestConfiguration: Sendable, Codable {
 
     /// The source addresses clients bind to, `127.0.0.1` first.
     var sourceAddressList: [String] {
-        let count = sourceAddresses > 0 ? sourceAddresses : max(1, (clients + 19_999) / 20_000)
+        let count = sourceAddresses > 0 ? sourceAddresses : max(1, (clients + listeners + 19_999) / 20_000)
         return (1...max(1, min(count, 254))).map { "127.0.0.\($0)" }
     }
 }

@@ -55,13 +55,17 @@ final class LoadTestStatistics: Sendable {
 /// The statistics of all of a process's event loops, added up when read.
 struct LoadTestStatisticsGroup: Sendable {
     private let members: [ObjectIdentifier: LoadTestStatistics]
+    private let others: [LoadTestStatistics]
 
-    /// One ``LoadTestStatistics`` for each of `loops`.
-    init(loops: [any EventLoop]) {
+    /// One ``LoadTestStatistics`` for each of `loops`, and `others` (the listeners') added in.
+    init(loops: [any EventLoop], others: [LoadTestStatistics] = []) {
         var members: [ObjectIdentifier: LoadTestStatistics] = [:]
         for loop in loops { members[ObjectIdentifier(loop)] = LoadTestStatistics() }
         self.members = members
+        self.others = others
     }
+
+    private var all: [LoadTestStatistics] { Array(members.values) + others }
 
     /// The statistics of the clients on `loop`.
     func statistics(for loop: any EventLoop) -> LoadTestStatistics? {
@@ -71,7 +75,7 @@ struct LoadTestStatisticsGroup: Sendable {
     /// The totals so far and the latencies recorded since the previous call, over all loops.
     func takeProgress() -> LoadTestStatistics.Progress {
         var total: LoadTestStatistics.Progress?
-        for member in members.values {
+        for member in all {
             let progress = member.takeProgress()
             if total == nil {
                 total = progress
@@ -86,7 +90,7 @@ struct LoadTestStatisticsGroup: Sendable {
     /// The totals so far, over all loops.
     var result: LoadTestResult {
         var total = LoadTestResult()
-        for member in members.values { total.merge(member.result) }
+        for member in all { total.merge(member.result) }
         return total
     }
 }

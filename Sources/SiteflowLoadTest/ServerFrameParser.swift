@@ -39,12 +39,34 @@ public struct ServerFrameParser: Sendable {
         self.maxPayloadSize = maxPayloadSize
     }
 
-    /// Consumes the next frame from `buffer`, if it is all there.
-    public func next(from buffer: inout ByteBuffer) -> Outcome {
-        let start = buffer.readerIndex
-        guard let first = buffer.getInteger(at: start, as: UInt8.self),
-            let second = buffer.getInteger(at: start + 1, as: UInt8.self)
-        else { return .needMoreData }
+    /// A frame's header: where its payload starts and how long it is.
+    public struct Header: Sendable, Equatable {
+        /// Whether this is the last frame of its message.
+        public var fin: Bool
+        /// The frame's opcode.
+        public var opcode: UInt8
+        /// Bytes before the payload.
+        public var headerLength: Int
+        /// Bytes of payload.
+        public var payloadLength: Int
+    }
+
+    /// What ``header(in:)`` found.
+    public enum HeaderOutcome: Sendable, Equatable {
+        /// A valid header whose whole frame (header and payload) is in the bytes.
+        case complete(Header)
+        /// The bytes hold only part of a frame.
+        case needMoreData
+        /// The server broke the protocol: close with this code (1002 or 1009) and reason.
+        case violation(code: UInt16, reason: String)
+    }
+
+    /// Reads the header of the frame at the start of `bytes` and checks that the whole frame is
+    /// there (for clients that read into raw memory).
+    public func header(in bytes: UnsafeRawBufferPointer) -> HeaderOutcome {
+        guard bytes.count >= 2 else { return .needMoreData }
+        let first = bytes[0]
+        let second = bytes[1]
         guard first & 0x70 == 0 else { return .violation(code: 1002, reason: "no extension was negotiated (reserved bits set)") }
         let opcode = first & 0x0F
         guard opcode <= 0x2 || (opcode >= 0x8 && opcode <= 0xA) else {
@@ -55,11 +77,13 @@ public struct ServerFrameParser: Sendable {
         var headerLength = 2
         var length = Int(second & 0x7F)
         if length == 126 {
-            guard let extended = buffer.getInteger(at: start + 2, as: UInt16.self) else { return .needMoreData }
-            length = Int(extended)
+            guard bytes.count >= 4 else { return .needMoreData }
+            length = Int(bytes[2]) << 8 | Int(bytes[3])
             headerLength += 2
         } else if length == 127 {
-            guard let extended = buffer.getInteger(at: start + 2, as: UInt64.self) else { return .needMoreData }
+            guard bytes.count >= 10 else { return .needMoreData }
+            var extended: UInt64 = 0
+            for index in 2..<10 { extended = extended << 8 | UInt64(bytes[index]) }
             guard extended <= UInt64(maxPayloadSize) else {
                 return .violation(code: 1009, reason: "frame larger than \(maxPayloadSize) bytes")
             }
@@ -71,9 +95,21 @@ public struct ServerFrameParser: Sendable {
             guard length <= 125 else { return .violation(code: 1002, reason: "a control frame carries at most 125 bytes") }
         }
         guard length <= maxPayloadSize else { return .violation(code: 1009, reason: "frame larger than \(maxPayloadSize) bytes") }
-        guard buffer.readableBytes >= headerLength + length else { return .needMoreData }
-        buffer.moveReaderIndex(forwardBy: headerLength)
-        guard let payload = buffer.readSlice(length: length) else { return .needMoreData }
-        return .frame(Frame(fin: fin, opcode: opcode, payload: payload))
+        guard bytes.count >= headerLength + length else { return .needMoreData }
+        return .complete(Header(fin: fin, opcode: opcode, headerLength: headerLength, payloadLength: length))
+    }
+
+    /// Consumes the next frame from `buffer`, if it is all there.
+    public func next(from buffer: inout ByteBuffer) -> Outcome {
+        switch buffer.withUnsafeReadableBytes({ header(in: $0) }) {
+        case .needMoreData:
+            return .needMoreData
+        case .violation(let code, let reason):
+            return .violation(code: code, reason: reason)
+        case .complete(let header):
+            buffer.moveReaderIndex(forwardBy: header.headerLength)
+            guard let payload = buffer.readSlice(length: header.payloadLength) else { return .needMoreData }
+            return .frame(Frame(fin: header.fin, opcode: header.opcode, payload: payload))
+        }
     }
 }

@@ -37,6 +37,12 @@ struct LoadTestCommand: AsyncParsableCommand {
     @Option(help: "Child processes to spread the clients over (each under the open-files limit).")
     var processes = 1
 
+    @Option(help: "Listen-only clients on top of --clients (Linux): raw sockets that join and time broadcasts at a fraction of a NIO client's CPU, so that a co-located load test measures the server.")
+    var listeners = 0
+
+    @Option(help: .hidden)
+    var firstListenerIndex = 1_000_000
+
     @Option(help: "Event-loop threads per client process (0: the cores shared among the processes, at least one each).")
     var threads = 0
 
@@ -63,6 +69,7 @@ struct LoadTestCommand: AsyncParsableCommand {
         guard rate >= 0, rate.isFinite else { throw ValidationError("--rate must be zero or positive") }
         guard duration >= 0, duration.isFinite else { throw ValidationError("--duration must be zero or positive") }
         guard processes >= 1 else { throw ValidationError("--processes must be at least 1") }
+        guard listeners >= 0 else { throw ValidationError("--listeners must be zero or positive") }
         guard threads >= 0 else { throw ValidationError("--threads must be zero or positive") }
         guard rooms >= 1 else { throw ValidationError("--rooms must be at least 1") }
         for header in headers where !header.contains(":") {
@@ -84,6 +91,8 @@ struct LoadTestCommand: AsyncParsableCommand {
             rooms: rooms,
             rate: rate,
             duration: .milliseconds(Int64(duration * 1000)),
+            listeners: listeners,
+            firstListenerIndex: firstListenerIndex,
             processes: processes,
             threads: threads,
             sourceAddresses: sourceAddresses,

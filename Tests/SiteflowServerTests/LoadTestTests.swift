@@ -33,13 +33,41 @@ struct LoadTestTests {
         }
     }
 
-    @Test("a refused upgrade counts as a failed connection, not a crash")
+    @Test("listen-only clients on raw sockets join next to the pushing clients, and receive and time every broadcast")
+    func listenersAgainstBenchRoom() async throws {
+        let endpoint = BenchRoomEndpoint()
+        try await withServer(endpoint) { _, port in
+            let configuration = LoadTestConfiguration(
+                port: port,
+                clients: 4,
+                topic: "room:spec",
+                rate: 20,
+                duration: .milliseconds(500),
+                listeners: 30,
+                threads: 2,
+                sourceAddresses: 2,
+                drainTime: .seconds(30)
+            )
+            let result = try await LoadTest(configuration: configuration) { _ in }.run()
+            #expect(result.connected == 34)
+            #expect(result.joined == 34)
+            #expect(result.connectFailures == 0)
+            #expect(result.joinErrors == 0)
+            #expect(result.sent > 0)
+            #expect(result.delivered == result.sent)
+            #expect(result.received == result.sent * 34)
+            #expect(result.fanoutLatency.totalCount == UInt64(result.sent * 34))
+            #expect(result.closedByServer == 0)
+        }
+    }
+
+    @Test("a refused upgrade counts as a failed connection, not a crash, for pushing and listen-only clients alike")
     func refusedClients() async throws {
         try await withServer(RecordingEndpoint(.refuse(status: 403, reason: "no"))) { _, port in
-            let configuration = LoadTestConfiguration(port: port, clients: 3, rate: 0, duration: .zero, drainTime: .zero)
+            let configuration = LoadTestConfiguration(port: port, clients: 3, rate: 0, duration: .zero, listeners: 5, drainTime: .zero)
             let result = try await LoadTest(configuration: configuration) { _ in }.run()
             #expect(result.connected == 0)
-            #expect(result.connectFailures == 3)
+            #expect(result.connectFailures == 8)
         }
     }
 

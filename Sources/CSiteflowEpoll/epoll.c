@@ -1,0 +1,2 @@
+// Headers only: see include/CSiteflowEpoll.h.
+#include "CSiteflowEpoll.h"
