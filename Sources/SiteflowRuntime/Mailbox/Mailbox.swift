@@ -30,7 +30,7 @@ public class Mailbox<Message: Sendable>: ProcessCore, @unchecked Sendable {
     /// Declared (rather than inherited) so that the behaviour cells' `@inlinable` initialisers
     /// can call it: spawn then runs fully specialised for the behaviour's type.
     @usableFromInline
-    override init(runtime: Runtime, blocking: Bool, serial: UInt64, bound: MailboxBound?, startsRunning: Bool) {
+    override init(runtime: borrowing Runtime, blocking: Bool, serial: UInt64, bound: MailboxBound?, startsRunning: Bool) {
         super.init(runtime: runtime, blocking: blocking, serial: serial, bound: bound, startsRunning: startsRunning)
     }
 

@@ -47,9 +47,11 @@ public class ProcessCore: @unchecked Sendable {
     /// Links, monitors, name, parent and exit hooks, created on first use.
     final let extrasReference = AtomicLazyReference<ProcessExtras>()
 
+    /// `runtime` is borrowed down the initialiser chain, so a spawn retains it once (for this
+    /// field) instead of retaining it for each owned argument and releasing it again.
     @usableFromInline
-    init(runtime: Runtime, blocking: Bool, serial: UInt64, bound: MailboxBound?, startsRunning: Bool) {
-        self.runtime = runtime
+    init(runtime: borrowing Runtime, blocking: Bool, serial: UInt64, bound: MailboxBound?, startsRunning: Bool) {
+        self.runtime = copy runtime
         // Two plain stores (not `blocking ? a : b`) so that no retain/release pair is emitted.
         if blocking {
             self.schedulerReference = Unmanaged.passUnretained(runtime.blockingScheduler)
