@@ -14,20 +14,19 @@ public class ProcessCore: @unchecked Sendable {
     // documented "owner" are touched only by the thread currently running the process, and the
     // run queue hand-off (acquire/release on the inbox word) orders those accesses.
 
+    // Field order matters: a sender touches only the inbox, the counters, the runtime and the
+    // flags, declared first so that they span 28 bytes (one cache line for most objects) — in a
+    // fan-out the sender pays for every line of the receiver that another core wrote last.
+
     /// The inbox word (see ``InboxWord``): a lock-free LIFO of message nodes plus the scheduling state.
     @usableFromInline final let inbox: Atomic<UInt>
-    /// The system lane: a lock-free LIFO of retained ``SignalNode``s, or ``InboxWord/dead``.
-    @usableFromInline final let signals = Atomic<UInt>(0)
-    /// Owner: the private FIFO of messages taken from the inbox (head node address or 0).
-    @usableFromInline @exclusivity(unchecked) final var fifo: UInt = 0
     /// Messages pushed by senders and not yet taken into the owner's FIFO. 32-bit, like
     /// ``fifoCount``, so that the two share one word of the process object (a mailbox never
     /// holds 2³¹ messages: that would be tens of GiB of nodes).
     @usableFromInline final let pending = Atomic<Int32>(0)
     /// Messages in the owner's FIFO (written by the owner, read by introspection).
     @usableFromInline final let fifoCount = Atomic<Int32>(0)
-    /// Messages handled so far (written by the owner, read by introspection).
-    @usableFromInline final let handledCount = Atomic<UInt64>(0)
+    @usableFromInline final let runtime: Runtime
     /// Owner: flags such as "traps exits" and "stop requested".
     @usableFromInline @exclusivity(unchecked) final var ownerFlags: UInt8 = 0
     /// The process table shard holding this process (written once when it is published).
@@ -35,12 +34,20 @@ public class ProcessCore: @unchecked Sendable {
     /// Whether the process runs on the blocking pool (``SpawnOptions/blocking``). Declared
     /// between the small fields so that it takes no word of its own.
     final let isBlocking: Bool
+    /// Whether the mailbox is bounded (``bound`` is set): read by senders instead of ``bound``,
+    /// which lies outside the sender's part of the object.
+    @usableFromInline final let isBounded: Bool
     /// Position in its process table shard (written once when the process is published).
     final var tableSlot: UInt32 = 0
+    /// The system lane: a lock-free LIFO of retained ``SignalNode``s, or ``InboxWord/dead``.
+    @usableFromInline final let signals = Atomic<UInt>(0)
+    /// Owner: the private FIFO of messages taken from the inbox (head node address or 0).
+    @usableFromInline @exclusivity(unchecked) final var fifo: UInt = 0
+    /// Messages handled so far (written by the owner, read by introspection).
+    @usableFromInline final let handledCount = Atomic<UInt64>(0)
     /// Unique number within the runtime; also the `<0.N.0>` printed form. Handed out by the
     /// process table shard that takes the process (written once, before anyone else can see it).
     @exclusivity(unchecked) final var serial: UInt64 = 0
-    @usableFromInline final let runtime: Runtime
     /// The pool the process runs on, unretained (the runtime, held strongly above, owns both of
     /// its pools for its whole life). Looked up through the runtime rather than stored, which
     /// keeps the process object a word smaller; `Unmanaged`, so that scheduling — once per
@@ -64,6 +71,7 @@ public class ProcessCore: @unchecked Sendable {
     init(runtime: borrowing Runtime, blocking: Bool, bound: MailboxBound?, startsRunning: Bool) {
         self.runtime = copy runtime
         self.isBlocking = blocking
+        self.isBounded = bound != nil
         self.bound = bound
         self.inbox = Atomic(startsRunning ? InboxWord.running : InboxWord.idle)
     }
