@@ -41,7 +41,7 @@ public class Mailbox<Message: Sendable>: ProcessCore, @unchecked Sendable {
 
     @inlinable
     final func send(_ message: sending Message) -> DeliveryResult {
-        if isBounded, let bound {
+        if let bound {
             return sendBounded(message, bound: bound)
         }
         return push(message)
@@ -74,7 +74,7 @@ public class Mailbox<Message: Sendable>: ProcessCore, @unchecked Sendable {
     /// caller instead of the scheduler (bounded mailboxes never do: they schedule as usual).
     @inlinable
     final func deliverClaiming(_ message: sending Message) -> ClaimedDelivery {
-        if isBounded, let bound {
+        if let bound {
             switch sendBounded(message, bound: bound) {
             case .queued: return .queued
             case .deadProcess: return .deadProcess
@@ -119,7 +119,7 @@ public class Mailbox<Message: Sendable>: ProcessCore, @unchecked Sendable {
         if head == 0 {
             head = refill()
             if head == 0 { return nil }
-            if isBounded {
+            if bound != nil {
                 head = payDropDebt(head)
                 if head == 0 { return nil }
             }
