@@ -19,9 +19,12 @@ public final class Runtime: Sendable {
     public let scheduler: Scheduler
     /// The pool for blocking and CPU-heavy processes.
     public let blockingScheduler: Scheduler
+    /// The two pools, unretained (this runtime owns them), for the scheduling hot path.
+    let ordinaryPoolReference: Unmanaged<Scheduler>
+    let blockingPoolReference: Unmanaged<Scheduler>
     /// Node-wide counters (processes spawned, crashed, overflowed mailboxes, long handlers, …).
-    public let statistics = RuntimeStatistics()
-    let processTable = ProcessTable()
+    public let statistics: RuntimeStatistics
+    let processTable: ProcessTable
     /// The node's unique process names (``register(_:_:)``, ``whereis(_:as:)``, ``SpawnOptions/name``).
     public let names = Registry<String>(keys: .unique)
     private let nextReference = Atomic<UInt64>(1)
@@ -35,8 +38,13 @@ public final class Runtime: Sendable {
     /// Creates a runtime and starts its worker threads.
     public init(configuration: RuntimeConfiguration = RuntimeConfiguration()) {
         self.configuration = configuration
+        let processTable = ProcessTable()
+        self.processTable = processTable
+        self.statistics = RuntimeStatistics(processTable: processTable)
         self.scheduler = Scheduler(configuration: configuration.scheduler)
         self.blockingScheduler = Scheduler(configuration: configuration.blockingScheduler)
+        self.ordinaryPoolReference = Unmanaged.passUnretained(scheduler)
+        self.blockingPoolReference = Unmanaged.passUnretained(blockingScheduler)
         self.monitorThread = SchedulerMonitor()
         self.timers = TimerService(threadName: "siteflow-timers", shards: configuration.scheduler.threads + 1)
         scheduler.start()
@@ -75,8 +83,8 @@ public final class Runtime: Sendable {
     @discardableResult
     @inlinable
     public func spawn<B: Behavior>(_ behavior: consuming sending B) throws(SpawnError) -> PID<B.Message> {
-        let serial = try reserveSerial()
-        let cell = ProcessCell(behavior, runtime: self, blocking: false, serial: serial, bound: nil, startsRunning: false)
+        try reserve()
+        let cell = ProcessCell(behavior, runtime: self, blocking: false, bound: nil, startsRunning: false)
         insert(cell)
         return PID(cell)
     }
@@ -91,9 +99,9 @@ public final class Runtime: Sendable {
     /// metadata look-up per spawn was a tenth of spawn time.
     @inlinable
     func spawn<B: Behavior>(_ behavior: consuming sending B, options: SpawnOptions, caller: ProcessCore?) throws(SpawnError) -> PID<B.Message> {
-        let serial = try reserveSerial()
+        try reserve()
         let cell = ProcessCell(
-            behavior, runtime: self, blocking: options.blocking, serial: serial,
+            behavior, runtime: self, blocking: options.blocking,
             bound: options.mailbox.capacity == nil ? nil : mailboxBound(options.mailbox), startsRunning: false)
         if options.isPlain {
             insert(cell)
@@ -104,9 +112,9 @@ public final class Runtime: Sendable {
     }
 
     func spawn<B: AsyncBehavior>(_ behavior: sending B, options: SpawnOptions, caller: ProcessCore?) throws(SpawnError) -> PID<B.Message> {
-        let serial = try reserveSerial()
+        try reserve()
         let cell = AsyncProcessCell(
-            behavior, runtime: self, blocking: options.blocking, serial: serial,
+            behavior, runtime: self, blocking: options.blocking,
             bound: mailboxBound(options.mailbox), startsRunning: false)
         try publish(cell, options: options, caller: caller)
         return PID(cell)
@@ -115,9 +123,9 @@ public final class Runtime: Sendable {
     /// Creates a process that does not run until ``ProcessCore/activate()``: messages sent
     /// meanwhile wait in its mailbox. Used to run a server's `init` before its first message.
     func spawnSuspended<B: Behavior>(_ behavior: sending B, options: SpawnOptions, caller: ProcessCore?) throws(SpawnError) -> ProcessCell<B> {
-        let serial = try reserveSerial()
+        try reserve()
         let cell = ProcessCell(
-            behavior, runtime: self, blocking: options.blocking, serial: serial,
+            behavior, runtime: self, blocking: options.blocking,
             bound: mailboxBound(options.mailbox), startsRunning: true)
         try publish(cell, options: options, caller: caller)
         return cell
@@ -126,24 +134,23 @@ public final class Runtime: Sendable {
     /// Creates an async process that does not run until ``ProcessCore/activate()``: messages sent
     /// meanwhile wait in its mailbox. Used to run a server's `init` before its first message.
     func spawnSuspended<B: AsyncBehavior>(_ behavior: sending B, options: SpawnOptions, caller: ProcessCore?) throws(SpawnError) -> AsyncProcessCell<B> {
-        let serial = try reserveSerial()
+        try reserve()
         let cell = AsyncProcessCell(
-            behavior, runtime: self, blocking: options.blocking, serial: serial,
+            behavior, runtime: self, blocking: options.blocking,
             bound: mailboxBound(options.mailbox), startsRunning: true)
         try publish(cell, options: options, caller: caller)
         return cell
     }
 
-    /// Checks the runtime is running, reserves a place under the process limit, and hands out
-    /// the new process's serial number (which also counts spawns: see ``RuntimeStatistics/spawned``).
+    /// Checks the runtime is running and reserves a place under the process limit. (The new
+    /// process's serial number comes from the process table shard that takes it.)
     @usableFromInline
-    func reserveSerial() throws(SpawnError) -> UInt64 {
+    func reserve() throws(SpawnError) {
         if stopped.load(ordering: .relaxed) { throw .runtimeStopped }
         guard processTable.reserve(limit: configuration.maxProcesses) else {
             statistics.spawnsRefusedCounter.wrappingAdd(1, ordering: .relaxed)
             throw .processLimitReached(configuration.maxProcesses)
         }
-        return statistics.serials.wrappingAdd(1, ordering: .relaxed).oldValue
     }
 
     /// The counters of a bounded mailbox, or nil for an unbounded one.
@@ -154,9 +161,11 @@ public final class Runtime: Sendable {
     }
 
     /// Puts a new process with plain options (see ``SpawnOptions/isPlain``) in the process table.
+    /// `cell` must not have been shared with any other thread yet (see
+    /// ``ProcessTable/insertUnpublished(_:)``).
     @usableFromInline
     func insert(_ cell: ProcessCore) {
-        processTable.insert(cell)
+        processTable.insertUnpublished(cell)
     }
 
     /// Puts a new process in the process table and applies its options (name, exit trapping,
@@ -164,13 +173,15 @@ public final class Runtime: Sendable {
     @usableFromInline
     func publish(_ cell: ProcessCore, options: SpawnOptions, caller: ProcessCore?) throws(SpawnError) {
         if options.isPlain {
-            processTable.insert(cell)
+            // Nothing has shared the new process yet (a name, a parent or a link would).
+            processTable.insertUnpublished(cell)
             return
         }
         if let name = options.name {
+            // The registry makes the process reachable before it is inserted: number it first.
+            processTable.assignSerial(cell)
             guard registerUniqueName(name, for: cell) else {
                 processTable.cancelReservation()
-                statistics.unpublishedCounter.wrappingAdd(1, ordering: .relaxed)
                 throw .nameTaken(name)
             }
         }
@@ -241,7 +252,7 @@ public final class Runtime: Sendable {
             break
         case .error, .custom:
             statistics.crashedCounter.wrappingAdd(1, ordering: .relaxed)
-            let extras = process.extrasReference.load()?.state.withLock { ($0.name, $0.parent?.serial) }
+            let extras = process.existingExtras?.state.withLock { ($0.name, $0.parent?.serial) }
             var metadata: Logger.Metadata = [
                 LogKey.process: "<0.\(process.serial).0>",
                 LogKey.behavior: "\(process.behaviorName)",

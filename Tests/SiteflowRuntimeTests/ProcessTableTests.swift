@@ -1,5 +1,6 @@
 import SiteflowRuntime
 import SiteflowRuntimeTesting
+import Dispatch
 import Synchronization
 import Testing
 
@@ -58,5 +59,57 @@ struct ProcessTableTests {
             #expect(runtime.processCount == 1)
             #expect(runtime.processes().count == 1)
         }
+    }
+
+    @Test("serials are non-zero and unique across spawning threads, and a named process has its serial once it can be looked up")
+    func serialsAreUnique() async throws {
+        try await withRuntime { runtime in
+            // More spawns per thread than one serial block, so that shards take several blocks.
+            let perTask = 2_500
+            let serials = try await withThrowingTaskGroup(of: [UInt64].self) { group in
+                for _ in 0..<4 {
+                    group.addTask { try (0..<perTask).map { _ in try runtime.spawn(Idle()).id.serial } }
+                }
+                var all: [UInt64] = []
+                for try await batch in group { all += batch }
+                return all
+            }
+            #expect(!serials.contains(0))
+            #expect(Set(serials).count == serials.count)
+            let named = try runtime.spawn(Idle(), options: SpawnOptions(name: "numbered"))
+            #expect(named.id.serial != 0)
+            #expect(runtime.whereis("numbered", as: Int.self)?.id.serial == named.id.serial)
+            #expect(!serials.contains(named.id.serial))
+            #expect(runtime.statistics.spawned == serials.count + 1)
+        }
+    }
+
+    @Test("a snapshot reports the process's pool and the messages queued behind a running handler")
+    func snapshotReportsPoolAndQueue() async throws {
+        try await withRuntime { runtime in
+            let entered = DispatchSemaphore(value: 0)
+            let release = DispatchSemaphore(value: 0)
+            let blocker = try runtime.spawn(Blocker(entered: entered, release: release), options: SpawnOptions(blocking: true))
+            let ordinary = try runtime.spawn(Idle())
+            blocker.send(0)
+            entered.wait()
+            for number in 1...3 { blocker.send(number) }
+            let busy = try #require(runtime.snapshot(of: blocker.id))
+            #expect(busy.isBlocking)
+            #expect(busy.mailboxLength == 3)
+            #expect(runtime.snapshot(of: ordinary.id)?.isBlocking == false)
+            for _ in 0..<4 { release.signal() }
+            for _ in 1...3 { entered.wait() }
+        }
+    }
+}
+
+/// Signals `entered` on each message, then blocks until `release` is signalled.
+private struct Blocker: Behavior {
+    let entered: DispatchSemaphore
+    let release: DispatchSemaphore
+    func handle(_ message: Int, context: ProcessContext<Int>) throws {
+        entered.signal()
+        release.wait()
     }
 }

@@ -31,6 +31,13 @@ static inline uint32_t sf_thread_shard(uint32_t bits) {
   return (uint32_t)(((uint64_t)(a >> 12) * 0x9E3779B97F4A7C15ull) >> (64 - bits));
 }
 
+/// The Swift runtime's non-atomic retain (exported by the Swift runtime on every platform).
+void *swift_nonatomic_retain(void *object);
+/// Retains a Swift object that no other thread can reach yet (created by this thread and not
+/// shared with anyone): a plain increment of its reference count instead of an atomic one.
+/// Never use it on an object that another thread may hold, retain or release.
+static inline void sf_retain_unpublished(void *object) { swift_nonatomic_retain(object); }
+
 /// A one-permit parker: an unpark before a park makes the park return at once.
 typedef struct { _Alignas(64) uint32_t permit; char pad[60]; } sf_parker;
 sf_parker *sf_parker_new(void);

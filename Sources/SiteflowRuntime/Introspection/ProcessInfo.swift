@@ -42,7 +42,7 @@ extension Runtime {
     public func snapshot(of process: ProcessID) -> ProcessSnapshot? {
         let core = process.core
         guard core.isAlive else { return nil }
-        let state = core.extrasReference.load()?.state.withLock { state in
+        let state = core.existingExtras?.state.withLock { state in
             (
                 name: state.name, kind: state.kind,
                 links: state.links.members.map(ProcessID.init),
@@ -52,9 +52,9 @@ extension Runtime {
                 extraEntries: state.links.count + state.monitoring.count + state.watchers.count + state.exitHooks.count
             )
         }
-        let queued = Swift.max(0, core.pending.load(ordering: .relaxed) + core.fifoCount.load(ordering: .relaxed))
+        let queued = Swift.max(0, Int(core.pending.load(ordering: .relaxed)) + Int(core.fifoCount.load(ordering: .relaxed)))
         var memory = Self.allocationSize(of: core) + core.stateSize
-        if let extras = core.extrasReference.load() {
+        if let extras = core.existingExtras {
             memory += Self.allocationSize(of: extras) + (state?.extraEntries ?? 0) * 48
         }
         memory += queued * 48
@@ -63,7 +63,7 @@ extension Runtime {
             mailboxLength: queued, messagesHandled: core.handledCount.load(ordering: .relaxed),
             memoryEstimate: memory, links: state?.links ?? [], monitors: state?.monitors ?? [],
             monitoredBy: state?.monitoredBy ?? [], parent: state?.parent,
-            isBlocking: core.scheduler === blockingScheduler,
+            isBlocking: core.isBlocking,
             mailboxOverflows: core.bound?.overflowed.load(ordering: .relaxed) ?? 0)
     }
 

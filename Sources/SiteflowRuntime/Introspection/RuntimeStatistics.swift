@@ -2,10 +2,8 @@ import Synchronization
 
 /// Node-wide counters, safe to read from any thread at any time (relaxed snapshots).
 public final class RuntimeStatistics: Sendable {
-    /// The next process serial number: serials count spawns, so a spawn pays no separate counter.
-    let serials = Atomic<UInt64>(1)
-    /// Serials handed out to processes that were never published (their name was taken).
-    let unpublishedCounter = Atomic<Int>(0)
+    /// Counts the spawns (per shard, so a spawn pays no shared counter).
+    private let processTable: ProcessTable
     let exitedCounter = Atomic<Int>(0)
     let crashedCounter = Atomic<Int>(0)
     let spawnsRefusedCounter = Atomic<Int>(0)
@@ -13,12 +11,12 @@ public final class RuntimeStatistics: Sendable {
     let longRunCounter = Atomic<Int>(0)
     let restartCounter = Atomic<Int>(0)
 
-    init() {}
+    init(processTable: ProcessTable) {
+        self.processTable = processTable
+    }
 
     /// Processes spawned since start.
-    public var spawned: Int {
-        Int(truncatingIfNeeded: serials.load(ordering: .relaxed) &- 1) &- unpublishedCounter.load(ordering: .relaxed)
-    }
+    public var spawned: Int { processTable.inserted }
     /// Processes ended since start.
     public var exited: Int { exitedCounter.load(ordering: .relaxed) }
     /// Processes that ended with an error or another abnormal reason of their own.

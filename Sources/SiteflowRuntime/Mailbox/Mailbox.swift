@@ -30,8 +30,8 @@ public class Mailbox<Message: Sendable>: ProcessCore, @unchecked Sendable {
     /// Declared (rather than inherited) so that the behaviour cells' `@inlinable` initialisers
     /// can call it: spawn then runs fully specialised for the behaviour's type.
     @usableFromInline
-    override init(runtime: Runtime, blocking: Bool, serial: UInt64, bound: MailboxBound?, startsRunning: Bool) {
-        super.init(runtime: runtime, blocking: blocking, serial: serial, bound: bound, startsRunning: startsRunning)
+    override init(runtime: borrowing Runtime, blocking: Bool, bound: MailboxBound?, startsRunning: Bool) {
+        super.init(runtime: runtime, blocking: blocking, bound: bound, startsRunning: startsRunning)
     }
 
     @inlinable
@@ -97,7 +97,7 @@ public class Mailbox<Message: Sendable>: ProcessCore, @unchecked Sendable {
     @usableFromInline
     final func sendBounded(_ message: sending Message, bound: MailboxBound) -> DeliveryResult {
         if !isAlive { return .deadProcess }
-        let length = pending.load(ordering: .relaxed) + fifoCount.load(ordering: .relaxed)
+        let length = Int(pending.load(ordering: .relaxed)) + Int(fifoCount.load(ordering: .relaxed))
             - bound.dropDebt.load(ordering: .relaxed)
         if length >= bound.capacity {
             bound.overflowed.wrappingAdd(1, ordering: .relaxed)
@@ -169,7 +169,7 @@ public class Mailbox<Message: Sendable>: ProcessCore, @unchecked Sendable {
 
     /// Messages waiting (a snapshot; exact when the process is idle).
     final var mailboxLength: Int {
-        Swift.max(0, pending.load(ordering: .relaxed) + fifoCount.load(ordering: .relaxed))
+        Swift.max(0, Int(pending.load(ordering: .relaxed)) + Int(fifoCount.load(ordering: .relaxed)))
     }
 }
 
@@ -246,8 +246,8 @@ extension ProcessCore {
             current = next
             count &+= 1
         }
-        pending.wrappingSubtract(count, ordering: .relaxed)
-        fifoCount.store(count, ordering: .relaxed)
+        pending.wrappingSubtract(Int32(truncatingIfNeeded: count), ordering: .relaxed)
+        fifoCount.store(Int32(truncatingIfNeeded: count), ordering: .relaxed)
         fifo = previous
         return previous
     }

@@ -6,9 +6,9 @@ final class AsyncProcessCell<B: AsyncBehavior>: Mailbox<B.Message>, @unchecked S
 
     var behavior: B?
 
-    init(_ behavior: sending B, runtime: Runtime, blocking: Bool, serial: UInt64, bound: MailboxBound?, startsRunning: Bool) {
+    init(_ behavior: sending B, runtime: borrowing Runtime, blocking: Bool, bound: MailboxBound?, startsRunning: Bool) {
         self.behavior = behavior
-        super.init(runtime: runtime, blocking: blocking, serial: serial, bound: bound, startsRunning: startsRunning)
+        super.init(runtime: runtime, blocking: blocking, bound: bound, startsRunning: startsRunning)
     }
 
     override var behaviorName: String { B.kind }

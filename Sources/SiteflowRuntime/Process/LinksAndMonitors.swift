@@ -33,8 +33,8 @@ extension ProcessCore {
 
     /// Removes the link between this process and `other`, if any. No signal is sent.
     final func unlink(from other: ProcessCore) {
-        extrasReference.load()?.state.withLock { $0.links.remove(other) }
-        other.extrasReference.load()?.state.withLock { $0.links.remove(self) }
+        existingExtras?.state.withLock { $0.links.remove(other) }
+        other.existingExtras?.state.withLock { $0.links.remove(self) }
     }
 
     /// Starts monitoring `target`: when it ends, this process gets exactly one
@@ -58,16 +58,16 @@ extension ProcessCore {
     /// on its way. Returns whether the monitor was active.
     @discardableResult
     final func demonitor(_ reference: MonitorReference) -> Bool {
-        guard let target = extrasReference.load()?.state.withLock({ $0.monitoring.removeValue(forKey: reference) }) else {
+        guard let target = existingExtras?.state.withLock({ $0.monitoring.removeValue(forKey: reference) }) else {
             return false
         }
-        target.extrasReference.load()?.state.withLock { _ = $0.watchers.removeValue(forKey: reference) }
+        target.existingExtras?.state.withLock { _ = $0.watchers.removeValue(forKey: reference) }
         return true
     }
 
     /// Owner: whether a `down` for `reference` should be handled (its monitor is still active).
     final func acceptDown(_ reference: MonitorReference) -> Bool {
-        extrasReference.load()?.state.withLock { $0.monitoring.removeValue(forKey: reference) } != nil
+        existingExtras?.state.withLock { $0.monitoring.removeValue(forKey: reference) } != nil
     }
 
     /// Sends an exit signal with `reason` to this process, as if from `sender`.
@@ -89,6 +89,6 @@ extension ProcessCore {
     /// The reason the process ended with, if it has ended and anyone asked to keep it (links,
     /// monitors, names or hooks existed).
     final var recordedExitReason: ExitReason? {
-        extrasReference.load()?.state.withLock { $0.exitReason }
+        existingExtras?.state.withLock { $0.exitReason }
     }
 }

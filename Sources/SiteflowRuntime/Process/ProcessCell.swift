@@ -9,10 +9,11 @@ final class ProcessCell<B: Behavior>: Mailbox<B.Message>, @unchecked Sendable {
 
     /// `@inlinable` so that spawning specialises it: unspecialised, it looked up `B?`'s metadata
     /// and initialised the state through value witnesses on every spawn (a third of spawn time).
+    /// `behavior` is consumed into the field, so its references are moved, not copied and released.
     @inlinable
-    init(_ behavior: sending B, runtime: Runtime, blocking: Bool, serial: UInt64, bound: MailboxBound?, startsRunning: Bool) {
-        self.behavior = behavior
-        super.init(runtime: runtime, blocking: blocking, serial: serial, bound: bound, startsRunning: startsRunning)
+    init(_ behavior: consuming sending B, runtime: borrowing Runtime, blocking: Bool, bound: MailboxBound?, startsRunning: Bool) {
+        self.behavior = consume behavior
+        super.init(runtime: runtime, blocking: blocking, bound: bound, startsRunning: startsRunning)
     }
 
     override var behaviorName: String { B.kind }

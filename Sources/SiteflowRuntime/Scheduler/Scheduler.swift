@@ -13,6 +13,9 @@ public final class Scheduler: @unchecked Sendable {
     /// The configuration the scheduler was started with.
     public let configuration: SchedulerConfiguration
     private(set) var workers: [Worker] = []
+    /// The same workers, unretained, for the hot paths (an array read retains its buffer and the
+    /// element); written once in `start()`, freed in `deinit`.
+    @exclusivity(unchecked) private var workerTable = UnsafeMutableBufferPointer<Unmanaged<Worker>>(start: nil, count: 0)
     private var threadHandles: [UInt64] = []
     let idleCount = Atomic<Int>(0)
     private let roundRobin = Atomic<Int>(0)
@@ -26,11 +29,18 @@ public final class Scheduler: @unchecked Sendable {
         self.configuration = configuration
     }
 
+    deinit {
+        workerTable.deallocate()
+    }
+
     var isStopping: Bool { stopping.load(ordering: .relaxed) }
 
     /// Starts the worker threads; call once.
     func start() {
-        workers = (0..<configuration.threads).map { Worker(index: $0, scheduler: self) }
+        let table = UnsafeMutableBufferPointer<Unmanaged<Worker>>.allocate(capacity: configuration.threads)
+        workers = (0..<configuration.threads).map { Worker(index: $0, scheduler: self, siblings: UnsafeBufferPointer(table)) }
+        for (index, worker) in workers.enumerated() { table.initializeElement(at: index, to: .passUnretained(worker)) }
+        workerTable = table
         for worker in workers {
             let box = Unmanaged.passRetained(WorkerStart(scheduler: self, worker: worker))
             let name = "\(configuration.name.prefix(10))-\(worker.index)"
@@ -56,15 +66,17 @@ public final class Scheduler: @unchecked Sendable {
     func schedule(_ entry: UInt) {
         if let raw = sf_current_worker() {
             let handled = Unmanaged<Worker>.fromOpaque(raw)._withUnsafeGuaranteedRef { worker -> Bool in
-                guard worker.scheduler === self else { return false }
+                guard worker.schedulerReference.toOpaque() == Unmanaged.passUnretained(self).toOpaque() else { return false }
                 worker.scheduleFromOwner(entry)
                 return true
             }
             if handled { return }
         }
-        let worker = workers[roundRobin.add(1, ordering: .relaxed).newValue % workers.count]
-        worker.pushLocal(entry)
-        wakeOne(preferring: worker)
+        let target = workerTable[roundRobin.add(1, ordering: .relaxed).newValue % workerTable.count]
+        target._withUnsafeGuaranteedRef { worker in
+            worker.pushLocal(entry)
+            wakeOne(preferring: worker)
+        }
     }
 
     @inline(__always)
@@ -79,10 +91,14 @@ public final class Scheduler: @unchecked Sendable {
             sf_unpark(preferred.parker)
             return
         }
-        for worker in workers where sf_clear_idle(worker.shared) != 0 {
-            idleCount.subtract(1, ordering: .sequentiallyConsistent)
-            sf_unpark(worker.parker)
-            return
+        for worker in workerTable {
+            let woken = worker._withUnsafeGuaranteedRef { worker -> Bool in
+                guard sf_clear_idle(worker.shared) != 0 else { return false }
+                idleCount.subtract(1, ordering: .sequentiallyConsistent)
+                sf_unpark(worker.parker)
+                return true
+            }
+            if woken { return }
         }
     }
 

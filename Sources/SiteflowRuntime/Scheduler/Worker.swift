@@ -12,10 +12,24 @@ final class Worker: @unchecked Sendable {
     // by this worker's own thread; `shared` fields are atomics (C `__atomic` builtins).
 
     let index: Int
-    /// The scheduler outlives its workers: every worker thread holds a strong reference to it.
-    unowned(unsafe) let scheduler: Scheduler
+    /// The scheduler, unretained: it outlives its workers (every worker thread holds a strong
+    /// reference to it). Kept `Unmanaged`, not `unowned(unsafe)`, whose every use retains and
+    /// releases: on the hot paths (a wake-up check per push, every steal attempt of a spinning
+    /// worker) that was an atomic on the scheduler's header, a cache line every worker shares.
+    let schedulerReference: Unmanaged<Scheduler>
+    /// The scheduler (cold paths; hot ones use ``schedulerReference`` without touching its count).
+    var scheduler: Scheduler { schedulerReference.takeUnretainedValue() }
+    /// Every worker of the scheduler, this one included, unretained (the scheduler owns the
+    /// buffer and the workers): stealing walks it without retaining an array or a victim.
+    let siblings: UnsafeBufferPointer<Unmanaged<Worker>>
     let parker: OpaquePointer
     let shared: OpaquePointer
+    // The scheduler's configuration, copied so that the loop reads it without a pointer chase.
+    private let budget: Int
+    private let maxLIFOStreak: Int
+    private let spinIterations: Int
+    private let loneStealNanoseconds: UInt64
+    private let parkNanoseconds: UInt64
 
     @exclusivity(unchecked) private var queue = RunQueue(capacity: 1024)
     private let queueLock = SpinLock()
@@ -35,9 +49,15 @@ final class Worker: @unchecked Sendable {
     @exclusivity(unchecked) var smallNodes: NodeCache
     @exclusivity(unchecked) var largeNodes: NodeCache
 
-    init(index: Int, scheduler: Scheduler) {
+    init(index: Int, scheduler: Scheduler, siblings: UnsafeBufferPointer<Unmanaged<Worker>>) {
         self.index = index
-        self.scheduler = scheduler
+        self.schedulerReference = Unmanaged.passUnretained(scheduler)
+        self.siblings = siblings
+        budget = scheduler.configuration.budget
+        maxLIFOStreak = scheduler.configuration.maxLIFOStreak
+        spinIterations = scheduler.configuration.spinIterations
+        loneStealNanoseconds = scheduler.configuration.loneStealNanoseconds
+        parkNanoseconds = scheduler.configuration.parkNanoseconds
         smallNodes = NodeCache(depot: scheduler.smallDepot)
         largeNodes = NodeCache(depot: scheduler.largeDepot)
         guard let parker = sf_parker_new(), let shared = sf_worker_shared_new() else {
@@ -84,7 +104,7 @@ final class Worker: @unchecked Sendable {
         lifo = entry
         if previous != 0 {
             // Wake a parked sibling only when there is surplus work it would be allowed to steal.
-            if pushLocal(previous) >= 2 { scheduler.wakeOne(preferring: nil) }
+            if pushLocal(previous) >= 2 { schedulerReference._withUnsafeGuaranteedRef { $0.wakeOne(preferring: nil) } }
         }
     }
 
@@ -92,39 +112,45 @@ final class Worker: @unchecked Sendable {
     /// after the victim's current one, on a warm cache) unless the victim has not started a run for
     /// `loneStealNanoseconds`, i.e. it is stuck in a long handler.
     private func steal() -> UInt? {
-        let workers = scheduler.workers
-        let n = workers.count
+        let n = siblings.count
         if n < 2 { return nil }
         for k in 1..<n {
             let victimIndex = (index + k) % n
-            let victim = workers[victimIndex]
-            let length = sf_len(victim.shared)
-            if length == 0 { continue }
-            if length == 1 {
-                let runs = sf_runs(victim.shared)
-                let now = sf_now_ns()
-                if runs != seenRuns[victimIndex] {
-                    seenRuns[victimIndex] = runs
-                    seenAt[victimIndex] = now
-                    continue
-                }
-                if now &- seenAt[victimIndex] < scheduler.configuration.loneStealNanoseconds { continue }
+            if let entry = siblings[victimIndex]._withUnsafeGuaranteedRef({ steal(from: $0, victimIndex: victimIndex) }) {
+                return entry
             }
-            let buffer = stealBuffer
-            victim.queueLock.lock()
-            let got = victim.queue.popBatch(into: buffer, max: Swift.min(512, (victim.queue.count + 1) / 2))
-            sf_set_len(victim.shared, victim.queue.count)
-            victim.queueLock.unlock()
-            if got == 0 { continue }
-            if got > 1 {
-                queueLock.lock()
-                for i in 1..<got { queue.push(buffer[i]) }
-                sf_set_len(shared, queue.count)
-                queueLock.unlock()
-            }
-            return buffer[0]
         }
         return nil
+    }
+
+    /// Steals half of `victim`'s queue (see ``steal()``); nil if there is nothing to take.
+    @inline(__always)
+    private func steal(from victim: Worker, victimIndex: Int) -> UInt? {
+        let length = sf_len(victim.shared)
+        if length == 0 { return nil }
+        if length == 1 {
+            let runs = sf_runs(victim.shared)
+            let now = sf_now_ns()
+            if runs != seenRuns[victimIndex] {
+                seenRuns[victimIndex] = runs
+                seenAt[victimIndex] = now
+                return nil
+            }
+            if now &- seenAt[victimIndex] < loneStealNanoseconds { return nil }
+        }
+        let buffer = stealBuffer
+        victim.queueLock.lock()
+        let got = victim.queue.popBatch(into: buffer, max: Swift.min(512, (victim.queue.count + 1) / 2))
+        sf_set_len(victim.shared, victim.queue.count)
+        victim.queueLock.unlock()
+        if got == 0 { return nil }
+        if got > 1 {
+            queueLock.lock()
+            for i in 1..<got { queue.push(buffer[i]) }
+            sf_set_len(shared, queue.count)
+            queueLock.unlock()
+        }
+        return buffer[0]
     }
 
     @inline(__always)
@@ -132,7 +158,7 @@ final class Worker: @unchecked Sendable {
         if lifo != 0 {
             let entry = lifo
             lifo = 0
-            if lifoStreak < scheduler.configuration.maxLIFOStreak {
+            if lifoStreak < maxLIFOStreak {
                 lifoStreak &+= 1
                 return entry
             }
@@ -154,10 +180,10 @@ final class Worker: @unchecked Sendable {
     func loop() {
         sf_set_current_worker(Unmanaged.passUnretained(self).toOpaque())
         sf_set_shard_hint(UInt32(truncatingIfNeeded: index + 1))
-        seenRuns = Array(repeating: -1, count: scheduler.workers.count)
-        seenAt = Array(repeating: 0, count: scheduler.workers.count)
-        let budget = scheduler.configuration.budget
-        while !scheduler.isStopping {
+        seenRuns = Array(repeating: -1, count: siblings.count)
+        seenAt = Array(repeating: 0, count: siblings.count)
+        let budget = self.budget
+        while !schedulerReference._withUnsafeGuaranteedRef({ $0.isStopping }) {
             guard let entry = next() ?? idleFind() else { continue }
             execute(entry, budget: budget)
         }
@@ -176,7 +202,7 @@ final class Worker: @unchecked Sendable {
             sf_begin_run(shared, UInt64.max)
             let job = unsafeBitCast(entry & ~1, to: UnownedJob.self)
             runningJob = true
-            job.runSynchronously(on: scheduler.asUnownedTaskExecutor())
+            schedulerReference._withUnsafeGuaranteedRef { job.runSynchronously(on: $0.asUnownedTaskExecutor()) }
             runningJob = false
             sf_begin_run(shared, 0)
             return
@@ -195,10 +221,12 @@ final class Worker: @unchecked Sendable {
     /// and no inline run is in progress. The job is what would have suspended while this worker
     /// ran the process next; running it inline saves the suspension and the wake-up.
     func runInline(_ process: ProcessCore) -> Bool {
-        guard runningJob, !runningInline, process.scheduler === scheduler else { return false }
+        guard runningJob, !runningInline, process.schedulerReference.toOpaque() == schedulerReference.toOpaque() else {
+            return false
+        }
         runningInline = true
         sf_begin_run(shared, process.serial)
-        let outcome = process.run(budget: scheduler.configuration.budget)
+        let outcome = process.run(budget: budget)
         sf_begin_run(shared, UInt64.max)
         runningInline = false
         finish(UInt(bitPattern: Unmanaged.passUnretained(process).toOpaque()), outcome: outcome)
@@ -212,7 +240,7 @@ final class Worker: @unchecked Sendable {
         case .idle, .detached:
             break
         case .again:
-            if pushLocal(entry) >= 2 { scheduler.wakeOne(preferring: nil) }
+            if pushLocal(entry) >= 2 { schedulerReference._withUnsafeGuaranteedRef { $0.wakeOne(preferring: nil) } }
         case .exited:
             // The process table's reference is the last one the runtime holds; dropping it here,
             // after the run returned, is the only safe place (the run queue held it unretained).
@@ -225,13 +253,14 @@ final class Worker: @unchecked Sendable {
     /// sibling has queued work (so a lone entry stuck behind a long handler is eventually stolen)
     /// and unbounded when the whole scheduler is idle (an idle node burns no CPU).
     private func idleFind() -> UInt? {
-        let spins = scheduler.configuration.spinIterations
+        let spins = spinIterations
         var i = 0
         while i < spins {
             if let entry = popLocal() ?? steal() { return entry }
             sf_cpu_relax()
             i &+= 1
         }
+        let scheduler = schedulerReference.takeUnretainedValue()
         sf_set_idle(shared)
         scheduler.idleCount.add(1, ordering: .sequentiallyConsistent)
         if let entry = popLocal() ?? steal() {
@@ -242,8 +271,8 @@ final class Worker: @unchecked Sendable {
             if sf_clear_idle(shared) != 0 { scheduler.idleCount.subtract(1, ordering: .sequentiallyConsistent) }
             return nil
         }
-        let othersBusy = scheduler.workers.contains { $0 !== self && sf_len($0.shared) > 0 }
-        sf_park(parker, othersBusy ? scheduler.configuration.parkNanoseconds : 0)
+        let othersBusy = siblings.indices.contains { $0 != index && siblings[$0]._withUnsafeGuaranteedRef { sf_len($0.shared) } > 0 }
+        sf_park(parker, othersBusy ? parkNanoseconds : 0)
         if sf_clear_idle(shared) != 0 { scheduler.idleCount.subtract(1, ordering: .sequentiallyConsistent) }
         return nil
     }
