@@ -41,6 +41,10 @@ public struct ServerConfiguration: Sendable {
     public var longPollMaxBatch: Int
     /// How many event-loop threads serve connections; `0` (the default) means one per core.
     public var eventLoopThreads: Int
+    /// Whether each event-loop thread is pinned to its own CPU (Linux; default false). On a
+    /// machine the server shares (with load-test clients, say) the kernel otherwise sometimes
+    /// stacks both loops on one core, which halves a broadcast's speed.
+    public var pinsEventLoops: Bool
     /// The listen backlog. Default 4,096.
     public var backlog: Int32
 
@@ -60,6 +64,7 @@ public struct ServerConfiguration: Sendable {
         longPollSessionTimeout: Duration = .seconds(20),
         longPollMaxBatch: Int = 100,
         eventLoopThreads: Int = 0,
+        pinsEventLoops: Bool = false,
         backlog: Int32 = 4096
     ) {
         self.host = host
@@ -75,6 +80,7 @@ public struct ServerConfiguration: Sendable {
         self.longPollSessionTimeout = longPollSessionTimeout
         self.longPollMaxBatch = longPollMaxBatch
         self.eventLoopThreads = eventLoopThreads
+        self.pinsEventLoops = pinsEventLoops
         self.backlog = backlog
     }
 

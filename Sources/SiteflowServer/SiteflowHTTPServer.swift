@@ -64,7 +64,7 @@ public final class SiteflowHTTPServer: Service, Sendable {
         guard idle else { throw ServerError.alreadyStarted }
         if let problem = configuration.problem { throw ServerError.invalidConfiguration(problem) }
         let threads = configuration.eventLoopThreads > 0 ? configuration.eventLoopThreads : System.coreCount
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let group = Self.makeEventLoopGroup(threads: threads, pinned: configuration.pinsEventLoops)
         var schedulers: [ObjectIdentifier: LoopWriteScheduler] = [:]
         for loop in group.makeIterator() {
             schedulers[ObjectIdentifier(loop)] = LoopWriteScheduler(eventLoop: loop)
@@ -175,5 +175,52 @@ public final class SiteflowHTTPServer: Service, Sendable {
         }
         try? await group.shutdownGracefully()
         logger.info("stopped")
+    }
+}
+
+extension SiteflowHTTPServer {
+    /// The event loops; pinned one per allowed CPU (round robin) when asked and on Linux.
+    static func makeEventLoopGroup(threads: Int, pinned: Bool) -> MultiThreadedEventLoopGroup {
+        #if os(Linux)
+        if pinned, let cpus = allowedCPUs(), !cpus.isEmpty {
+            return MultiThreadedEventLoopGroup(pinnedCPUIDs: (0..<threads).map { cpus[$0 % cpus.count] })
+        }
+        #endif
+        return MultiThreadedEventLoopGroup(numberOfThreads: threads)
+    }
+
+    /// The CPUs this process may run on (`Cpus_allowed_list` of /proc/self/status, e.g. `0-3,6`).
+    static func allowedCPUs(status: String? = readProcSelfStatus()) -> [Int]? {
+        guard let status, let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") }) else { return nil }
+        var cpus: [Int] = []
+        for part in line.dropFirst("Cpus_allowed_list:".count).split(separator: ",") {
+            let bounds = part.split(separator: "-").map { Int(String($0.filter { $0 != " " && $0 != "\t" })) }
+            if bounds.count == 1, let cpu = bounds[0] {
+                cpus.append(cpu)
+            } else if bounds.count == 2, let low = bounds[0], let high = bounds[1], low <= high {
+                cpus.append(contentsOf: low...high)
+            } else {
+                return nil
+            }
+        }
+        return cpus
+    }
+
+    private static func readProcSelfStatus() -> String? {
+        #if os(Linux)
+        let fd = open("/proc/self/status", O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            guard count > 0 else { break }
+            bytes += chunk[..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+        #else
+        return nil
+        #endif
     }
 }

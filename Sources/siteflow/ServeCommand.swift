@@ -38,6 +38,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Route topics bench:* to a stateless broadcast channel, for `siteflow loadtest` (no store, no presence).")
     var benchTopics = false
 
+    @Flag(help: "Pin each event-loop thread to its own CPU (Linux), e.g. when load-test clients share the machine.")
+    var pinEventLoops = false
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -56,7 +59,8 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         var configuration = NodeConfiguration(
             host: host, port: port, database: try DatabaseURL(parsing: database),
-            origins: origin.isEmpty ? .any : OriginPolicy(allowing: origin), benchTopics: benchTopics, logger: logger)
+            origins: origin.isEmpty ? .any : OriginPolicy(allowing: origin), benchTopics: benchTopics,
+            pinsEventLoops: pinEventLoops, logger: logger)
         if let node { configuration.nodeName = node }
         let siteflow: SiteflowNode
         do {

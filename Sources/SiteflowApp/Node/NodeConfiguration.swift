@@ -25,6 +25,9 @@ public struct NodeConfiguration: Sendable {
     public var runsDigestJob: Bool
     /// Whether topics `bench:*` route to ``BroadcastChannel`` for load tests (default false).
     public var benchTopics: Bool
+    /// Whether the server's event-loop threads are pinned one per CPU (Linux; default false; see
+    /// `ServerConfiguration.pinsEventLoops`).
+    public var pinsEventLoops: Bool
     /// Where the node logs.
     public var logger: Logger
 
@@ -40,6 +43,7 @@ public struct NodeConfiguration: Sendable {
         historyPageSize: Int = 50,
         runsDigestJob: Bool = true,
         benchTopics: Bool = false,
+        pinsEventLoops: Bool = false,
         logger: Logger = Logger(label: "siteflow")
     ) {
         self.host = host
@@ -52,6 +56,7 @@ public struct NodeConfiguration: Sendable {
         self.historyPageSize = historyPageSize
         self.runsDigestJob = runsDigestJob
         self.benchTopics = benchTopics
+        self.pinsEventLoops = pinsEventLoops
         self.logger = logger
     }
 }

@@ -105,7 +105,9 @@ public final class SiteflowNode: Service, Sendable {
         routes.get("/dashboard/") { _ in RouteResponse(contentType: Dashboard.pageContentType, body: Dashboard.pageHTML) }
         routes.get("/dashboard/data") { _ in RouteResponse(contentType: Dashboard.documentContentType, body: dashboard.documentJSON()) }
         let server = SiteflowHTTPServer(
-            configuration: ServerConfiguration(host: configuration.host, port: configuration.port, maxFrameSize: configuration.socket.maxFrameBytes),
+            configuration: ServerConfiguration(
+                host: configuration.host, port: configuration.port, maxFrameSize: configuration.socket.maxFrameBytes,
+                pinsEventLoops: configuration.pinsEventLoops),
             endpoint: endpoint, routes: routes, logger: logger)
 
         let idleTimer = runtime.timers.scheduleRepeating(every: configuration.idleCheckInterval) { endpoint.tick() }
