@@ -2,6 +2,7 @@ import Foundation
 import Histogram
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// `siteflow loadtest`: opens many lean WebSocket clients, joins them to one topic, pushes
 /// `new_msg` at an aggregate rate, and reports latency percentiles and delivery counts.
@@ -14,6 +15,9 @@ public struct LoadTest: Sendable {
     public var configuration: LoadTestConfiguration
     /// Where progress lines go (one per second) — stdout in the command.
     public var progress: @Sendable (String) -> Void
+    /// Awaited once every client has joined, before sending starts; a child process uses it to
+    /// wait for its parent, so that all children send during the same window.
+    public var startSignal: (@Sendable () async throws -> Void)?
 
     /// Creates a load test.
     public init(configuration: LoadTestConfiguration, progress: @escaping @Sendable (String) -> Void) {
@@ -103,11 +107,18 @@ public struct LoadTest: Sendable {
         }
         report(statistics, since: started, phase: "joined")
 
+        if let startSignal { try await startSignal() }
+
         // Send for `duration`, reporting every second.
         let loopCount = Double(max(1, drivers.count))
-        for driver in drivers.values { driver.start(rate: configuration.rate / loopCount) }
         let sendingStarted = ContinuousClock.now
         let sendingEnds = sendingStarted + configuration.duration
+        // Children interleave their pushes (child k of n starts k/rate later, all stop together),
+        // so that two processes' broadcasts do not go out at the same instant.
+        if configuration.sendOffset > .zero, configuration.sendOffset < configuration.duration {
+            try await Task.sleep(for: configuration.sendOffset)
+        }
+        for driver in drivers.values { driver.start(rate: configuration.rate / loopCount) }
         while ContinuousClock.now < sendingEnds {
             try await Task.sleep(until: min(sendingEnds, ContinuousClock.now + .seconds(1)), clock: .continuous)
             report(statistics, since: sendingStarted, phase: "sending")
@@ -116,14 +127,23 @@ public struct LoadTest: Sendable {
         let sendingSeconds = Double((ContinuousClock.now - sendingStarted).components.seconds)
             + Double((ContinuousClock.now - sendingStarted).components.attoseconds) / 1e18
 
-        // Let the last broadcasts arrive.
+        // Let the last broadcasts arrive: this process's own pushes back to their senders, and
+        // (other processes' pushes are unknown here) until nothing has arrived for a while, so
+        // that no process closes its clients while another's last broadcast is still fanning out.
         let drainEnds = ContinuousClock.now + configuration.drainTime
+        var lastReceived = -1
+        var quietSince = ContinuousClock.now
         while ContinuousClock.now < drainEnds {
             let result = statistics.result
+            if result.received != lastReceived {
+                lastReceived = result.received
+                quietSince = ContinuousClock.now
+            }
             // With one room every joined client receives every push (a child process only knows
             // its own pushes, so this is a lower bound there).
             let everyoneReceived = configuration.rooms > 1 || result.received >= result.sent * result.joined
-            if result.delivered >= result.sent, everyoneReceived { break }
+            let quiet = ContinuousClock.now - quietSince >= Self.quietPeriod
+            if result.delivered >= result.sent, everyoneReceived, quiet { break }
             try await Task.sleep(for: .milliseconds(20))
         }
         for driver in drivers.values { _ = try? await driver.close().get() }
@@ -150,6 +170,9 @@ public struct LoadTest: Sendable {
     }
     #endif
 
+    /// How long no broadcast may arrive before a process takes the fan-out as finished.
+    static let quietPeriod = Duration.milliseconds(500)
+
     private func report(_ statistics: LoadTestStatisticsGroup, since start: ContinuousClock.Instant, phase: String) {
         let snapshot = statistics.takeProgress()
         let result = snapshot.result
@@ -172,7 +195,7 @@ public struct LoadTest: Sendable {
             : CommandLine.arguments[0]
         let count = configuration.processes
         let addresses = configuration.sourceAddressList.count
-        var children: [(process: Process, output: Pipe)] = []
+        var children: [(process: Process, output: Pipe, input: Pipe)] = []
         var first = configuration.firstClientIndex
         var firstListener = configuration.firstListenerIndex
         let threads = LoadTestConfiguration.threadsPerProcess(threads: configuration.threads, processes: count, cores: System.coreCount)
@@ -192,6 +215,7 @@ public struct LoadTest: Sendable {
                 "--duration", String(durationSeconds),
                 "--processes", "1",
                 "--threads", String(threads),
+                "--send-offset", String(configuration.rate > 0 ? Double(child) / configuration.rate : 0),
                 "--source-addresses", String(addresses),
                 "--first-client-index", String(first),
                 "--listeners", String(listenerShare),
@@ -199,19 +223,34 @@ public struct LoadTest: Sendable {
                 "--json",
             ] + configuration.headers.flatMap { ["--header", $0] }
             let output = Pipe()
+            let input = Pipe()
             process.standardOutput = output
+            process.standardInput = input
             try process.run()
-            children.append((process, output))
+            children.append((process, output, input))
             first += share
             firstListener += listenerShare
         }
+        // Each child prints `ready` once its clients have joined and then waits for a line on its
+        // standard input: all start sending together, so none closes its clients while another's
+        // pushes still fan out. A child that ends early counts as ready.
+        let readiness = ChildReadiness(count: children.count)
+        // Blocking reads, so on threads of their own (not the concurrency pool's few threads,
+        // which the parent needs in order to hear that all children are ready).
+        let readers = children.map { child in
+            ChildOutputReader(handle: child.output.fileHandleForReading, marker: Data((LoadTest.readyLine + "\n").utf8)) {
+                readiness.childIsReady()
+            }
+        }
+        await readiness.waitForAll()
+        for child in children {
+            try? child.input.fileHandleForWriting.write(contentsOf: Data("go\n".utf8))
+        }
         var merged = LoadTestResult()
         for (index, child) in children.enumerated() {
-            let data = await Task.detached {
-                child.output.fileHandleForReading.readDataToEndOfFile()
-            }.value
+            let output = await readers[index].output()
             child.process.waitUntilExit()
-            let lines = String(decoding: data, as: UTF8.self).split(separator: "\n")
+            let lines = String(decoding: output, as: UTF8.self).split(separator: "\n").filter { $0 != LoadTest.readyLine }
             guard let last = lines.last, let json = last.data(using: .utf8) else {
                 throw LoadTestError(description: "child \(index) printed no result (exit status \(child.process.terminationStatus))")
             }
@@ -220,6 +259,92 @@ public struct LoadTest: Sendable {
             merged.merge(result)
         }
         return merged
+    }
+}
+
+extension LoadTest {
+    /// What a child prints on its standard output once its clients have joined (see
+    /// ``startSignal``); the parent answers with a line on the child's standard input.
+    public static let readyLine = "ready"
+}
+
+/// Reads a child's standard output to its end on a thread of its own, calling `onMarker` once
+/// when `marker` has appeared (or at the end, if it never did).
+final class ChildOutputReader: Sendable {
+    private let result = Mutex<(data: Data?, waiter: CheckedContinuation<Data, Never>?)>((nil, nil))
+
+    init(handle: FileHandle, marker: Data, onMarker: @escaping @Sendable () -> Void) {
+        let thread = Thread { [self] in
+            var output = Data()
+            var signalled = false
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                output.append(chunk)
+                if !signalled, output.range(of: marker) != nil {
+                    signalled = true
+                    onMarker()
+                }
+            }
+            if !signalled { onMarker() }
+            let finished = output
+            let waiter = self.result.withLock { state -> CheckedContinuation<Data, Never>? in
+                state.data = finished
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume(returning: finished)
+        }
+        thread.start()
+    }
+
+    /// Everything the child printed, once it has closed its output.
+    func output() async -> Data {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Data, Never>) in
+            let data = result.withLock { state -> Data? in
+                if let data = state.data { return data }
+                state.waiter = continuation
+                return nil
+            }
+            if let data { continuation.resume(returning: data) }
+        }
+    }
+}
+
+/// Counts the children that are ready to send, and wakes the parent when all are.
+final class ChildReadiness: Sendable {
+    private struct State {
+        var remaining: Int
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
+    private let state: Mutex<State>
+
+    init(count: Int) {
+        state = Mutex(State(remaining: count))
+    }
+
+    /// One more child is ready (or gone).
+    func childIsReady() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.remaining -= 1
+            guard state.remaining <= 0 else { return nil }
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Returns once every child is ready.
+    func waitForAll() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ready = state.withLock { state -> Bool in
+                if state.remaining <= 0 { return true }
+                state.waiter = continuation
+                return false
+            }
+            if ready { continuation.resume() }
+        }
     }
 }
 

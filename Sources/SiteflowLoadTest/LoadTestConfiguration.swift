@@ -34,6 +34,9 @@ public struct LoadTestConfiguration: Sendable, Codable {
     public var sourceAddresses: Int
     /// How many connection attempts may be in flight at once.
     public var connectConcurrency: Int
+    /// How long after the start of sending this process sends its first push (children are
+    /// handed `k / rate` so that their pushes interleave).
+    public var sendOffset: Duration
     /// How long to wait for the last broadcasts after sending stops.
     public var drainTime: Duration
     /// The first client's global index (children are handed disjoint ranges).
@@ -68,6 +71,7 @@ public struct LoadTestConfiguration: Sendable, Codable {
         threads: Int = 0,
         sourceAddresses: Int = 0,
         connectConcurrency: Int = 256,
+        sendOffset: Duration = .zero,
         drainTime: Duration = .seconds(2),
         firstClientIndex: Int = 0,
         headers: [String] = []
@@ -86,6 +90,7 @@ public struct LoadTestConfiguration: Sendable, Codable {
         self.threads = threads
         self.sourceAddresses = sourceAddresses
         self.connectConcurrency = connectConcurrency
+        self.sendOffset = sendOffset
         self.drainTime = drainTime
         self.firstClientIndex = firstClientIndex
         self.headers = headers

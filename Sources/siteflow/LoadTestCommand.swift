@@ -58,6 +58,9 @@ struct LoadTestCommand: AsyncParsableCommand {
     @Option(help: .hidden)
     var firstClientIndex = 0
 
+    @Option(help: .hidden)
+    var sendOffset = 0.0
+
     @Flag(help: .hidden)
     var json = false
 
@@ -97,16 +100,24 @@ struct LoadTestCommand: AsyncParsableCommand {
             threads: threads,
             sourceAddresses: sourceAddresses,
             connectConcurrency: connectConcurrency,
+            sendOffset: .milliseconds(Int64(max(0, sendOffset) * 1000)),
             firstClientIndex: firstClientIndex,
             headers: headers
         )
         let asChild = json
         let label = "[clients \(firstClientIndex)…\(firstClientIndex + clients - 1)] "
-        let test = LoadTest(configuration: configuration) { line in
+        var test = LoadTest(configuration: configuration) { line in
             if asChild {
                 FileHandle.standardError.write(Data((label + line + "\n").utf8))
             } else {
                 print(line)
+            }
+        }
+        if asChild {
+            // Joined: tell the parent, and send only when it says so (all children together).
+            test.startSignal = {
+                FileHandle.standardOutput.write(Data((LoadTest.readyLine + "\n").utf8))
+                _ = await Task.detached { readLine() }.value
             }
         }
         let result = try await test.run()
