@@ -110,6 +110,30 @@ struct PubSubTests {
         #expect(pubsub.topicCount == 0)
     }
 
+    @Test("in a topic with many subscribers, unsubscribing removes exactly that owner's subscriptions (all of them) and broadcasts reach exactly the rest")
+    func unsubscribeAmongMany() async throws {
+        let runtime = Runtime(configuration: RuntimeConfiguration(scheduler: SchedulerConfiguration(threads: 2)))
+        defer { runtime.shutdown() }
+        let pubsub = PubSub(runtime: runtime)
+        let delivered = Mutex<[Int]>([])
+        let probes = try (0..<200).map { _ in try TestProbe<String>(runtime: runtime) }
+        let owners = probes.map(\.pid.id)
+        for (index, owner) in owners.enumerated() {
+            pubsub.subscribe(owner, to: "crowd") { _ in delivered.withLock { $0.append(index) } }
+        }
+        // A second subscription of one owner: both go with it.
+        pubsub.subscribe(owners[7], to: "crowd") { _ in delivered.withLock { $0.append(7) } }
+        let leaving: Set<Int> = [0, 7, 99, 100, 150, 199]
+        for index in leaving.sorted(by: >) { pubsub.unsubscribe(owners[index], from: "crowd") }
+        #expect(pubsub.subscriberCount("crowd") == 200 - leaving.count)
+        pubsub.broadcast(topic: "crowd", event: "hello", payload: .empty)
+        #expect(Set(delivered.withLock { $0 }) == Set(0..<200).subtracting(leaving))
+        #expect(delivered.withLock { $0.count } == 200 - leaving.count)
+        for index in 0..<200 where !leaving.contains(index) { pubsub.unsubscribe(owners[index], from: "crowd") }
+        #expect(pubsub.subscriberCount("crowd") == 0)
+        #expect(pubsub.topicCount == 0)
+    }
+
     @Test("subscribing a process that already ended leaves no subscription")
     func deadSubscriber() async throws {
         let runtime = Runtime(configuration: RuntimeConfiguration(scheduler: SchedulerConfiguration(threads: 2)))

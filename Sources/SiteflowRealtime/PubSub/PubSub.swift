@@ -120,11 +120,23 @@ public final class PubSub: Sendable {
         }
     }
 
+    /// Removes `owner`'s subscriptions to `topic`. The list is taken out of the dictionary so
+    /// that it is changed in place (reading it with `topics[topic]` and writing it back copied
+    /// the whole list on every removal: 15,000 subscribers leaving one topic took 15 s), and an
+    /// entry is swapped with the last one rather than the rest shifted (broadcast order is not
+    /// kept anyway).
     private func remove(_ owner: ProcessID, from topic: String) {
         shard(for: topic).topics.withLock { topics in
-            guard var list = topics[topic] else { return }
-            list.removeAll { $0.owner == owner }
-            topics[topic] = list.isEmpty ? nil : list
+            guard var list = topics.removeValue(forKey: topic) else { return }
+            var index = list.count - 1
+            while index >= 0 {
+                if list[index].owner == owner {
+                    list.swapAt(index, list.count - 1)
+                    list.removeLast()
+                }
+                index -= 1
+            }
+            if !list.isEmpty { topics[topic] = list }
         }
     }
 
