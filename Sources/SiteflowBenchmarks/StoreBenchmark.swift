@@ -9,6 +9,15 @@ import Synchronization
 /// the group-commit ``MessageWriter`` at several numbers of concurrent senders, and jobs per
 /// second through a queue, on SQLite and (when installed) a throwaway PostgreSQL server.
 public struct StoreBenchmark: Sendable {
+    /// Which messages of a run carry an idempotency key.
+    public enum MessageKeys: String, Sendable, CaseIterable {
+        /// No key, as the chat page sends them.
+        case none
+        /// Every message has its own key, as a client that retries would send them; each keyed
+        /// message adds an entry to the unique (room, key) index wherever its key sorts.
+        case every
+    }
+
     /// The databases to measure (`sqlite`, `postgres`).
     public var backends: [String]
     /// The numbers of concurrent senders.
@@ -23,10 +32,16 @@ public struct StoreBenchmark: Sendable {
     /// messages per second on a fixed schedule, and latency runs from each message's scheduled
     /// send time to its ack (so a stall is not hidden by senders waiting).
     public var offeredRate: Int?
+    /// The key settings each sender count is run with.
+    public var keys: [MessageKeys]
 
     /// Creates a benchmark; see each property.
-    public init(backends: [String] = ["sqlite", "postgres"], senders: [Int] = [1, 100, 1000], duration: Duration = .seconds(3), jobs: Int = 20000, jobConcurrency: Int = 200, offeredRate: Int? = nil) {
+    public init(
+        backends: [String] = ["sqlite", "postgres"], senders: [Int] = [1, 100, 1000], duration: Duration = .seconds(3), jobs: Int = 20000,
+        jobConcurrency: Int = 200, offeredRate: Int? = nil, keys: [MessageKeys] = MessageKeys.allCases
+    ) {
         self.offeredRate = offeredRate
+        self.keys = keys
         self.backends = backends
         self.senders = senders
         self.duration = duration
@@ -37,8 +52,8 @@ public struct StoreBenchmark: Sendable {
     /// Runs every measurement and returns the report (a Markdown table).
     public func run() async throws -> String {
         var lines = [
-            "| database | senders | load | persisted msgs/s | ack p50 | ack p99 | ack max |",
-            "|---|---:|---|---:|---:|---:|---:|",
+            "| database | senders | idempotency keys | load | persisted msgs/s | ack p50 | ack p99 | ack max |",
+            "|---|---:|---|---|---:|---:|---:|---:|",
         ]
         var jobLines = ["| database | jobs | concurrency | jobs/s | enqueue jobs/s |", "|---|---:|---:|---:|---:|"]
         var notes: [String] = []
@@ -70,15 +85,17 @@ public struct StoreBenchmark: Sendable {
                 throw BenchmarkError("unknown database '\(backend)'; expected sqlite or postgres")
             }
             for count in senders {
-                // Closed loop, then (if asked) open loop at the offered rate; each on a fresh store.
-                for rate in offeredRate.map({ [nil, $0] }) ?? [nil] {
-                    let store = try await open()
-                    let result = try await messages(store: store, senders: count, rate: rate)
-                    await store.close()
-                    let load = rate.map { "open loop, \($0)/s offered" } ?? "closed loop"
-                    lines.append(
-                        "| \(backend) | \(count) | \(load) | \(Int(result.rate)) | \(Self.ms(result.p50)) | \(Self.ms(result.p99)) | \(Self.ms(result.max)) |")
-                    FileHandle.standardError.write(Data("\(lines.last ?? "")\n".utf8))
+                for keying in keys {
+                    // Closed loop, then (if asked) open loop at the offered rate; each on a fresh store.
+                    for rate in offeredRate.map({ [nil, $0] }) ?? [nil] {
+                        let store = try await open()
+                        let result = try await messages(store: store, senders: count, rate: rate, keys: keying)
+                        await store.close()
+                        let load = rate.map { "open loop, \($0)/s offered" } ?? "closed loop"
+                        lines.append(
+                            "| \(backend) | \(count) | \(keying.rawValue) | \(load) | \(Int(result.rate)) | \(Self.ms(result.p50)) | \(Self.ms(result.p99)) | \(Self.ms(result.max)) |")
+                        FileHandle.standardError.write(Data("\(lines.last ?? "")\n".utf8))
+                    }
                 }
             }
             let store = try await open()
@@ -106,7 +123,7 @@ public struct StoreBenchmark: Sendable {
     /// ``duration``; the rate counts acknowledged (committed) messages. With a `rate`, each
     /// sender sends on a fixed schedule (rate / senders per second) instead of as fast as acks
     /// come back, and latency is measured from the scheduled send time.
-    private func messages(store: any Store, senders: Int, rate: Int?) async throws -> MessageResult {
+    private func messages(store: any Store, senders: Int, rate: Int?, keys: MessageKeys) async throws -> MessageResult {
         let writer = MessageWriter(store: store, maxBatch: 2000)
         // Runs share a database: a run's own key prefix keeps its messages from being taken for
         // idempotent retries of an earlier run's.
@@ -131,7 +148,7 @@ public struct StoreBenchmark: Sendable {
                             try await Task.sleep(until: sent, clock: clock)
                         }
                         _ = try await writer.write(
-                            NewMessage(room: "room:\(sender % 50)", nickname: "sender\(sender)", body: "benchmark message number \(sequence) from \(sender)", idempotencyKey: "\(run)-\(sender)-\(sequence)"))
+                            NewMessage(room: "room:\(sender % 50)", nickname: "sender\(sender)", body: "benchmark message number \(sequence) from \(sender)", idempotencyKey: keys == .every ? "\(run)-\(sender)-\(sequence)" : nil))
                         let elapsed = sent.duration(to: clock.now)
                         mine.append(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
                     }

@@ -29,13 +29,23 @@ struct StoreBenchCommand: ParsableCommand {
     @Option(help: "Also run each sender count open-loop at this total offered rate (msgs/s); 0 to skip.")
     var rate: Int = 20000
 
+    @Option(help: "Comma-separated idempotency key settings: none (as the chat page sends), every (a key per message).")
+    var keys: String = "none,every"
+
     func run() throws {
         let counts = senders.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
         guard !counts.isEmpty else { throw ValidationError("--senders needs positive numbers") }
         guard seconds > 0, jobs > 0 else { throw ValidationError("--seconds and --jobs must be positive") }
+        let keySettings = try keys.split(separator: ",").map { name in
+            guard let setting = StoreBenchmark.MessageKeys(rawValue: String(name)) else {
+                throw ValidationError("--keys: unknown setting '\(name)'; expected none or every")
+            }
+            return setting
+        }
+        guard !keySettings.isEmpty else { throw ValidationError("--keys needs none, every or both") }
         let benchmark = StoreBenchmark(
             backends: databases.split(separator: ",").map(String.init), senders: counts, duration: .seconds(seconds), jobs: jobs,
-            offeredRate: rate > 0 ? rate : nil)
+            offeredRate: rate > 0 ? rate : nil, keys: keySettings)
         print(try benchmark.runBlocking(), terminator: "")
     }
 }

@@ -233,7 +233,7 @@ public final class PostgresStore: Store {
             INSERT INTO siteflow_messages (room, nickname, body, inserted_at, idempotency_key) \
             SELECT r, n, b, \(now), NULLIF(k, '') FROM unnest(\(indexes)::bigint[], \(rooms)::text[], \(nicknames)::text[], \
             \(bodies)::text[], \(keys)::text[]) WITH ORDINALITY AS t(i, r, n, b, k, o) ORDER BY o \
-            ON CONFLICT (room, idempotency_key) DO NOTHING RETURNING id, room, idempotency_key
+            ON CONFLICT (room, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id, room, idempotency_key
             """, logger: logger)
         // Without a key a message never conflicts; match returned ids to inputs in order.
         var returned: [(Int64, String, String?)] = []

@@ -25,7 +25,7 @@ enum SQLiteMessageBatch {
             return (
                 size,
                 "INSERT INTO siteflow_messages (id, room, nickname, body, inserted_at, idempotency_key) VALUES \(rows) "
-                    + "ON CONFLICT (room, idempotency_key) DO NOTHING"
+                    + "ON CONFLICT (room, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
             )
         })
 
@@ -34,7 +34,7 @@ enum SQLiteMessageBatch {
         coalesce((SELECT max(id) FROM siteflow_messages), 0)) + 1
         """
 
-    private static let storedSQL =
+    static let storedSQL =
         "SELECT id, room, nickname, body, inserted_at, idempotency_key FROM siteflow_messages WHERE room = ? AND idempotency_key = ?"
 
     /// Inserts `messages` (already validated) stamped `now`, and returns them as stored, in order

@@ -26,7 +26,12 @@ public final class SQLiteStore: Store {
     /// Opens (or creates) the SQLite database at `path` and runs pending migrations.
     /// - Throws: ``StoreError`` `openFailed` if the file cannot be opened or created (missing
     ///   or unwritable directory, not a SQLite database), `migrationFailed` if a migration fails.
-    public init(path: String, configuration: StoreConfiguration = StoreConfiguration()) async throws(StoreError) {
+    public convenience init(path: String, configuration: StoreConfiguration = StoreConfiguration()) async throws(StoreError) {
+        try await self.init(path: path, configuration: configuration, migrations: SchemaMigration.all)
+    }
+
+    /// Opens the database and applies only `migrations` (tests use a prefix to build an older schema).
+    init(path: String, configuration: StoreConfiguration, migrations: [SchemaMigration]) async throws(StoreError) {
         self.clock = configuration.clock
         self.limits = configuration.limits
         self.path = path
@@ -46,7 +51,7 @@ public final class SQLiteStore: Store {
         } catch {
             throw StoreError(.openFailed, "cannot open SQLite database at '\(path)': \(Self.describe(error))", underlying: error)
         }
-        try await migrate()
+        try await migrate(migrations)
     }
 
     private static func describe(_ error: any Error) -> String {
@@ -54,7 +59,7 @@ public final class SQLiteStore: Store {
         return "\(error)"
     }
 
-    private func migrate() async throws(StoreError) {
+    private func migrate(_ migrations: [SchemaMigration]) async throws(StoreError) {
         do {
             try await pool.writeWithoutTransaction { db in
                 try db.execute(
@@ -62,7 +67,7 @@ public final class SQLiteStore: Store {
                         CREATE TABLE IF NOT EXISTS siteflow_schema_migrations (version INTEGER PRIMARY KEY NOT NULL, \
                         name TEXT NOT NULL, applied_at INTEGER NOT NULL)
                         """)
-                for migration in SchemaMigration.all {
+                for migration in migrations {
                     try db.inTransaction(.immediate) {
                         let applied = try Int.fetchOne(
                             db, sql: "SELECT version FROM siteflow_schema_migrations WHERE version = ?",
@@ -90,6 +95,14 @@ public final class SQLiteStore: Store {
     /// The writer connection's automatic checkpoint threshold, in WAL pages.
     func writerAutoCheckpointPages() async throws(StoreError) -> Int {
         try await write { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") ?? -1 }
+    }
+
+    /// SQLite's plan for looking up a stored message by room and idempotency key (one line per step).
+    func idempotencyLookupPlan() async throws(StoreError) -> [String] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN \(SQLiteMessageBatch.storedSQL)", arguments: ["room", "key"])
+                .map { row in row["detail"] ?? "" }
+        }
     }
 
     /// The versions of the applied migrations, in order.

@@ -75,5 +75,24 @@ struct SchemaMigration: Sendable {
                 expires_at BIGINT NOT NULL)
                 """,
             ]),
+        // Messages without an idempotency key (what the chat page sends) no longer go into the
+        // unique index: each keyed entry lands wherever its key sorts, so 1,000 senders dirtied
+        // about one index page per message; keyless ones only cost room-ordered appends.
+        SchemaMigration(
+            version: 3, name: "keyed messages only in the idempotency index",
+            sqlite: [
+                "DROP INDEX siteflow_messages_idempotency",
+                """
+                CREATE UNIQUE INDEX siteflow_messages_idempotency ON siteflow_messages (room, idempotency_key) \
+                WHERE idempotency_key IS NOT NULL
+                """,
+            ],
+            postgres: [
+                "DROP INDEX siteflow_messages_idempotency",
+                """
+                CREATE UNIQUE INDEX siteflow_messages_idempotency ON siteflow_messages (room, idempotency_key) \
+                WHERE idempotency_key IS NOT NULL
+                """,
+            ]),
     ]
 }
