@@ -40,6 +40,14 @@ size_t sf_heap_in_use(void) {
 #endif
 }
 
+int sf_malloc_set_top_pad(long bytes) {
+#if defined(__GLIBC__)
+  return mallopt(M_TOP_PAD, bytes > 0x7fffffffL ? 0x7fffffff : (int)bytes);
+#else
+  (void)bytes; return 0;
+#endif
+}
+
 long sf_open_file_limit(void) {
   struct rlimit rl;
   if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return -1;

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SiteflowRuntime
 
 /// The `siteflow` executable: `serve` (the default), `bench`, `loadtest`, `loadtest-server`.
 @main
@@ -9,4 +10,19 @@ struct SiteflowCommand: AsyncParsableCommand {
         subcommands: [ServeCommand.self, BenchCommand.self, LoadTestCommand.self, LoadTestServerCommand.self],
         defaultSubcommand: ServeCommand.self
     )
+
+    /// Tunes the C heap for many processes (``HeapGrowth``), then parses and runs the command.
+    static func main() async {
+        HeapGrowth.growInLargeSteps()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

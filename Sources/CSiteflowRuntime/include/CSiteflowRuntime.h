@@ -12,6 +12,9 @@ uint64_t sf_now_ns(void);
 long sf_rss_kb(void);
 /// Bytes currently allocated by malloc (glibc mallinfo2), or 0 where unknown.
 size_t sf_heap_in_use(void);
+/// Sets glibc's M_TOP_PAD (bytes kept ahead of need when a heap grows, and left at its top when
+/// it shrinks). Returns 1 on success, 0 where it failed or the C library has no such setting.
+int sf_malloc_set_top_pad(long bytes);
 /// Limit on open files for this OS process (soft limit).
 long sf_open_file_limit(void);
 
