@@ -62,6 +62,39 @@ struct ChatNodeTests {
         }
     }
 
+    @Test("a sender's messages pushed back to back are stored, broadcast and acknowledged in the order sent")
+    func senderOrder() async throws {
+        try await withNode { node in
+            let port = try #require(node.port)
+            let alice = try await PhoenixTestClient.connect(port: port)
+            let bob = try await PhoenixTestClient.connect(port: port)
+            defer { alice.close(); bob.close() }
+            let aliceJoin = try await alice.join("room:order", payload: ["nickname": "alice"])
+            _ = try await bob.join("room:order", payload: ["nickname": "bob"])
+            let count = 60
+            let refs = (0..<count).map { index in
+                alice.push(joinRef: aliceJoin.joinRef, topic: "room:order", event: "new_msg", payload: ["body": .string("m\(index)")])
+            }
+            var ackedIDs: [Int64] = []
+            for ref in refs {
+                let ack = try await alice.reply(to: ref)
+                ackedIDs.append(try #require(ack.payload["response"]?["id"]?.intValue))
+            }
+            #expect(zip(ackedIDs, ackedIDs.dropFirst()).allSatisfy { $0 < $1 }, "ids in the order sent: \(ackedIDs)")
+            var received: [String] = []
+            var receivedIDs: [Int64] = []
+            while received.count < count {
+                let frame = try await bob.next("bob to get message \(received.count)") { $0.event == "new_msg" }
+                received.append(frame.payload["body"]?.stringValue ?? "?")
+                receivedIDs.append(frame.payload["id"]?.intValue ?? -1)
+            }
+            #expect(received == (0..<count).map { "m\($0)" })
+            #expect(receivedIDs == ackedIDs)
+            let stored = try await node.store.history(room: "order", limit: count, before: nil)
+            #expect(stored.messages.map(\.body) == received)
+        }
+    }
+
     @Test("presence: a joiner gets presence_state and the others get a presence_diff with its nickname")
     func presence() async throws {
         try await withNode { node in
@@ -218,6 +251,14 @@ struct ChatNodeTests {
         try await withNode { node in
             let port = try #require(node.port)
             try await PythonScript(name: "browser_chat.py").run(["http://127.0.0.1:\(port)/", "browsers"])
+        }
+    }
+
+    @Test("the official phoenix.js, unmodified, falls back to long-polling when WebSockets are blocked and chats with a WebSocket peer, in a real browser")
+    func phoenixJavaScriptClient() async throws {
+        try await withNode { node in
+            let port = try #require(node.port)
+            try await PythonScript(name: "phoenix_js_client.py").run(["http://127.0.0.1:\(port)/", "room:phoenix-js"])
         }
     }
 

@@ -144,4 +144,54 @@ struct MessageBatchTests {
         await writer.close()
         await store.close()
     }
+
+    @Test(
+        "submitted messages keep the caller's order: increasing ids, and callbacks run one after another in that order, across batches",
+        arguments: StoreBackend.available)
+    func submitOrder(backend: StoreBackend) async throws {
+        let store = FaultyStore(base: try await backend.makeStore())
+        let writer = MessageWriter(store: store, maxBatch: 1000)
+        let outcomes = Recorder<(index: Int, id: Int64?)>()
+        func submit(_ index: Int) throws(StoreError) {
+            try writer.submit(NewMessage(room: "room:order", nickname: "ann", body: "m\(index)")) { result in
+                outcomes.record((index, try? result.get().id))
+            }
+        }
+        // The first commit is held, so the next 199 queue behind it and commit as one batch.
+        try submit(0)
+        await store.commitsStarted.waitFor(count: 1)
+        for index in 1..<200 { try submit(index) }
+        #expect(writer.queuedCount == 199)
+        store.firstCommitGate.open()
+        await outcomes.waitFor(count: 200)
+        let recorded = outcomes.values
+        #expect(recorded.map(\.index) == Array(0..<200))
+        let ids = recorded.compactMap(\.id)
+        #expect(ids.count == 200)
+        #expect(zip(ids, ids.dropFirst()).allSatisfy { $0 < $1 })
+        #expect(store.batches.map(\.messages) == [1, 199])
+        #expect(try await stored(store, room: "room:order").map(\.body) == (0..<200).map { "m\($0)" })
+        await writer.close()
+        await store.close()
+    }
+
+    @Test("submit refuses a bad message at once without calling back, and after close calls back with closed", arguments: StoreBackend.available)
+    func submitRefusals(backend: StoreBackend) async throws {
+        let store = FaultyStore(base: try await backend.makeStore())
+        store.firstCommitGate.open()
+        let writer = MessageWriter(store: store)
+        let calls = Recorder<StoreError.Code?>()
+        #expect(throws: StoreError.self) {
+            try writer.submit(NewMessage(room: "room:a", nickname: "ann", body: "")) { result in
+                calls.record({ if case .failure(let error) = result { return error.code } else { return nil } }())
+            }
+        }
+        await writer.close()
+        try writer.submit(NewMessage(room: "room:a", nickname: "ann", body: "too late")) { result in
+            calls.record({ if case .failure(let error) = result { return error.code } else { return nil } }())
+        }
+        #expect(calls.values == [.closed])
+        #expect(try await stored(store, room: "room:a").isEmpty)
+        await store.close()
+    }
 }

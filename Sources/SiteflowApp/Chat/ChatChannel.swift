@@ -85,17 +85,21 @@ public struct ChatChannel: Channel {
             guard let reply = socket.deferReply() else { return .noReply }
             let services = self.services
             let broadcaster = socket
-            Task {
-                do {
-                    let stored = try await services.writer.write(message)
-                    services.recent.append(stored)
-                    broadcaster.broadcast("new_msg", stored.json)
-                    reply.ok(["id": .int(stored.id)])
-                } catch let error as StoreError {
-                    reply.error(error.code == .unavailable ? "unavailable" : error.reason)
-                } catch {
-                    reply.error("unavailable")
+            // Queued now, in this channel's order; the writer runs the callbacks in commit
+            // order, so a sender's messages are broadcast (and acknowledged) in the order sent.
+            do {
+                try services.writer.submit(message) { result in
+                    switch result {
+                    case .success(let stored):
+                        services.recent.append(stored)
+                        broadcaster.broadcast("new_msg", stored.json)
+                        reply.ok(["id": .int(stored.id)])
+                    case .failure(let error):
+                        reply.error(error.code == .unavailable ? "unavailable" : error.reason)
+                    }
                 }
+            } catch {
+                reply.error(error.reason)
             }
             return .noReply
         case "typing":

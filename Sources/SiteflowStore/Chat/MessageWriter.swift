@@ -17,10 +17,21 @@ import Synchronization
 /// - Note: The commit loop keeps running (and keeps the writer alive) until ``close()``; call it
 ///   before closing the store.
 public final class MessageWriter: Sendable {
-    /// A sender waiting for its acknowledgement. Unsafe continuations (no per-message checking
-    /// allocation): each is resumed exactly once — refused at once when the writer is closed,
-    /// or else queued, taken by exactly one batch, and resumed when that batch's commit ends.
-    private typealias Ack = UnsafeContinuation<Result<ChatMessage, StoreError>, Never>
+    /// What is told a message's outcome: a waiting ``write(_:)`` (an unsafe continuation, no
+    /// per-message checking allocation) or a ``submit(_:onCommit:)`` callback. Each is completed
+    /// exactly once — refused at once when the writer is closed, or else queued, taken by
+    /// exactly one batch, and completed when that batch's commit ends.
+    private enum Ack {
+        case waiting(UnsafeContinuation<Result<ChatMessage, StoreError>, Never>)
+        case callback(@Sendable (Result<ChatMessage, StoreError>) -> Void)
+
+        func complete(_ result: Result<ChatMessage, StoreError>) {
+            switch self {
+            case .waiting(let continuation): continuation.resume(returning: result)
+            case .callback(let callback): callback(result)
+            }
+        }
+    }
 
     private struct State: ~Copyable {
         /// Queued messages and, at the same index, their senders.
@@ -61,19 +72,36 @@ public final class MessageWriter: Sendable {
     ///   the commit's error (e.g. `unavailable`) if its batch failed; `closed` after ``close()``.
     public func write(_ message: NewMessage) async throws(StoreError) -> ChatMessage {
         try store.limits.validate(message)
-        let result = await withUnsafeContinuation { (ack: Ack) in
-            let (accepted, wake) = state.withLock { state -> (Bool, UnsafeContinuation<Void, Never>?) in
-                if state.closed { return (false, nil) }
-                state.messages.append(message)
-                state.acks.append(ack)
-                let wake = state.loopWaiting
-                state.loopWaiting = nil
-                return (true, wake)
-            }
-            if !accepted { ack.resume(returning: .failure(StoreError(.closed, "the message writer is closed"))) }
-            wake?.resume()
+        let result = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<ChatMessage, StoreError>, Never>) in
+            enqueue(message, .waiting(continuation))
         }
         return try result.get()
+    }
+
+    /// Queues `message` for the next group commit now, in the caller's order, and calls
+    /// `onCommit` with the message as stored once its transaction has committed (or with the
+    /// commit's error). Messages submitted one after another get increasing ids, and their
+    /// callbacks run one after another in that order on the writer's commit loop — so a sender
+    /// that broadcasts from the callback broadcasts in the order it submitted. Keep callbacks
+    /// short and non-blocking (send, reply, broadcast): the next commit waits for them.
+    /// - Throws: ``StoreError`` `invalidMessage`/`messageTooLarge` at once for a bad message
+    ///   (`onCommit` is not called). After ``close()``, `onCommit` gets `closed` at once.
+    public func submit(_ message: NewMessage, onCommit: @escaping @Sendable (Result<ChatMessage, StoreError>) -> Void) throws(StoreError) {
+        try store.limits.validate(message)
+        enqueue(message, .callback(onCommit))
+    }
+
+    private func enqueue(_ message: NewMessage, _ ack: Ack) {
+        let (accepted, wake) = state.withLock { state -> (Bool, UnsafeContinuation<Void, Never>?) in
+            if state.closed { return (false, nil) }
+            state.messages.append(message)
+            state.acks.append(ack)
+            let wake = state.loopWaiting
+            state.loopWaiting = nil
+            return (true, wake)
+        }
+        if !accepted { ack.complete(.failure(StoreError(.closed, "the message writer is closed"))) }
+        wake?.resume()
     }
 
     /// Stops taking messages, commits the ones already queued, and waits for the loop to end.
@@ -96,13 +124,13 @@ public final class MessageWriter: Sendable {
             do {
                 let result = try await store.commit(transaction)
                 if result.messages.count == batch.acks.count {
-                    for (ack, message) in zip(batch.acks, result.messages) { ack.resume(returning: .success(message)) }
+                    for (ack, message) in zip(batch.acks, result.messages) { ack.complete(.success(message)) }
                 } else {
                     let error = StoreError(.queryFailed, "the store returned \(result.messages.count) messages for \(batch.acks.count)")
-                    for ack in batch.acks { ack.resume(returning: .failure(error)) }
+                    for ack in batch.acks { ack.complete(.failure(error)) }
                 }
             } catch {
-                for ack in batch.acks { ack.resume(returning: .failure(error)) }
+                for ack in batch.acks { ack.complete(.failure(error)) }
             }
         }
     }
