@@ -26,6 +26,14 @@ public struct ServerRef<Server: GenServer>: Sendable, Hashable, CustomStringConv
     /// would have run on anyway; if that answers the call, the caller returns without
     /// suspending and no timer is armed. As in Erlang, a reply that is there when the caller
     /// first looks is returned; the timeout bounds only the wait after that.
+    ///
+    /// From a task on another executor (a plain `Task {}` runs on Swift's global one), every
+    /// call crosses threads twice — the server's worker is woken, then the caller's thread —
+    /// which costs 4–25 µs per call on a 2-core machine instead of ≈ 0.65 µs. Callers that call
+    /// often should run on the runtime: `Task(executorPreference: runtime.scheduler) { … }`, or
+    /// be processes themselves (``AsyncBehavior``). (Spinning for the reply before suspending
+    /// made it worse, 16–45 µs: on two cores the spinning callers kept the server's worker off
+    /// the CPU.)
     @inlinable
     public func call(_ request: sending Server.Call, timeout: Duration? = .seconds(5)) async throws(CallError) -> Server.Reply {
         let mailbox = pid.mailbox
