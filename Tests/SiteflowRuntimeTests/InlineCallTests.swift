@@ -130,3 +130,71 @@ struct InlineCallTests {
         }
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+
+/// Answers each call with the thread its handler ran on.
+struct ThreadReportingServer: GenServer {
+    enum Call: Sendable { case whereAmI, crash }
+    typealias Reply = UInt
+
+    mutating func handleCall(_ request: Call, from caller: Caller<UInt>, context: ServerContext<ThreadReportingServer>) throws -> CallResult<UInt> {
+        switch request {
+        case .whereAmI: return .reply(UInt(pthread_self()))
+        case .crash: throw TestFailure(message: "crashed on the caller's thread")
+        }
+    }
+}
+
+/// Calls from tasks on other executors (Swift's global one): an idle server runs on the calling
+/// thread instead of being queued on a worker and waking the caller again afterwards.
+@Suite("GenServer calls from tasks on other executors (server runs on the calling thread)")
+struct ForeignCallerInlineTests {
+    @Test("a call from a task on the global executor to an idle server runs the server on the caller's thread")
+    func runsOnCallingThread() async throws {
+        try await withRuntime { runtime in
+            let server = try ThreadReportingServer.start(ThreadReportingServer(), runtime: runtime)
+            let (caller, handler) = try await Task.detached { () async throws -> (UInt, UInt) in
+                let caller = UInt(pthread_self())
+                return (caller, try await server.call(.whereAmI))
+            }.value
+            #expect(handler == caller)
+        }
+    }
+
+    @Test("many concurrent callers on the global executor share one server without losing a reply")
+    func concurrentForeignCallers() async throws {
+        try await withRuntime { runtime in
+            let counter = try CounterServer.start(CounterServer(), runtime: runtime)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 {
+                    group.addTask { for _ in 0..<1_000 { _ = try await counter.call(.add(1)) } }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await counter.call(.add(0)) == "4000")
+        }
+    }
+
+    @Test("a server that crashes while running on the caller's thread fails that call with a typed error, exits, and later calls get noProcess")
+    func crashOnCallingThread() async throws {
+        try await withRuntime { runtime in
+            let server = try ThreadReportingServer.start(ThreadReportingServer(), runtime: runtime)
+            #expect(runtime.processCount == 1)
+            let crashed = await Task.detached { () async -> CallError? in
+                do throws(CallError) {
+                    _ = try await server.call(.crash)
+                    return nil
+                } catch {
+                    return error
+                }
+            }.value
+            let error = try #require(crashed)
+            #expect(error.isServerDown, "\(error)")
+            #expect(runtime.processCount == 0)
+            await #expect(throws: CallError.self) { _ = try await server.call(.whereAmI) }
+        }
+    }
+}
+#endif

@@ -217,18 +217,34 @@ extension ProcessCore {
 
     /// Starts a process whose run the caller claimed (``Mailbox/deliverClaiming(_:)``): right
     /// here, when this thread is one of the process's workers running a task (the caller would
-    /// otherwise suspend and the worker run the process next anyway), else on its scheduler.
+    /// otherwise suspend and the worker run the process next anyway), or when it is no worker
+    /// at all (a task on another executor, a plain thread) and the process belongs to the
+    /// runtime's main scheduler: the caller is about to wait for this very run, and queuing it
+    /// would cost two thread wake-ups (the worker's, then the caller's). Else on its scheduler.
     /// Returns whether it ran here.
     @usableFromInline
     @discardableResult
     final func runClaimed() -> Bool {
-        if let raw = sf_current_worker(),
-            Unmanaged<Worker>.fromOpaque(raw)._withUnsafeGuaranteedRef({ $0.runInline(self) })
-        {
+        if let raw = sf_current_worker() {
+            if Unmanaged<Worker>.fromOpaque(raw)._withUnsafeGuaranteedRef({ $0.runInline(self) }) { return true }
+        } else if schedulerReference.toOpaque() == Unmanaged.passUnretained(runtime.scheduler).toOpaque() {
+            runOnCallingThread()
             return true
         }
         scheduleSelf()
         return false
+    }
+
+    /// Runs this claimed process once, on a thread that is not a worker, for the scheduler's
+    /// budget, and does what a worker does with the outcome: back on the run queue if messages
+    /// are left, out of the process table if it exited.
+    @usableFromInline
+    final func runOnCallingThread() {
+        switch run(budget: runtime.scheduler.configuration.budget) {
+        case .idle, .detached: break
+        case .again: scheduleSelf()
+        case .exited: runtime.processTable.remove(self)
+        }
     }
 
     /// Owner: takes the inbox stack and reverses it into the FIFO; returns the new head (0: empty).

@@ -21,19 +21,15 @@ public struct ServerRef<Server: GenServer>: Sendable, Hashable, CustomStringConv
     /// A call in flight is not interrupted by task cancellation: it ends with the reply, the
     /// timeout or the server's exit (a cancellation handler per call cost ~30% of a call).
     ///
-    /// When the caller runs on one of the server's workers and the server is idle, the caller
-    /// runs the server's receive loop itself, at once, instead of queuing it on the worker it
-    /// would have run on anyway; if that answers the call, the caller returns without
-    /// suspending and no timer is armed. As in Erlang, a reply that is there when the caller
-    /// first looks is returned; the timeout bounds only the wait after that.
-    ///
-    /// From a task on another executor (a plain `Task {}` runs on Swift's global one), every
-    /// call crosses threads twice — the server's worker is woken, then the caller's thread —
-    /// which costs 4–25 µs per call on a 2-core machine instead of ≈ 0.65 µs. Callers that call
-    /// often should run on the runtime: `Task(executorPreference: runtime.scheduler) { … }`, or
-    /// be processes themselves (``AsyncBehavior``). (Spinning for the reply before suspending
-    /// made it worse, 16–45 µs: on two cores the spinning callers kept the server's worker off
-    /// the CPU.)
+    /// When the server is idle, the caller runs the server's receive loop itself, at once: on
+    /// one of the server's workers (instead of queuing it on the worker it would run on anyway),
+    /// and on any thread that is not a worker — a task on Swift's global executor, a NIO event
+    /// loop — if the server belongs to the runtime's main scheduler (queuing it would cost two
+    /// thread wake-ups, the worker's and then the caller's: 4–25 µs per call here instead of
+    /// ≈ 0.5 µs). If that answers the call, the caller returns without suspending and no timer
+    /// is armed. As in Erlang, a reply that is there when the caller first looks is returned;
+    /// the timeout bounds only the wait after that — so a handler that blocks blocks its caller
+    /// when the caller ran it. A busy server is never run by the caller: the request is queued.
     @inlinable
     public func call(_ request: sending Server.Call, timeout: Duration? = .seconds(5)) async throws(CallError) -> Server.Reply {
         let mailbox = pid.mailbox
