@@ -32,20 +32,27 @@ struct StoreBenchCommand: ParsableCommand {
     @Option(help: "Comma-separated idempotency key settings: none (as the chat page sends), every (a key per message).")
     var keys: String = "none,every"
 
-    func run() throws {
-        let counts = senders.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
-        guard !counts.isEmpty else { throw ValidationError("--senders needs positive numbers") }
+    /// The sender counts asked for (positive numbers only).
+    private var senderCounts: [Int] { senders.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 } }
+
+    /// The key settings asked for; nil if one of them is unknown.
+    private var keySettings: [StoreBenchmark.MessageKeys]? {
+        let names = keys.split(separator: ",")
+        let settings = names.compactMap { StoreBenchmark.MessageKeys(rawValue: String($0)) }
+        return settings.count == names.count ? settings : nil
+    }
+
+    func validate() throws {
+        guard !senderCounts.isEmpty else { throw ValidationError("--senders needs positive numbers") }
         guard seconds > 0, jobs > 0 else { throw ValidationError("--seconds and --jobs must be positive") }
-        let keySettings = try keys.split(separator: ",").map { name in
-            guard let setting = StoreBenchmark.MessageKeys(rawValue: String(name)) else {
-                throw ValidationError("--keys: unknown setting '\(name)'; expected none or every")
-            }
-            return setting
-        }
-        guard !keySettings.isEmpty else { throw ValidationError("--keys needs none, every or both") }
+        guard let settings = keySettings else { throw ValidationError("--keys: use none, every or both (none,every)") }
+        guard !settings.isEmpty else { throw ValidationError("--keys needs none, every or both") }
+    }
+
+    func run() throws {
         let benchmark = StoreBenchmark(
-            backends: databases.split(separator: ",").map(String.init), senders: counts, duration: .seconds(seconds), jobs: jobs,
-            offeredRate: rate > 0 ? rate : nil, keys: keySettings)
+            backends: databases.split(separator: ",").map(String.init), senders: senderCounts, duration: .seconds(seconds), jobs: jobs,
+            offeredRate: rate > 0 ? rate : nil, keys: keySettings ?? StoreBenchmark.MessageKeys.allCases)
         print(try benchmark.runBlocking(), terminator: "")
     }
 }
