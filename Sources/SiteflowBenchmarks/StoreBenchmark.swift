@@ -134,55 +134,22 @@ public struct StoreBenchmark: Sendable {
         var max: Int64
     }
 
-    /// `senders` tasks each write messages one after another (waiting for each ack) for
-    /// ``duration``; the rate counts acknowledged (committed) messages. With a `rate`, each
-    /// sender sends on a fixed schedule (rate / senders per second) instead of as fast as acks
-    /// come back, and latency is measured from the scheduled send time.
+    /// Messages through the group-commit writer for ``duration`` (``StoreMessageLoad``): closed
+    /// loop (each sender sends its next message when the last is acknowledged), or with a
+    /// `rate`, open loop on a fixed schedule with latency from each message's scheduled time.
     private func messages(store: any Store, senders: Int, rate: Int?, keys: MessageKeys) async throws -> MessageResult {
         let writer = MessageWriter(store: store, maxBatch: 2000)
-        // Runs share a database: a run's own key prefix keeps its messages from being taken for
-        // idempotent retries of an earlier run's.
-        let run = UInt32.random(in: .min ... .max)
-        let clock = ContinuousClock()
-        let start = clock.now
-        let deadline = start.advanced(by: duration)
-        let latencies = try await withThrowingTaskGroup(of: [Int64].self) { group in
-            for sender in 0..<senders {
-                group.addTask {
-                    var mine: [Int64] = []
-                    mine.reserveCapacity(1024)
-                    var sequence = 0
-                    let interval: Duration? = rate.map { .nanoseconds(Int64(1e9 * Double(senders) / Double($0))) }
-                    let offset = interval.map { $0 * (Double(sender) / Double(senders)) } ?? .zero
-                    while clock.now < deadline {
-                        sequence += 1
-                        var sent = clock.now
-                        if let interval {
-                            sent = start.advanced(by: offset + interval * (sequence - 1))
-                            if sent >= deadline { break }
-                            try await Task.sleep(until: sent, clock: clock)
-                        }
-                        _ = try await writer.write(
-                            NewMessage(room: "room:\(sender % 50)", nickname: "sender\(sender)", body: "benchmark message number \(sequence) from \(sender)", idempotencyKey: keys == .every ? "\(run)-\(sender)-\(sequence)" : nil))
-                        let elapsed = sent.duration(to: clock.now)
-                        mine.append(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
-                    }
-                    return mine
-                }
-            }
-            var all: [Int64] = []
-            for try await part in group { all += part }
-            return all
-        }
-        let elapsed = start.duration(to: clock.now)
+        let outcome = await StoreMessageLoad(writer: writer, senders: senders, duration: duration, keys: keys).run(rate: rate)
         await writer.close()
-        let sorted = latencies.sorted()
+        guard outcome.failures == 0 else {
+            throw BenchmarkError("\(outcome.failures) messages failed to commit (\(senders) senders, \(keys.rawValue) keys)")
+        }
+        let sorted = outcome.latencies
         func percentile(_ p: Double) -> Int64 {
             guard !sorted.isEmpty else { return 0 }
             return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
         }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return MessageResult(rate: Double(sorted.count) / seconds, p50: percentile(0.50), p99: percentile(0.99), max: sorted.last ?? 0)
+        return MessageResult(rate: outcome.rate, p50: percentile(0.50), p99: percentile(0.99), max: sorted.last ?? 0)
     }
 
     /// Enqueues ``jobs`` no-op jobs, then runs the engine until all have completed.

@@ -1,0 +1,159 @@
+import Foundation
+import SiteflowStore
+import Synchronization
+
+/// Drives chat messages through a ``MessageWriter`` the way the chat channel does
+/// (``MessageWriter/submit(_:onCommit:)``: queued at once, acknowledged by a callback on the
+/// writer's commit loop), with no task and no timer per sender, so the benchmark's own
+/// scheduling does not compete with the writer for the CPU (1,000 sleeping tasks had cost more
+/// CPU than SQLite itself: 20,000 timer wake-ups a second).
+///
+/// - Closed loop: each sender has one message in flight; its acknowledgement sends its next one,
+///   until the deadline. Latency runs from the submission to the acknowledgement.
+/// - Open loop: one driver thread submits message *i* at `start + i / rate` (it looks every
+///   0.2 ms), the senders taking turns; latency runs from that scheduled time to the
+///   acknowledgement, so a stall is counted in full however many messages it holds up.
+struct StoreMessageLoad: Sendable {
+    /// What one run measured.
+    struct Outcome {
+        /// Acknowledgement latencies in nanoseconds, sorted.
+        var latencies: [Int64]
+        /// Acknowledged messages per second.
+        var rate: Double
+        /// Messages whose commit failed.
+        var failures: Int
+    }
+
+    let writer: MessageWriter
+    let senders: Int
+    let duration: Duration
+    let keys: StoreBenchmark.MessageKeys
+
+    /// Counts and latencies, written from the writer's callbacks.
+    private final class Tally: Sendable {
+        let latencies = Mutex<[Int64]>([])
+        let failures = Atomic<Int>(0)
+        let outstanding: Atomic<Int>
+        let finished = Mutex<(done: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+        let lastAck = Mutex<ContinuousClock.Instant?>(nil)
+
+        init(outstanding: Int) { self.outstanding = Atomic(outstanding) }
+
+        func record(_ result: Result<ChatMessage, StoreError>, since start: ContinuousClock.Instant, now: ContinuousClock.Instant) {
+            switch result {
+            case .success:
+                let elapsed = start.duration(to: now)
+                let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+                latencies.withLock { $0.append(nanoseconds) }
+                lastAck.withLock { $0 = now }
+            case .failure:
+                failures.add(1, ordering: .relaxed)
+            }
+        }
+
+        /// One unit of work ended (a sender stopped, or an open-loop message was acknowledged).
+        func finishOne() {
+            guard outstanding.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 else { return }
+            let waiter = finished.withLock { state -> CheckedContinuation<Void, Never>? in
+                state.done = true
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume()
+        }
+
+        func waitUntilFinished() async {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let done = finished.withLock { state -> Bool in
+                    if state.done { return true }
+                    state.waiter = continuation
+                    return false
+                }
+                if done { continuation.resume() }
+            }
+        }
+    }
+
+    /// The message sender `sender` sends as its `sequence`-th (run-unique keys when keyed).
+    private func message(sender: Int, sequence: Int, run: UInt32) -> NewMessage {
+        NewMessage(
+            room: "room:\(sender % 50)", nickname: "sender\(sender)", body: "benchmark message number \(sequence) from \(sender)",
+            idempotencyKey: keys == .every ? "\(run)-\(sender)-\(sequence)" : nil)
+    }
+
+    /// Runs closed loop (`rate` nil) or open loop at `rate` messages per second.
+    func run(rate: Int?) async -> Outcome {
+        // Runs share a database: a run's own key prefix keeps its messages from being taken for
+        // idempotent retries of an earlier run's.
+        let run = UInt32.random(in: .min ... .max)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let deadline = start.advanced(by: duration)
+        let tally: Tally
+        if let rate {
+            let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+            let total = max(1, Int(Double(rate) * seconds))
+            tally = Tally(outstanding: total)
+            let driver = Thread { [self] in
+                let interval = 1.0 / Double(rate)
+                var index = 0
+                while index < total {
+                    let now = clock.now
+                    while index < total {
+                        let scheduled = start.advanced(by: .seconds(interval * Double(index)))
+                        if scheduled > now { break }
+                        let sender = index % senders
+                        submit(message(sender: sender, sequence: index / senders + 1, run: run), tally: tally, clock: clock, since: scheduled)
+                        index += 1
+                    }
+                    usleep(200)
+                }
+            }
+            driver.start()
+        } else {
+            tally = Tally(outstanding: senders)
+            for sender in 0..<senders {
+                sendClosedLoop(sender: sender, sequence: 1, run: run, tally: tally, clock: clock, deadline: deadline)
+            }
+        }
+        await tally.waitUntilFinished()
+        let end = tally.lastAck.withLock { $0 } ?? clock.now
+        let latencies = tally.latencies.withLock { $0 }.sorted()
+        let elapsed = start.duration(to: end)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return Outcome(latencies: latencies, rate: seconds > 0 ? Double(latencies.count) / seconds : 0, failures: tally.failures.load(ordering: .relaxed))
+    }
+
+    /// Open loop: submits one scheduled message; its acknowledgement ends one unit of work.
+    private func submit(_ message: NewMessage, tally: Tally, clock: ContinuousClock, since scheduled: ContinuousClock.Instant) {
+        do {
+            try writer.submit(message) { result in
+                tally.record(result, since: scheduled, now: clock.now)
+                tally.finishOne()
+            }
+        } catch {
+            tally.failures.add(1, ordering: .relaxed)
+            tally.finishOne()
+        }
+    }
+
+    /// Closed loop: sends one message; its acknowledgement sends the sender's next one, until
+    /// the deadline, when the sender stops.
+    private func sendClosedLoop(sender: Int, sequence: Int, run: UInt32, tally: Tally, clock: ContinuousClock, deadline: ContinuousClock.Instant) {
+        let sent = clock.now
+        do {
+            try writer.submit(message(sender: sender, sequence: sequence, run: run)) { [self] result in
+                let now = clock.now
+                tally.record(result, since: sent, now: now)
+                if now < deadline {
+                    sendClosedLoop(sender: sender, sequence: sequence + 1, run: run, tally: tally, clock: clock, deadline: deadline)
+                } else {
+                    tally.finishOne()
+                }
+            }
+        } catch {
+            tally.failures.add(1, ordering: .relaxed)
+            tally.finishOne()
+        }
+    }
+}
