@@ -88,11 +88,6 @@ public struct StoreBenchmark: Sendable {
                 for keying in keys {
                     // Closed loop, then (if asked) open loop at the offered rate; each on a fresh store.
                     for rate in offeredRate.map({ [nil, $0] }) ?? [nil] {
-                        if let rate, !Self.sendsOpenLoop(senders: count, rate: rate) {
-                            let note = "Open loop at \(rate)/s skipped for \(count) senders: each would send every \(Self.ms(Int64(1e9 * Double(count) / Double(rate)))), sooner than its acknowledgement can come back."
-                            if !notes.contains(note) { notes.append(note) }
-                            continue
-                        }
                         let store = try await open()
                         let result = try await messages(store: store, senders: count, rate: rate, keys: keying)
                         await store.close()
@@ -111,16 +106,6 @@ public struct StoreBenchmark: Sendable {
         }
         return (lines + [""] + jobLines + (notes.isEmpty ? [] : [""] + notes)).joined(separator: "\n") + "\n"
     }
-
-    /// Whether `senders` can offer `rate` messages/s open-loop: each sender waits for its
-    /// acknowledgement before its next send, so its interval must leave room for one
-    /// (``minimumOpenLoopInterval``), or it falls behind and measures its own backlog.
-    static func sendsOpenLoop(senders: Int, rate: Int) -> Bool {
-        Double(senders) / Double(rate) >= minimumOpenLoopInterval
-    }
-
-    /// The shortest per-sender interval an open-loop run uses: 20 ms.
-    static let minimumOpenLoopInterval = 0.020
 
     private static func ms(_ nanoseconds: Int64) -> String {
         let value = Double(nanoseconds) / 1e6
