@@ -29,48 +29,52 @@ struct StoreMessageLoad: Sendable {
     let duration: Duration
     let keys: StoreBenchmark.MessageKeys
 
-    /// Counts and latencies, written from the writer's callbacks.
+    /// Counts and latencies, written from the writer's callbacks (one lock per acknowledgement);
+    /// `remaining` units of work (senders in closed loop, messages in open loop) end the run.
     private final class Tally: Sendable {
-        let latencies = Mutex<[Int64]>([])
-        let failures = Atomic<Int>(0)
-        let outstanding: Atomic<Int>
-        let finished = Mutex<(done: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
-        let lastAck = Mutex<ContinuousClock.Instant?>(nil)
-
-        init(outstanding: Int) { self.outstanding = Atomic(outstanding) }
-
-        func record(_ result: Result<ChatMessage, StoreError>, since start: ContinuousClock.Instant, now: ContinuousClock.Instant) {
-            switch result {
-            case .success:
-                let elapsed = start.duration(to: now)
-                let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
-                latencies.withLock { $0.append(nanoseconds) }
-                lastAck.withLock { $0 = now }
-            case .failure:
-                failures.add(1, ordering: .relaxed)
-            }
+        private struct State {
+            var latencies: [Int64] = []
+            var failures = 0
+            var lastAck: ContinuousClock.Instant?
+            var remaining: Int
+            var waiter: CheckedContinuation<Void, Never>?
         }
 
-        /// One unit of work ended (a sender stopped, or an open-loop message was acknowledged).
-        func finishOne() {
-            guard outstanding.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 else { return }
-            let waiter = finished.withLock { state -> CheckedContinuation<Void, Never>? in
-                state.done = true
+        private let state: Mutex<State>
+
+        init(remaining: Int) { state = Mutex(State(remaining: remaining)) }
+
+        /// Records one outcome; if `finishes`, it also ends one unit of work.
+        func record(_ result: Result<ChatMessage, StoreError>?, since start: ContinuousClock.Instant, now: ContinuousClock.Instant, finishes: Bool) {
+            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                switch result {
+                case .success:
+                    let elapsed = start.duration(to: now)
+                    state.latencies.append(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+                    state.lastAck = now
+                case .failure, nil:
+                    state.failures += 1
+                }
+                guard finishes else { return nil }
+                state.remaining -= 1
+                guard state.remaining == 0 else { return nil }
                 defer { state.waiter = nil }
                 return state.waiter
             }
             waiter?.resume()
         }
 
-        func waitUntilFinished() async {
+        /// Returns once every unit of work has ended: the sorted latencies, failures and last ack.
+        func finished() async -> (latencies: [Int64], failures: Int, lastAck: ContinuousClock.Instant?) {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let done = finished.withLock { state -> Bool in
-                    if state.done { return true }
+                let done = state.withLock { state -> Bool in
+                    if state.remaining <= 0 { return true }
                     state.waiter = continuation
                     return false
                 }
                 if done { continuation.resume() }
             }
+            return state.withLock { ($0.latencies.sorted(), $0.failures, $0.lastAck) }
         }
     }
 
@@ -93,7 +97,7 @@ struct StoreMessageLoad: Sendable {
         if let rate {
             let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
             let total = max(1, Int(Double(rate) * seconds))
-            tally = Tally(outstanding: total)
+            tally = Tally(remaining: total)
             let driver = Thread { [self] in
                 let interval = 1.0 / Double(rate)
                 var index = 0
@@ -111,29 +115,25 @@ struct StoreMessageLoad: Sendable {
             }
             driver.start()
         } else {
-            tally = Tally(outstanding: senders)
+            tally = Tally(remaining: senders)
             for sender in 0..<senders {
                 sendClosedLoop(sender: sender, sequence: 1, run: run, tally: tally, clock: clock, deadline: deadline)
             }
         }
-        await tally.waitUntilFinished()
-        let end = tally.lastAck.withLock { $0 } ?? clock.now
-        let latencies = tally.latencies.withLock { $0 }.sorted()
-        let elapsed = start.duration(to: end)
+        let (latencies, failures, lastAck) = await tally.finished()
+        let elapsed = start.duration(to: lastAck ?? clock.now)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return Outcome(latencies: latencies, rate: seconds > 0 ? Double(latencies.count) / seconds : 0, failures: tally.failures.load(ordering: .relaxed))
+        return Outcome(latencies: latencies, rate: seconds > 0 ? Double(latencies.count) / seconds : 0, failures: failures)
     }
 
     /// Open loop: submits one scheduled message; its acknowledgement ends one unit of work.
     private func submit(_ message: NewMessage, tally: Tally, clock: ContinuousClock, since scheduled: ContinuousClock.Instant) {
         do {
             try writer.submit(message) { result in
-                tally.record(result, since: scheduled, now: clock.now)
-                tally.finishOne()
+                tally.record(result, since: scheduled, now: clock.now, finishes: true)
             }
         } catch {
-            tally.failures.add(1, ordering: .relaxed)
-            tally.finishOne()
+            tally.record(nil, since: scheduled, now: clock.now, finishes: true)
         }
     }
 
@@ -144,16 +144,12 @@ struct StoreMessageLoad: Sendable {
         do {
             try writer.submit(message(sender: sender, sequence: sequence, run: run)) { [self] result in
                 let now = clock.now
-                tally.record(result, since: sent, now: now)
-                if now < deadline {
-                    sendClosedLoop(sender: sender, sequence: sequence + 1, run: run, tally: tally, clock: clock, deadline: deadline)
-                } else {
-                    tally.finishOne()
-                }
+                let more = now < deadline
+                tally.record(result, since: sent, now: now, finishes: !more)
+                if more { sendClosedLoop(sender: sender, sequence: sequence + 1, run: run, tally: tally, clock: clock, deadline: deadline) }
             }
         } catch {
-            tally.failures.add(1, ordering: .relaxed)
-            tally.finishOne()
+            tally.record(nil, since: sent, now: clock.now, finishes: true)
         }
     }
 }
