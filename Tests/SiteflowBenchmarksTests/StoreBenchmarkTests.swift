@@ -1,8 +1,12 @@
 import Foundation
+import SiteflowStore
 import Testing
 
 @testable import SiteflowBenchmarks
 
+/// The store benchmark's specifications: what a run must deliver (every row of its table, every
+/// offered message acknowledged and stored once). How fast it runs is the benchmark's business,
+/// recorded in BENCHMARKS.md, never asserted here: a rate threshold failed on an idle machine.
 @Suite("bench store")
 struct StoreBenchmarkTests {
     @Test("a short SQLite run reports closed and open loop for each sender count and key setting, and the jobs")
@@ -18,11 +22,64 @@ struct StoreBenchmarkTests {
                 #expect(rows.filter { $0.hasPrefix(prefix + "open loop, 5000/s offered") }.count == 1, "\(prefix)")
             }
         }
-        // Open loop offers 5,000 msgs/s for 0.3 s: every one of the 1,500 is acknowledged.
-        for row in rows where row.contains("open loop") {
-            let rate = try #require(Double(row.split(separator: "|")[4].trimmingCharacters(in: .whitespaces)))
-            #expect(rate > 2_500 && rate < 10_000, "\(row)")
-        }
         #expect(rows.contains { $0.hasPrefix("| sqlite | 50 | 10 |") })
+    }
+
+    @Test("open loop: every offered message is acknowledged, without failure, and stored exactly once", arguments: [
+        StoreBenchmark.MessageKeys.none, .every,
+    ])
+    func openLoopDeliversEveryOfferedMessage(keys: StoreBenchmark.MessageKeys) async throws {
+        try await withSQLiteStore { store in
+            let writer = MessageWriter(store: store, maxBatch: 2000)
+            // 5,000/s for 0.3 s: 1,500 messages offered on the schedule.
+            let outcome = await StoreMessageLoad(writer: writer, senders: 10, duration: .milliseconds(300), keys: keys).run(rate: 5_000)
+            await writer.close()
+            #expect(outcome.failures == 0)
+            #expect(outcome.latencies.count == 1_500)
+            let stored = try await Self.storedMessages(in: store, senders: 10)
+            #expect(stored == 1_500)
+        }
+    }
+
+    @Test("closed loop: every acknowledged message is stored, and none failed")
+    func closedLoopStoresEveryAcknowledgedMessage() async throws {
+        try await withSQLiteStore { store in
+            let writer = MessageWriter(store: store, maxBatch: 2000)
+            let outcome = await StoreMessageLoad(writer: writer, senders: 20, duration: .milliseconds(200), keys: .every).run(rate: nil)
+            await writer.close()
+            #expect(outcome.failures == 0)
+            #expect(!outcome.latencies.isEmpty)
+            let stored = try await Self.storedMessages(in: store, senders: 20)
+            #expect(stored == outcome.latencies.count)
+        }
+    }
+
+    /// Every message of the rooms the load writes to (sender *n* writes to `room:<n mod 50>`),
+    /// counted page by page.
+    private static func storedMessages(in store: any Store, senders: Int) async throws -> Int {
+        var total = 0
+        for room in (0..<min(senders, 50)).map({ "room:\($0)" }) {
+            var cursor: MessageCursor?
+            repeat {
+                let page = try await store.history(room: room, limit: 1_000, before: cursor)
+                total += page.messages.count
+                cursor = page.olderCursor
+            } while cursor != nil
+        }
+        return total
+    }
+
+    private func withSQLiteStore(_ body: (any Store) async throws -> Void) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("siteflow-bench-spec-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try await SQLiteStore(path: folder.appendingPathComponent("bench.db").path)
+        do {
+            try await body(store)
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
     }
 }
