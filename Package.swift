@@ -73,8 +73,8 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // HTTP/1.1 + WebSocket + long-poll on one port (plain SwiftNIO), the chat page and its
-        // JS client, and a route table for /metrics and /dashboard.
+        // HTTP/1.1 + WebSocket + long-poll on one port (plain SwiftNIO) and a route table for the
+        // application's pages, /metrics and /dashboard; it knows nothing of chat.
         .target(
             name: "SiteflowServer",
             dependencies: [
@@ -133,6 +133,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // The chat page, script and style sheet, as real files (served from memory).
+            resources: [.copy("Resources/chat")],
             swiftSettings: strictSettings
         ),
         // A throwaway PostgreSQL server (initdb + pg_ctl in a temp folder) for tests and benchmarks.

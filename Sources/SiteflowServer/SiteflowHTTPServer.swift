@@ -35,7 +35,7 @@ public final class SiteflowHTTPServer: Service, Sendable {
     public init(
         configuration: ServerConfiguration = ServerConfiguration(),
         endpoint: any SocketEndpoint,
-        routes: RouteTable = .chatApplication,
+        routes: RouteTable = RouteTable(),
         logger: Logger = Logger(label: "siteflow.server")
     ) {
         self.configuration = configuration

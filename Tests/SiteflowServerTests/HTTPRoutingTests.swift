@@ -5,28 +5,6 @@ import Testing
 
 @Suite("HTTP routes", .timeLimit(.minutes(1)))
 struct HTTPRoutingTests {
-    @Test("the chat page, its script and its style sheet are served with their content types")
-    func chatAssets() async throws {
-        try await withServer(RecordingEndpoint(.echo)) { _, port in
-            let page = try await HTTPTestClient.request(port: port, "/")
-            #expect(page.status == 200)
-            #expect(page.header("content-type") == "text/html; charset=utf-8")
-            for id in ["nickname", "room", "join", "message", "send", "messages", "online", "typing"] {
-                #expect(page.body.contains("id=\"\(id)\""), "the page has #\(id)")
-            }
-            #expect(page.body.contains("/assets/chat.js"))
-
-            let script = try await HTTPTestClient.request(port: port, "/assets/chat.js")
-            #expect(script.status == 200)
-            #expect(script.header("content-type") == "text/javascript; charset=utf-8")
-            #expect(script.body.contains("vsn=2.0.0"))
-
-            let style = try await HTTPTestClient.request(port: port, "/assets/chat.css")
-            #expect(style.status == 200)
-            #expect(style.header("content-type") == "text/css; charset=utf-8")
-        }
-    }
-
     @Test("an unknown path is a 404 that names it")
     func unknownPath() async throws {
         try await withServer(RecordingEndpoint(.echo)) { _, port in
@@ -38,7 +16,7 @@ struct HTTPRoutingTests {
 
     @Test("a registered route answers with its bytes and content type; other methods get 405")
     func registeredRoute() async throws {
-        var routes = RouteTable.chatApplication
+        var routes = RouteTable()
         routes.get("/metrics") { request in
             RouteResponse(contentType: "text/plain; version=0.0.4", text: "connections \(request.queryParameters["n"] ?? "0")\n")
         }

@@ -53,10 +53,12 @@ public final class SiteflowNode: Service, Sendable {
     }
 
     /// Opens the store (running its migrations), builds every part and starts listening.
-    /// - Throws: ``StoreError`` when the database cannot be opened (a clear message: which path
+    /// - Throws: ``ChatAssetError`` when the chat page's files are not beside the binary;
+    ///   ``StoreError`` when the database cannot be opened (a clear message: which path
     ///   or server, and why); the server's error when the port cannot be bound.
     public static func start(_ configuration: NodeConfiguration) async throws -> SiteflowNode {
         let logger = configuration.logger
+        let chatAssets = try ChatAssets.load()
         let runtime = Runtime(configuration: RuntimeConfiguration(logger: logger))
         let store: any Store
         do {
@@ -97,7 +99,8 @@ public final class SiteflowNode: Service, Sendable {
         dashboard.add(RuntimeDashboard(runtime: runtime))
         dashboard.add(RealtimeDashboard(endpoint: endpoint, pubsub: pubsub, jobs: jobs))
 
-        var routes = RouteTable.chatApplication
+        var routes = RouteTable()
+        chatAssets.register(in: &routes)
         routes.get("/metrics") { _ in RouteResponse(contentType: NodeMetrics.contentType, body: metrics.scrape()) }
         routes.get("/dashboard") { _ in
             RouteResponse(status: 301, contentType: "text/plain", text: "see /dashboard/", headers: [(name: "location", value: "/dashboard/")])

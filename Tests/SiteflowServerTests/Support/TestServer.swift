@@ -7,7 +7,7 @@ import SiteflowServer
 func withServer<T>(
     _ endpoint: any SocketEndpoint,
     configuration: ServerConfiguration = ServerConfiguration(port: 0),
-    routes: RouteTable = .chatApplication,
+    routes: RouteTable = RouteTable(),
     _ body: (SiteflowHTTPServer, Int) async throws -> T
 ) async throws -> T {
     var configuration = configuration

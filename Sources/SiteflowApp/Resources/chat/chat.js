@@ -1,9 +1,3 @@
-/// The chat application's script (`GET /assets/chat.js`): a small Phoenix Channels client
-/// (V2 JSON, heartbeat, reconnect and rejoin with backoff, presence) and the chat app. The
-/// contract the server-side chat channel implements is written at the top of the script.
-enum ChatScript {
-    /// The JavaScript.
-    static let javascript = #"""
 /*
  * Siteflow chat — a small Phoenix Channels client (V2 JSON) and the chat app, written for
  * Siteflow; no dependencies, no build step.
@@ -720,5 +714,3 @@ enum ChatScript {
     start();
   }
 })();
-"""#
-}
