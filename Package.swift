@@ -102,6 +102,18 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The server side of load tests, linked only by the `siteflow` executable's load-test
+        // commands (never by the node): the `bench:*` broadcast channel (`serve --bench-topics`)
+        // and the stand-in endpoint of `siteflow loadtest-server`.
+        .target(
+            name: "SiteflowLoadTestServer",
+            dependencies: [
+                "SiteflowLoadTest",
+                "SiteflowRealtime",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Chat history and durable jobs: one Store interface over SQLite (GRDB) and PostgreSQL
         // (PostgresNIO), with a group-committing message writer and an Oban-style job engine.
         .target(
@@ -171,6 +183,7 @@ let package = Package(
                 "SiteflowBenchmarks",
                 "SiteflowServer",
                 "SiteflowLoadTest",
+                "SiteflowLoadTestServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -203,6 +216,7 @@ let package = Package(
             dependencies: [
                 "SiteflowServer",
                 "SiteflowLoadTest",
+                "SiteflowLoadTestServer",
                 "SiteflowRealtime",
                 "SiteflowRuntimeTesting",
                 .product(name: "Logging", package: "swift-log"),
@@ -225,7 +239,7 @@ let package = Package(
         .testTarget(
             name: "SiteflowE2ETests",
             dependencies: [
-                "SiteflowApp", "SiteflowRealtime", "SiteflowStore", "SiteflowLoadTest", "SiteflowRuntime",
+                "SiteflowApp", "SiteflowRealtime", "SiteflowStore", "SiteflowLoadTest", "SiteflowLoadTestServer", "SiteflowRuntime",
                 // Built for the crash test, which runs `siteflow serve` as a child process.
                 "siteflow",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -2,7 +2,7 @@ import ArgumentParser
 import Logging
 import ServiceLifecycle
 import UnixSignals
-import SiteflowLoadTest
+import SiteflowLoadTestServer
 import SiteflowServer
 
 /// `siteflow loadtest-server`: the HTTP/WebSocket/long-poll server with the stand-in bench room

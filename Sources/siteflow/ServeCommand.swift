@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import SiteflowApp
+import SiteflowLoadTestServer
 import SiteflowRealtime
 import SiteflowStore
 import UnixSignals
@@ -59,9 +60,10 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         var configuration = NodeConfiguration(
             host: host, port: port, database: try DatabaseURL(parsing: database),
-            origins: origin.isEmpty ? .any : OriginPolicy(allowing: origin), benchTopics: benchTopics,
+            origins: origin.isEmpty ? .any : OriginPolicy(allowing: origin),
             pinsEventLoops: pinEventLoops, logger: logger)
         if let node { configuration.nodeName = node }
+        if benchTopics { configuration.channels = { $0.channel("bench:*") { BroadcastChannel() } } }
         let siteflow: SiteflowNode
         do {
             siteflow = try await SiteflowNode.start(configuration)

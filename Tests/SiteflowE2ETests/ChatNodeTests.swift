@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import SiteflowApp
+import SiteflowLoadTestServer
 import SiteflowRealtime
 import SiteflowStore
 import Testing
@@ -12,9 +13,11 @@ func withNode<R>(benchTopics: Bool = false, _ body: (SiteflowNode) async throws 
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("siteflow-e2e-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
-    let node = try await SiteflowNode.start(NodeConfiguration(
-        port: 0, database: .sqlite(path: folder.appendingPathComponent("chat.db").path), runsDigestJob: false,
-        benchTopics: benchTopics))
+    var configuration = NodeConfiguration(port: 0, database: .sqlite(path: folder.appendingPathComponent("chat.db").path), runsDigestJob: false)
+    if benchTopics {
+        configuration.channels = { router in router.channel("bench:*") { BroadcastChannel() } }
+    }
+    let node = try await SiteflowNode.start(configuration)
     do {
         let result = try await body(node)
         await node.stop()

@@ -1,6 +1,7 @@
 import Histogram
 import NIOCore
 import SiteflowLoadTest
+import SiteflowLoadTestServer
 import SiteflowServer
 import Testing
 

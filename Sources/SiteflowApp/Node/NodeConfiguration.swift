@@ -23,8 +23,9 @@ public struct NodeConfiguration: Sendable {
     public var historyPageSize: Int
     /// Whether the node runs the chat's daily digest job (default true).
     public var runsDigestJob: Bool
-    /// Whether topics `bench:*` route to ``BroadcastChannel`` for load tests (default false).
-    public var benchTopics: Bool
+    /// Channels the application routes next to the chat's `room:*` (default none; `siteflow
+    /// serve --bench-topics` adds the load tester's `bench:*` here).
+    public var channels: @Sendable (inout ChannelRouter) -> Void
     /// Whether the server's event-loop threads are pinned one per CPU (Linux; default false; see
     /// `ServerConfiguration.pinsEventLoops`).
     public var pinsEventLoops: Bool
@@ -42,7 +43,7 @@ public struct NodeConfiguration: Sendable {
         idleCheckInterval: Duration = .seconds(5),
         historyPageSize: Int = 50,
         runsDigestJob: Bool = true,
-        benchTopics: Bool = false,
+        channels: @escaping @Sendable (inout ChannelRouter) -> Void = { _ in },
         pinsEventLoops: Bool = false,
         logger: Logger = Logger(label: "siteflow")
     ) {
@@ -55,7 +56,7 @@ public struct NodeConfiguration: Sendable {
         self.idleCheckInterval = idleCheckInterval
         self.historyPageSize = historyPageSize
         self.runsDigestJob = runsDigestJob
-        self.benchTopics = benchTopics
+        self.channels = channels
         self.pinsEventLoops = pinsEventLoops
         self.logger = logger
     }

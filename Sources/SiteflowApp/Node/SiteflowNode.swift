@@ -75,7 +75,7 @@ public final class SiteflowNode: Service, Sendable {
 
         var router = ChannelRouter()
         router.channel("room:*") { ChatChannel(services: chat) }
-        if configuration.benchTopics { router.channel("bench:*") { BroadcastChannel() } }
+        configuration.channels(&router)
         let definition = SocketDefinition(router: router) { request in
             var assigns = Assigns()
             if let nickname = request.params["nickname"] { assigns["nickname"] = nickname }

@@ -1,4 +1,5 @@
 import NIOCore
+import SiteflowLoadTest
 public import SiteflowRealtime
 import Synchronization
 

@@ -1,6 +1,7 @@
 public import SiteflowRealtime
 
-/// A stateless broadcast room for load tests (topics `bench:*`, enabled with `--bench-topics`):
+/// A stateless broadcast room for load tests (topics `bench:*`, added only by `siteflow serve
+/// --bench-topics`, never part of the node's own routes):
 /// a join is accepted with no history and no presence, and every `new_msg` is broadcast to the
 /// topic as it came (fastlane) and answered ok. It measures the socket layer itself — sockets,
 /// channel processes, PubSub — without the chat's store and presence, whose join storms are
