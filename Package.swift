@@ -166,7 +166,6 @@ let package = Package(
             dependencies: [
                 "SiteflowRuntime",
                 "SiteflowStore",
-                "SiteflowStoreTesting",
                 "CSiteflowRuntime",
                 "CSiteflowSpawn",
                 .product(name: "Logging", package: "swift-log"),

@@ -1,13 +1,13 @@
 import Foundation
 import Logging
 import SiteflowRuntime
-import SiteflowStore
-import SiteflowStoreTesting
+public import SiteflowStore
 import Synchronization
 
 /// `siteflow bench store`: persisted chat messages per second and acknowledgement latency through
 /// the group-commit ``MessageWriter`` at several numbers of concurrent senders, and jobs per
-/// second through a queue, on SQLite and (when installed) a throwaway PostgreSQL server.
+/// second through a queue, on SQLite and on the PostgreSQL server it is given (a scratch
+/// database: the runs write to it; `scripts/throwaway-postgres.sh` starts one).
 public struct StoreBenchmark: Sendable {
     /// Which messages of a run carry an idempotency key.
     public enum MessageKeys: String, Sendable, CaseIterable {
@@ -34,12 +34,16 @@ public struct StoreBenchmark: Sendable {
     public var offeredRate: Int?
     /// The key settings each sender count is run with.
     public var keys: [MessageKeys]
+    /// The PostgreSQL database the `postgres` backend writes to; without it, that backend is
+    /// skipped with a note.
+    public var postgres: PostgresEndpoint?
 
     /// Creates a benchmark; see each property.
     public init(
         backends: [String] = ["sqlite", "postgres"], senders: [Int] = [1, 100, 1000], duration: Duration = .seconds(3), jobs: Int = 20000,
-        jobConcurrency: Int = 200, offeredRate: Int? = nil, keys: [MessageKeys] = MessageKeys.allCases
+        jobConcurrency: Int = 200, offeredRate: Int? = nil, keys: [MessageKeys] = MessageKeys.allCases, postgres: PostgresEndpoint? = nil
     ) {
+        self.postgres = postgres
         self.offeredRate = offeredRate
         self.keys = keys
         self.backends = backends
@@ -58,10 +62,8 @@ public struct StoreBenchmark: Sendable {
         var jobLines = ["| database | jobs | concurrency | jobs/s | enqueue jobs/s |", "|---|---:|---:|---:|---:|"]
         var notes: [String] = []
         for backend in backends {
-            var server: ThrowawayPostgres?
             var sqliteFolder: URL?
             defer {
-                try? server?.stopServer()  // its watchdog deletes the folder when this process ends
                 if let sqliteFolder { try? FileManager.default.removeItem(at: sqliteFolder) }
             }
             let open: @Sendable () async throws -> any Store
@@ -73,13 +75,11 @@ public struct StoreBenchmark: Sendable {
                 let path = folder.appendingPathComponent("bench.db").path
                 open = { try await SQLiteStore(path: path) }
             case "postgres":
-                guard ThrowawayPostgres.isInstalled else {
-                    notes.append("PostgreSQL skipped: no binaries under /usr/lib/postgresql/*/bin.")
+                guard let endpoint = postgres else {
+                    notes.append("PostgreSQL skipped: pass --postgres postgres://user@host:port/db (a scratch database; "
+                        + "scripts/throwaway-postgres.sh starts a throwaway server and prints its URL).")
                     continue
                 }
-                let started = try await ThrowawayPostgres.start(durable: true)
-                server = started
-                let endpoint = try started.makeDatabase()
                 open = { try await PostgresStore(endpoint: endpoint, configuration: StoreConfiguration(maxConnections: 20)) }
             default:
                 throw BenchmarkError("unknown database '\(backend)'; expected sqlite or postgres")

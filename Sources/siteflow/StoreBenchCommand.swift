@@ -1,21 +1,26 @@
 import ArgumentParser
 import SiteflowBenchmarks
+import SiteflowStore
 
 /// `siteflow bench store`: chat messages persisted per second with acknowledgement latency, and
-/// jobs per second, on SQLite and a throwaway PostgreSQL server.
+/// jobs per second, on SQLite and on a PostgreSQL server given by URL.
 struct StoreBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
         abstract: "Measure the store: persisted chat messages/s, ack latency percentiles, jobs/s.",
         discussion: """
             Each message run has N concurrent senders writing through the group-commit writer and \
-            waiting for each acknowledgement (the commit). PostgreSQL runs on a throwaway server \
-            started by the benchmark when its binaries are installed.
+            waiting for each acknowledgement (the commit). PostgreSQL runs against --postgres, a \
+            scratch database that the runs write to (scripts/throwaway-postgres.sh starts a \
+            throwaway server with fsync on and prints its URL); without it, PostgreSQL is skipped.
             """
     )
 
     @Option(help: "Comma-separated databases: sqlite, postgres.")
     var databases: String = "sqlite,postgres"
+
+    @Option(help: "The PostgreSQL database to measure (postgres://user[:pass]@host:port/db): a scratch database, the runs write to it.")
+    var postgres: String?
 
     @Option(help: "Comma-separated numbers of concurrent senders.")
     var senders: String = "1,100,1000"
@@ -47,12 +52,26 @@ struct StoreBenchCommand: ParsableCommand {
         guard seconds > 0, jobs > 0 else { throw ValidationError("--seconds and --jobs must be positive") }
         guard let settings = keySettings else { throw ValidationError("--keys: use none, every or both (none,every)") }
         guard !settings.isEmpty else { throw ValidationError("--keys needs none, every or both") }
+        _ = try postgresEndpoint()
+    }
+
+    /// The endpoint `--postgres` names, if given.
+    private func postgresEndpoint() throws -> PostgresEndpoint? {
+        guard let postgres else { return nil }
+        let url: DatabaseURL
+        do {
+            url = try DatabaseURL(parsing: postgres)
+        } catch {
+            throw ValidationError("--postgres: \(error)")
+        }
+        guard case .postgres(let endpoint) = url else { throw ValidationError("--postgres needs a postgres:// URL") }
+        return endpoint
     }
 
     func run() throws {
         let benchmark = StoreBenchmark(
             backends: databases.split(separator: ",").map(String.init), senders: senderCounts, duration: .seconds(seconds), jobs: jobs,
-            offeredRate: rate > 0 ? rate : nil, keys: keySettings ?? StoreBenchmark.MessageKeys.allCases)
+            offeredRate: rate > 0 ? rate : nil, keys: keySettings ?? StoreBenchmark.MessageKeys.allCases, postgres: try postgresEndpoint())
         print(try benchmark.runBlocking(), terminator: "")
     }
 }
