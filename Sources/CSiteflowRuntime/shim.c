@@ -19,18 +19,6 @@ uint64_t sf_now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-long sf_rss_kb(void) {
-  FILE *f = fopen("/proc/self/status", "r");
-  if (!f) return -1;
-  char line[256];
-  long kb = -1;
-  while (fgets(line, sizeof line, f)) {
-    if (strncmp(line, "VmRSS:", 6) == 0) { kb = strtol(line + 6, NULL, 10); break; }
-  }
-  fclose(f);
-  return kb;
-}
-
 size_t sf_heap_in_use(void) {
 #if defined(__GLIBC__)
   struct mallinfo2 mi = mallinfo2();

@@ -1,5 +1,6 @@
 import CSiteflowRuntime
 import CSiteflowSpawn
+import SiteflowRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -147,13 +148,5 @@ struct ChildProcess {
             if access(candidate, X_OK) == 0 { return candidate }
         }
         return nil
-    }
-
-    /// The path of the running executable (`/proc/self/exe`), or nil.
-    static func currentExecutable() -> String? {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard length > 0 else { return nil }
-        return String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -1,4 +1,5 @@
 import CSiteflowRuntime
+import SiteflowRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -74,7 +75,7 @@ public struct RuntimeBench: Sendable {
     public func run() throws -> String {
         let benchmarks = try selectedBenchmarks()
         let wanted = try selectedImplementations()
-        guard let executable = ChildProcess.currentExecutable() else {
+        guard let executable = OwnProcess.executablePath() else {
             throw BenchmarkError("cannot find this executable's path (/proc/self/exe) to start Siteflow runs")
         }
         let machine = MachineDescription.current()

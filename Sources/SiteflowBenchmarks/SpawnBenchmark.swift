@@ -45,15 +45,15 @@ enum SpawnBenchmark {
         let exited = Countdown(count)
         var pids: [PID<Poke>] = []
         pids.reserveCapacity(count)
-        let rss0 = MemoryProbe.residentBytes
-        let heap0 = MemoryProbe.heapBytes
+        let rss0 = OwnProcess.residentBytes()
+        let heap0 = OwnProcess.heapBytes()
         let spawnClock = Stopwatch()
         for _ in 0..<count {
             pids.append(try runtime.spawn(IdleProcess(exited: exited)))
         }
         let spawnSeconds = spawnClock.seconds
-        let rss1 = MemoryProbe.residentBytes
-        let heap1 = MemoryProbe.heapBytes
+        let rss1 = OwnProcess.residentBytes()
+        let heap1 = OwnProcess.heapBytes()
 
         let sendClock = Stopwatch()
         let driver = try runtime.spawn(Driver(targets: pids))

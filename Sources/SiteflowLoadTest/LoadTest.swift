@@ -2,6 +2,7 @@ import Foundation
 import Histogram
 import NIOCore
 import NIOPosix
+import SiteflowRuntime
 import Synchronization
 
 /// `siteflow loadtest`: opens many lean WebSocket clients, joins them to one topic, pushes
@@ -190,9 +191,7 @@ public struct LoadTest: Sendable {
     // MARK: Child processes
 
     private func runChildren() async throws -> LoadTestResult {
-        let executable = FileManager.default.fileExists(atPath: "/proc/self/exe")
-            ? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-            : CommandLine.arguments[0]
+        let executable = OwnProcess.executablePath() ?? CommandLine.arguments[0]
         let count = configuration.processes
         let addresses = configuration.sourceAddressList.count
         var children: [(process: Process, output: Pipe, input: Pipe)] = []

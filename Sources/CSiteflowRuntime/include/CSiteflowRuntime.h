@@ -8,8 +8,6 @@
 
 /// Monotonic clock in nanoseconds.
 uint64_t sf_now_ns(void);
-/// Resident set size of this OS process in KiB (from /proc/self/status), or -1.
-long sf_rss_kb(void);
 /// Bytes currently allocated by malloc (glibc mallinfo2), or 0 where unknown.
 size_t sf_heap_in_use(void);
 /// Sets glibc's M_TOP_PAD (bytes kept ahead of need when a heap grows, and left at its top when

@@ -1,4 +1,5 @@
 import Foundation
+import SiteflowRuntime
 public import SiteflowServer
 
 /// The chat application's page, script and style sheet: real files under `Resources/chat`,
@@ -53,7 +54,7 @@ public struct ChatAssets: Sendable {
     /// folder, symbolic links resolved, or the main bundle's).
     private static func resourceFolder() throws(ChatAssetError) -> URL {
         var candidates: [URL] = []
-        if let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+        if let executable = OwnProcess.executablePath() {
             candidates.append(URL(fileURLWithPath: executable).deletingLastPathComponent())
         }
         if let executable = Bundle.main.executableURL {

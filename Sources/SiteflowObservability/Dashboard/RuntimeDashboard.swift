@@ -19,7 +19,7 @@ public struct RuntimeDashboard: DashboardSource {
         var figures: [DashboardSection.Figure] = [
             .init(label: "processes", value: NumberFormatting.grouped(statistics.processCount), number: Double(statistics.processCount)),
             .init(label: "messages/s", value: NumberFormatting.grouped(Int(statistics.messagesPerSecond)), number: statistics.messagesPerSecond),
-            .init(label: "memory (RSS)", value: NumberFormatting.bytes(MemoryReading.residentBytes()), number: Double(MemoryReading.residentBytes())),
+            .init(label: "memory (RSS)", value: NumberFormatting.bytes(OwnProcess.residentBytes()), number: Double(OwnProcess.residentBytes())),
             .init(label: "run queues", value: statistics.runQueueLengths.map(String.init).joined(separator: " / ")),
         ]
         let ordinary = statistics.runQueueLengths.count

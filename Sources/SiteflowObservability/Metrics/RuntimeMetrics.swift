@@ -55,8 +55,8 @@ public struct RuntimeMetrics: MetricsSource {
         longRuns.update(to: statistics.longRuns)
         messagesHandled.update(to: statistics.messagesHandled)
         registry.siteflowGauge("siteflow_resident_memory_bytes", help: "Resident memory of the node (RSS).")
-            .set(Int64(MemoryReading.residentBytes()))
+            .set(Int64(OwnProcess.residentBytes()))
         registry.siteflowGauge("siteflow_heap_bytes", help: "Live heap of the node (bytes allocated and not freed).")
-            .set(Int64(MemoryReading.heapBytes()))
+            .set(Int64(OwnProcess.heapBytes()))
     }
 }
