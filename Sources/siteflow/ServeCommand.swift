@@ -33,7 +33,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "This node's name (default: a random one).")
     var node: String?
 
-    @Option(help: "An Origin allowed to open sockets (repeatable; e.g. https://chat.example.com or https://*.example.com). Default: any.")
+    @Option(help: "An Origin allowed to open sockets besides the node's own pages (repeatable; e.g. https://chat.example.com or https://*.example.com; '*' allows any origin).")
     var origin: [String] = []
 
     @Flag(help: "Route topics bench:* to a stateless broadcast channel, for `siteflow loadtest` (no store, no presence).")
@@ -60,7 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         var configuration = NodeConfiguration(
             host: host, port: port, database: try DatabaseURL(parsing: database),
-            origins: origin.isEmpty ? .any : OriginPolicy(allowing: origin),
+            origins: origin.contains("*") ? .any : .sameOrigin(plus: origin),
             pinsEventLoops: pinEventLoops, logger: logger)
         if let node { configuration.nodeName = node }
         if benchTopics { configuration.channels = { $0.channel("bench:*") { BroadcastChannel() } } }

@@ -89,6 +89,26 @@ struct AuthTests {
         #expect(OriginPolicy.any.allows("https://anything.example"))
     }
 
+    @Test("same origin (the default): the page of the host the request was addressed to, its port included; others only if listed")
+    func sameOrigin() {
+        #expect(SocketConfiguration().origins == .sameOrigin)
+        let policy = OriginPolicy.sameOrigin
+        #expect(policy.allows("http://127.0.0.1:4000", requestHost: "127.0.0.1:4000"))
+        #expect(policy.allows("http://localhost:4000", requestHost: "LOCALHOST:4000"))
+        #expect(policy.allows("https://chat.example.com", requestHost: "chat.example.com"))
+        #expect(policy.allows("https://chat.example.com", requestHost: "chat.example.com:443"))
+        #expect(!policy.allows("http://chat.example.com", requestHost: "chat.example.com:443"))
+        #expect(!policy.allows("http://evil.example", requestHost: "127.0.0.1:4000"))
+        #expect(!policy.allows("http://127.0.0.1:4001", requestHost: "127.0.0.1:4000"))
+        #expect(!policy.allows("http://127.0.0.1:4000", requestHost: nil))
+        #expect(!policy.allows("null", requestHost: "127.0.0.1:4000"))
+        #expect(policy.allows(nil, requestHost: "127.0.0.1:4000"))
+        let plus = OriginPolicy.sameOrigin(plus: ["https://app.example.com"])
+        #expect(plus.allows("https://app.example.com", requestHost: "api.example.com"))
+        #expect(plus.allows("http://api.example.com", requestHost: "api.example.com"))
+        #expect(!plus.allows("https://other.example.com", requestHost: "api.example.com"))
+    }
+
     @Test("the auth token comes from the base64url.bearer.phx subprotocol, else the long-poll header")
     func authTokenLocations() {
         let encoded = Base64URL.encode(Array("tok.en".utf8))

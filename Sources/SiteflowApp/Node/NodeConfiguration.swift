@@ -13,7 +13,8 @@ public struct NodeConfiguration: Sendable {
     public var database: DatabaseURL
     /// The node's name, unique in a cluster (default `node-<random>`).
     public var nodeName: String
-    /// Which `Origin`s may open sockets (default any).
+    /// Which `Origin`s may open sockets (default: the node's own pages, whatever host they were
+    /// reached by, and clients that send no `Origin`).
     public var origins: OriginPolicy
     /// Socket behaviour (channel limit, idle timeout, rate limit, frame size).
     public var socket: SocketConfiguration
@@ -38,7 +39,7 @@ public struct NodeConfiguration: Sendable {
         port: Int = 4000,
         database: DatabaseURL = .default,
         nodeName: String = "node-\(UInt32.random(in: .min ... .max))",
-        origins: OriginPolicy = .any,
+        origins: OriginPolicy = .sameOrigin,
         socket: SocketConfiguration = SocketConfiguration(),
         idleCheckInterval: Duration = .seconds(5),
         historyPageSize: Int = 50,

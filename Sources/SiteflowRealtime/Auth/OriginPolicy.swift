@@ -2,8 +2,11 @@
 ///
 /// Allowed origins are exact (`https://example.com`, `https://example.com:8443`) or host
 /// patterns: `*.example.com` allows `example.com` and every subdomain, over any scheme and port;
-/// `https://*.example.com` only over `https`. A request without an `Origin` header (not a
-/// browser) is allowed, as in Phoenix. A refused origin is answered with HTTP 403.
+/// `https://*.example.com` only over `https`. ``sameOrigin`` (the default of sockets and of
+/// `siteflow serve`) also allows the origin the request was addressed to: the `Origin` whose
+/// host and port are the request's `Host` header — the node's own pages, however it is reached.
+/// A request without an `Origin` header (not a browser) is allowed, as in Phoenix. A refused
+/// origin is answered with HTTP 403.
 public struct OriginPolicy: Sendable, Hashable {
     private enum Rule: Sendable, Hashable {
         case exact(scheme: String, host: String, port: Int?)
@@ -11,9 +14,20 @@ public struct OriginPolicy: Sendable, Hashable {
     }
 
     private let rules: [Rule]?
+    private var allowsRequestHost = false
 
-    /// Any origin may connect.
+    /// Any origin may connect (what Phoenix calls `check_origin: false`).
     public static let any = OriginPolicy(rules: nil)
+
+    /// Only the origin the request was addressed to (its `Host`), like Phoenix's default check.
+    public static let sameOrigin = OriginPolicy.sameOrigin(plus: [])
+
+    /// The origin the request was addressed to, and these (see the type's description).
+    public static func sameOrigin(plus origins: [String]) -> OriginPolicy {
+        var policy = OriginPolicy(allowing: origins)
+        policy.allowsRequestHost = true
+        return policy
+    }
 
     private init(rules: [Rule]?) { self.rules = rules }
 
@@ -37,8 +51,9 @@ public struct OriginPolicy: Sendable, Hashable {
         self.rules = rules
     }
 
-    /// Whether a request with this `Origin` header value may connect (`nil`: no header).
-    public func allows(_ origin: String?) -> Bool {
+    /// Whether a request with this `Origin` header value (`nil`: no header), addressed to
+    /// `requestHost` (its `Host` header, e.g. `chat.example.com:8443`), may connect.
+    public func allows(_ origin: String?, requestHost: String? = nil) -> Bool {
         guard let rules else { return true }
         guard let origin else { return true }
         let text = origin.lowercased()
@@ -46,6 +61,10 @@ public struct OriginPolicy: Sendable, Hashable {
         guard let scheme = schemeOrNil, let hostPort = Self.splitPort(rest), !hostPort.0.isEmpty else { return false }
         let host = hostPort.0
         let port = hostPort.1 ?? Self.defaultPort(scheme)
+        if allowsRequestHost, let requestHost, let addressed = Self.splitPort(Substring(requestHost.lowercased())),
+            addressed.0 == host, (addressed.1 ?? Self.defaultPort(scheme)) == port {
+            return true
+        }
         for rule in rules {
             switch rule {
             case .exact(let ruleScheme, let ruleHost, let rulePort):

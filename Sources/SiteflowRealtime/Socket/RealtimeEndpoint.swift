@@ -36,7 +36,7 @@ public final class RealtimeEndpoint: SocketEndpoint {
 
     /// Decides on a connection (see the type's description). Never blocks.
     public func connect(_ request: ConnectionRequest, connection: any TransportConnection) -> ConnectionDecision {
-        guard configuration.origins.allows(request.header("origin")) else {
+        guard configuration.origins.allows(request.header("origin"), requestHost: request.header("host")) else {
             statistics.increment(.originRefused)
             return .refuse(status: 403, reason: "origin not allowed")
         }

@@ -7,8 +7,8 @@ public struct SocketConfiguration: Sendable {
     public var maxFrameBytes: Int
     /// JSON parser limits for inbound frames (default depth 32).
     public var jsonLimits: JSONLimits
-    /// Which `Origin`s may connect (default: any; browsers' cross-site requests included, so
-    /// set this in production).
+    /// Which `Origin`s may connect (default ``OriginPolicy/sameOrigin``: only pages of the host
+    /// the request was addressed to, and clients that send no `Origin`).
     public var origins: OriginPolicy
 
     /// Creates a configuration; every parameter has a default.
@@ -16,7 +16,7 @@ public struct SocketConfiguration: Sendable {
         limits: SocketLimits = .init(),
         maxFrameBytes: Int = 1 << 20,
         jsonLimits: JSONLimits = .default,
-        origins: OriginPolicy = .any
+        origins: OriginPolicy = .sameOrigin
     ) {
         self.limits = limits
         self.maxFrameBytes = maxFrameBytes
