@@ -63,6 +63,16 @@ struct ServeCommand: AsyncParsableCommand {
             origins: origin.contains("*") ? .any : .sameOrigin(plus: origin),
             pinsEventLoops: pinEventLoops, logger: logger)
         if let node { configuration.nodeName = node }
+        let environment = ProcessInfo.processInfo.environment
+        if let token = environment["SITEFLOW_ADMIN_TOKEN"] {
+            do {
+                configuration.admin = try AdminAccess(token: token, metricsToken: environment["SITEFLOW_METRICS_TOKEN"])
+            } catch {
+                throw ServeError(message: "SITEFLOW_ADMIN_TOKEN / SITEFLOW_METRICS_TOKEN: \(error)")
+            }
+        } else if environment["SITEFLOW_METRICS_TOKEN"] != nil {
+            throw ServeError(message: "SITEFLOW_METRICS_TOKEN needs SITEFLOW_ADMIN_TOKEN too (a generated admin token would change on every start)")
+        }
         if benchTopics { configuration.channels = { $0.channel("bench:*") { BroadcastChannel() } } }
         let siteflow: SiteflowNode
         do {
@@ -74,6 +84,8 @@ struct ServeCommand: AsyncParsableCommand {
         // Written straight to the file descriptor (no stdio buffering), so a supervisor or a test
         // reading our output through a pipe sees the line at once.
         let banner = "Siteflow is serving http://\(host):\(siteflow.port ?? port)/ (dashboard: /dashboard/, metrics: /metrics). Ctrl-C stops it.\n"
+            + "Dashboard (keep this link private; it holds the admin token): \(siteflow.dashboardURL)\n"
+            + "Prometheus scrapes /metrics with 'Authorization: Bearer <token>' (SITEFLOW_ADMIN_TOKEN or SITEFLOW_METRICS_TOKEN).\n"
         FileHandle.standardOutput.write(Data(banner.utf8))
         let group = ServiceGroup(services: [siteflow], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()

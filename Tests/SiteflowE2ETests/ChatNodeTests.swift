@@ -235,14 +235,15 @@ struct ChatNodeTests {
     func dashboardAndMetrics() async throws {
         try await withNode { node in
             let port = try #require(node.port)
-            let metrics = try await httpGet(port: port, path: "/metrics")
+            let bearer = [("Authorization", "Bearer \(node.admin.token)")]
+            let metrics = try await httpGet(port: port, path: "/metrics", headers: bearer)
             #expect(metrics.status == 200)
             #expect(metrics.body.contains("siteflow_processes "))
             #expect(metrics.body.contains("siteflow_sockets "))
-            let data = try await httpGet(port: port, path: "/dashboard/data")
+            let data = try await httpGet(port: port, path: "/dashboard/data", headers: bearer)
             #expect(data.status == 200)
             #expect(data.body.contains("\"Runtime\""))
-            let page = try await httpGet(port: port, path: "/dashboard/")
+            let page = try await httpGet(port: port, path: "/dashboard/", headers: bearer)
             #expect(page.body.contains("<title>Siteflow dashboard</title>"))
             let chat = try await httpGet(port: port, path: "/")
             #expect(chat.status == 200)
@@ -275,9 +276,11 @@ struct ChatNodeTests {
 }
 
 /// An HTTP GET to the node, with its status and body as text.
-func httpGet(port: Int, path: String) async throws -> (status: Int, body: String) {
+func httpGet(port: Int, path: String, headers: [(String, String)] = []) async throws -> (status: Int, body: String) {
     let url = try #require(URL(string: "http://127.0.0.1:\(port)\(path)"))
-    let (data, response) = try await URLSession.shared.data(from: url)
+    var request = URLRequest(url: url)
+    for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+    let (data, response) = try await URLSession.shared.data(for: request)
     let status = (response as? HTTPURLResponse)?.statusCode ?? 0
     return (status, String(decoding: data, as: UTF8.self))
 }

@@ -30,6 +30,9 @@ public struct NodeConfiguration: Sendable {
     /// Whether the server's event-loop threads are pinned one per CPU (Linux; default false; see
     /// `ServerConfiguration.pinsEventLoops`).
     public var pinsEventLoops: Bool
+    /// Who may open the dashboard and read `/metrics` (default nil: a token is generated at
+    /// start and offered as ``SiteflowNode/dashboardURL``).
+    public var admin: AdminAccess?
     /// Where the node logs.
     public var logger: Logger
 
@@ -46,6 +49,7 @@ public struct NodeConfiguration: Sendable {
         runsDigestJob: Bool = true,
         channels: @escaping @Sendable (inout ChannelRouter) -> Void = { _ in },
         pinsEventLoops: Bool = false,
+        admin: AdminAccess? = nil,
         logger: Logger = Logger(label: "siteflow")
     ) {
         self.host = host
@@ -59,6 +63,7 @@ public struct NodeConfiguration: Sendable {
         self.runsDigestJob = runsDigestJob
         self.channels = channels
         self.pinsEventLoops = pinsEventLoops
+        self.admin = admin
         self.logger = logger
     }
 }

@@ -34,11 +34,13 @@ public final class SiteflowNode: Service, Sendable {
     public let metrics: NodeMetrics
     /// What `/dashboard` shows.
     public let dashboard: Dashboard
+    /// Who may open the dashboard and read `/metrics`.
+    public let admin: AdminAccess
     private let idleTimer: TimerHandle
 
     private init(configuration: NodeConfiguration, runtime: Runtime, store: any Store, chat: ChatServices, pubsub: PubSub,
                  endpoint: RealtimeEndpoint, server: SiteflowHTTPServer, jobs: JobEngine, metrics: NodeMetrics,
-                 dashboard: Dashboard, idleTimer: TimerHandle) {
+                 dashboard: Dashboard, admin: AdminAccess, idleTimer: TimerHandle) {
         self.configuration = configuration
         self.runtime = runtime
         self.store = store
@@ -49,6 +51,7 @@ public final class SiteflowNode: Service, Sendable {
         self.jobs = jobs
         self.metrics = metrics
         self.dashboard = dashboard
+        self.admin = admin
         self.idleTimer = idleTimer
     }
 
@@ -101,12 +104,23 @@ public final class SiteflowNode: Service, Sendable {
 
         var routes = RouteTable()
         chatAssets.register(in: &routes)
-        routes.get("/metrics") { _ in RouteResponse(contentType: NodeMetrics.contentType, body: metrics.scrape()) }
-        routes.get("/dashboard") { _ in
-            RouteResponse(status: 301, contentType: "text/plain", text: "see /dashboard/", headers: [(name: "location", value: "/dashboard/")])
+        // Operator surfaces: only with the admin token (AdminAccess).
+        let admin = configuration.admin ?? AdminAccess.generated()
+        routes.get("/metrics") { request in
+            guard admin.authorizesMetrics(request) else { return admin.unauthorized("/metrics") }
+            return RouteResponse(contentType: NodeMetrics.contentType, body: metrics.scrape())
         }
-        routes.get("/dashboard/") { _ in RouteResponse(contentType: Dashboard.pageContentType, body: Dashboard.pageHTML) }
-        routes.get("/dashboard/data") { _ in RouteResponse(contentType: Dashboard.documentContentType, body: dashboard.documentJSON()) }
+        routes.get("/dashboard") { request in
+            let query = request.queryParameters["token"].map { "?token=\($0)" } ?? ""
+            return RouteResponse(status: 301, contentType: "text/plain", text: "see /dashboard/", headers: [(name: "location", value: "/dashboard/\(query)")])
+        }
+        routes.get("/dashboard/") { request in
+            admin.dashboardPage(request) { RouteResponse(contentType: Dashboard.pageContentType, body: Dashboard.pageHTML) }
+        }
+        routes.get("/dashboard/data") { request in
+            guard admin.authorizesAdmin(request) else { return admin.unauthorized("/dashboard/data") }
+            return RouteResponse(contentType: Dashboard.documentContentType, body: dashboard.documentJSON(), headers: [(name: "cache-control", value: "no-store")])
+        }
         let server = SiteflowHTTPServer(
             configuration: ServerConfiguration(
                 host: configuration.host, port: configuration.port, maxFrameSize: configuration.socket.maxFrameBytes,
@@ -115,7 +129,8 @@ public final class SiteflowNode: Service, Sendable {
 
         let idleTimer = runtime.timers.scheduleRepeating(every: configuration.idleCheckInterval) { endpoint.tick() }
         let node = SiteflowNode(configuration: configuration, runtime: runtime, store: store, chat: chat, pubsub: pubsub,
-                                endpoint: endpoint, server: server, jobs: jobs, metrics: metrics, dashboard: dashboard, idleTimer: idleTimer)
+                                endpoint: endpoint, server: server, jobs: jobs, metrics: metrics, dashboard: dashboard, admin: admin,
+                                idleTimer: idleTimer)
         do {
             try await jobs.start()
             try await server.start()
@@ -132,6 +147,12 @@ public final class SiteflowNode: Service, Sendable {
 
     /// The port the node listens on.
     public var port: Int? { server.localPort }
+
+    /// The link that opens the dashboard with the admin token (print it for the operator, as
+    /// Jupyter does; it signs the browser in and drops the token from the address bar).
+    public var dashboardURL: String {
+        "http://\(configuration.host):\(port ?? configuration.port)/dashboard/?token=\(admin.token)"
+    }
 
     /// Runs until a graceful shutdown is requested (SIGTERM/SIGINT through a `ServiceGroup`), then
     /// stops the node.
