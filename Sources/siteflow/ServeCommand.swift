@@ -79,7 +79,10 @@ struct ServeCommand: AsyncParsableCommand {
             siteflow = try await SiteflowNode.start(configuration)
         } catch let error as StoreError {
             throw ServeError(message: "cannot open the database \(configuration.database): \(error.reason). "
-                + "Check the path and its permissions (or the PostgreSQL server), or choose another with --database.")
+                + "Check the path and its permissions (or the PostgreSQL server), or choose another with --database.")        } catch let error as SecretKeyError {
+            throw ServeError(message: "cannot load the secret key: \(error)")
+        } catch let error as ChatAssetError {
+            throw ServeError(message: "\(error)")
         }
         // Written straight to the file descriptor (no stdio buffering), so a supervisor or a test
         // reading our output through a pipe sees the line at once.

@@ -33,6 +33,9 @@ public struct NodeConfiguration: Sendable {
     /// Who may open the dashboard and read `/metrics` (default nil: a token is generated at
     /// start and offered as ``SiteflowNode/dashboardURL``).
     public var admin: AdminAccess?
+    /// The key that signs the node's tokens (default nil: `SITEFLOW_SECRET_KEY`, else the key
+    /// file beside the database, created on the first start; see ``SecretKey``).
+    public var secretKey: SecretKey?
     /// Where the node logs.
     public var logger: Logger
 
@@ -50,6 +53,7 @@ public struct NodeConfiguration: Sendable {
         channels: @escaping @Sendable (inout ChannelRouter) -> Void = { _ in },
         pinsEventLoops: Bool = false,
         admin: AdminAccess? = nil,
+        secretKey: SecretKey? = nil,
         logger: Logger = Logger(label: "siteflow")
     ) {
         self.host = host
@@ -64,6 +68,7 @@ public struct NodeConfiguration: Sendable {
         self.channels = channels
         self.pinsEventLoops = pinsEventLoops
         self.admin = admin
+        self.secretKey = secretKey
         self.logger = logger
     }
 }

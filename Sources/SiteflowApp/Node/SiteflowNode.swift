@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 public import ServiceLifecycle
 public import SiteflowObservability
@@ -36,11 +37,13 @@ public final class SiteflowNode: Service, Sendable {
     public let dashboard: Dashboard
     /// Who may open the dashboard and read `/metrics`.
     public let admin: AdminAccess
+    /// The key that signs the node's tokens.
+    public let secretKey: SecretKey
     private let idleTimer: TimerHandle
 
     private init(configuration: NodeConfiguration, runtime: Runtime, store: any Store, chat: ChatServices, pubsub: PubSub,
                  endpoint: RealtimeEndpoint, server: SiteflowHTTPServer, jobs: JobEngine, metrics: NodeMetrics,
-                 dashboard: Dashboard, admin: AdminAccess, idleTimer: TimerHandle) {
+                 dashboard: Dashboard, admin: AdminAccess, secretKey: SecretKey, idleTimer: TimerHandle) {
         self.configuration = configuration
         self.runtime = runtime
         self.store = store
@@ -52,16 +55,26 @@ public final class SiteflowNode: Service, Sendable {
         self.metrics = metrics
         self.dashboard = dashboard
         self.admin = admin
+        self.secretKey = secretKey
         self.idleTimer = idleTimer
     }
 
     /// Opens the store (running its migrations), builds every part and starts listening.
     /// - Throws: ``ChatAssetError`` when the chat page's files are not beside the binary;
+    ///   ``SecretKeyError`` when the secret key is too short or its file unsafe or unwritable;
     ///   ``StoreError`` when the database cannot be opened (a clear message: which path
     ///   or server, and why); the server's error when the port cannot be bound.
     public static func start(_ configuration: NodeConfiguration) async throws -> SiteflowNode {
         let logger = configuration.logger
         let chatAssets = try ChatAssets.load()
+        let secretKey: SecretKey
+        if let given = configuration.secretKey {
+            secretKey = given
+        } else {
+            let databasePath: String? = if case .sqlite(let path) = configuration.database { path } else { nil }
+            secretKey = try SecretKey.load(environment: ProcessInfo.processInfo.environment, file: SecretKey.defaultFile(for: databasePath))
+        }
+        logger.info("secret key loaded", metadata: ["from": "\(secretKey.origin)"])
         let runtime = Runtime(configuration: RuntimeConfiguration(logger: logger))
         let store: any Store
         do {
@@ -130,7 +143,7 @@ public final class SiteflowNode: Service, Sendable {
         let idleTimer = runtime.timers.scheduleRepeating(every: configuration.idleCheckInterval) { endpoint.tick() }
         let node = SiteflowNode(configuration: configuration, runtime: runtime, store: store, chat: chat, pubsub: pubsub,
                                 endpoint: endpoint, server: server, jobs: jobs, metrics: metrics, dashboard: dashboard, admin: admin,
-                                idleTimer: idleTimer)
+                                secretKey: secretKey, idleTimer: idleTimer)
         do {
             try await jobs.start()
             try await server.start()
