@@ -173,6 +173,22 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The parsers a client can feed, as fuzzing targets (Fuzz/, scripts/fuzz.sh).
+        .target(
+            name: "SiteflowFuzzTargets",
+            dependencies: [
+                "SiteflowRealtime", "SiteflowServer", "SiteflowStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // `siteflow-fuzz`: libFuzzer's entry point when built with -sanitize=fuzzer -DFUZZING,
+        // a corpus replayer otherwise.
+        .executableTarget(
+            name: "siteflow-fuzz",
+            dependencies: ["SiteflowFuzzTargets"],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "siteflow",
             dependencies: [
@@ -246,6 +262,11 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             exclude: ["Scripts"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SiteflowFuzzTests",
+            dependencies: ["SiteflowFuzzTargets"],
             swiftSettings: strictSettings
         ),
         .testTarget(

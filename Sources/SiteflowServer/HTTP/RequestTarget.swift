@@ -1,11 +1,11 @@
 /// A request URI split into its path and percent-decoded query parameters.
-struct RequestTarget: Sendable {
+package struct RequestTarget: Sendable {
     /// The path, without the query.
-    var path: String
+    package var path: String
     /// Query parameters; a repeated name keeps its last value; `+` means a space.
-    var query: [String: String]
+    package var query: [String: String]
 
-    init(uri: String) {
+    package init(uri: String) {
         guard let mark = uri.utf8.firstIndex(of: UInt8(ascii: "?")) else {
             path = uri
             query = [:]

@@ -1,0 +1,70 @@
+import Foundation
+import SiteflowFuzzTargets
+
+#if FUZZING
+// Built with `-sanitize=fuzzer -DFUZZING` (scripts/fuzz.sh): libFuzzer owns `main` and the
+// command line; SITEFLOW_FUZZ_TARGET names the target.
+
+/// The target chosen once, before the first input (libFuzzer calls this first).
+nonisolated(unsafe) private var selectedTarget: FuzzTarget?
+
+@_cdecl("LLVMFuzzerInitialize")
+public func fuzzerInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
+    guard let name = ProcessInfo.processInfo.environment["SITEFLOW_FUZZ_TARGET"], let target = FuzzTarget(rawValue: name) else {
+        let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: ", ")
+        FileHandle.standardError.write(Data("set SITEFLOW_FUZZ_TARGET to one of: \(names)\n".utf8))
+        exit(2)
+    }
+    selectedTarget = target
+    return 0
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let target = selectedTarget else { return 0 }
+    do {
+        try target.run(UnsafeRawBufferPointer(start: data, count: size))
+    } catch {
+        FileHandle.standardError.write(Data("\(target.rawValue): \(error)\n".utf8))
+        abort()
+    }
+    return 0
+}
+#else
+/// `siteflow-fuzz TARGET PATH…`: replays files (or every file of folders) through a fuzzing
+/// target, as the fuzzer would; exits 1 if one breaks the target's promise (a trap ends it at
+/// once, with the signal). Built normally, without libFuzzer.
+@main
+struct FuzzReplay {
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        guard let name = arguments.first, let target = FuzzTarget(rawValue: name), arguments.count > 1 else {
+            let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: "|")
+            FileHandle.standardError.write(Data("usage: siteflow-fuzz \(names) FILE_OR_FOLDER…\n".utf8))
+            exit(2)
+        }
+        var inputs = 0
+        var violations = 0
+        for path in arguments.dropFirst() {
+            for file in files(at: path) {
+                guard let data = FileManager.default.contents(atPath: file) else { continue }
+                inputs += 1
+                if let violation = target.check(Array(data)) {
+                    violations += 1
+                    print("\(file): \(violation)")
+                }
+            }
+        }
+        print("\(target.rawValue): \(inputs) inputs replayed, \(violations) broke the target")
+        exit(violations == 0 ? 0 : 1)
+    }
+
+    private static func files(at path: String) -> [String] {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { return [] }
+        guard isFolder.boolValue else { return [path] }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        return names.sorted().map { "\(path)/\($0)" }
+    }
+}
+#endif
