@@ -1,5 +1,6 @@
-/// The address of a running ``GenServer``: call it, cast to it, send it info messages.
-public struct ServerRef<Server: GenServer>: Sendable, Hashable, CustomStringConvertible {
+/// The address of a running server (``GenServer`` or ``AsyncGenServer``): call it, cast to it,
+/// send it info messages.
+public struct ServerRef<Server: ServerInterface>: Sendable, Hashable, CustomStringConvertible {
     /// The server's process address (its mailbox takes ``ServerMessage``).
     public let pid: PID<ServerMessage<Server>>
 
