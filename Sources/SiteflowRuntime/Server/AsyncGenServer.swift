@@ -103,9 +103,13 @@ struct AsyncServerProcess<Server: AsyncGenServer>: AsyncBehavior {
 }
 
 extension Runtime {
-    func startAsyncServer<S: AsyncGenServer>(_ server: sending S, options: SpawnOptions, caller: ProcessCore?) async throws -> ServerRef<S> {
+    /// Spawns the server's process suspended, runs its `initialize` on the workers, then lets it
+    /// take messages; `kind` is the label introspection shows.
+    func startAsyncServer<S: AsyncGenServer>(
+        _ server: sending S, options: SpawnOptions, caller: ProcessCore?, kind: String = "gen_server"
+    ) async throws -> ServerRef<S> {
         let cell = try spawnSuspended(AsyncServerProcess(server: server), options: options, caller: caller)
-        cell.extras.state.withLock { $0.kind = "gen_server" }
+        cell.extras.state.withLock { $0.kind = kind }
         guard var state = cell.behavior.take() else { throw SpawnError.runtimeStopped }
         do {
             // Process code runs on the runtime's workers only, whoever starts the server.
