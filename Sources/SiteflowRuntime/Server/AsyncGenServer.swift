@@ -39,7 +39,7 @@ public protocol AsyncGenServer: ServerInterface, SendableMetatype {
     /// its parent (a supervisor). Not called when it is killed. Default: nothing.
     mutating func terminate(reason: ExitReason, context: ServerContext<Self>) async
 
-    /// A short label for introspection. Default: `gen_server(TypeName)`.
+    /// A short label for introspection (a process snapshot's `kind`). Default: `gen_server`.
     static var kind: String { get }
 }
 
@@ -49,7 +49,7 @@ extension AsyncGenServer {
     public mutating func handleInfo(_ message: Info, context: ServerContext<Self>) async throws {}
     public mutating func handleSignal(_ signal: Signal, context: ServerContext<Self>) async throws {}
     public mutating func terminate(reason: ExitReason, context: ServerContext<Self>) async {}
-    public static var kind: String { "gen_server(\(Self.self))" }
+    public static var kind: String { "gen_server" }
 
     /// Starts the server: runs ``initialize(context:)`` in the new process on the runtime's
     /// workers, then lets it take messages. Messages sent meanwhile wait in its mailbox.
@@ -99,17 +99,15 @@ struct AsyncServerProcess<Server: AsyncGenServer>: AsyncBehavior {
         await server.terminate(reason: reason, context: context)
     }
 
-    static var kind: String { Server.kind }
+    static var kind: String { Server.kind == "gen_server" ? "gen_server(\(Server.self))" : Server.kind }
 }
 
 extension Runtime {
     /// Spawns the server's process suspended, runs its `initialize` on the workers, then lets it
-    /// take messages; `kind` is the label introspection shows.
-    func startAsyncServer<S: AsyncGenServer>(
-        _ server: sending S, options: SpawnOptions, caller: ProcessCore?, kind: String = "gen_server"
-    ) async throws -> ServerRef<S> {
+    /// take messages.
+    func startAsyncServer<S: AsyncGenServer>(_ server: sending S, options: SpawnOptions, caller: ProcessCore?) async throws -> ServerRef<S> {
         let cell = try spawnSuspended(AsyncServerProcess(server: server), options: options, caller: caller)
-        cell.extras.state.withLock { $0.kind = kind }
+        cell.extras.state.withLock { $0.kind = S.kind }
         guard var state = cell.behavior.take() else { throw SpawnError.runtimeStopped }
         do {
             // Process code runs on the runtime's workers only, whoever starts the server.

@@ -46,7 +46,7 @@ public enum DynamicSupervisor {
                 DynamicSupervisorServer(
                     maxChildren: maxChildren, intensity: intensity, clock: clock, parent: options.parent,
                     name: options.name),
-                options: options, caller: nil, kind: "supervisor")
+                options: options, caller: nil)
             return DynamicSupervisorRef(server: server)
         } catch {
             throw SupervisorError(.spawnFailed, underlying: error)

@@ -58,7 +58,7 @@ public enum Supervisor {
                 SupervisorServer(
                     strategy: strategy, children: children, intensity: intensity, clock: clock,
                     parent: options.parent, name: options.name),
-                options: options, caller: nil, kind: "supervisor")
+                options: options, caller: nil)
         } catch {
             throw SupervisorError(.spawnFailed, underlying: error)
         }
