@@ -57,6 +57,25 @@ struct FailingInitServer: AsyncGenServer {
     }
 }
 
+/// An ``AsyncGenServer`` child that counts, and crashes on request.
+struct AsyncCounter: AsyncGenServer {
+    enum Call: Sendable { case add(Int), crash }
+    typealias Reply = Int
+
+    var total = 0
+
+    mutating func handleCall(_ request: Call, from caller: Caller<Int>, context: ServerContext<AsyncCounter>) async throws -> CallResult<Int> {
+        await Task.yield()
+        switch request {
+        case .add(let amount):
+            total += amount
+            return .reply(total)
+        case .crash:
+            throw TestFailure(message: "async child crashed")
+        }
+    }
+}
+
 @Suite("Servers whose handlers await (AsyncGenServer)")
 struct AsyncGenServerTests {
     func start(_ runtime: Runtime) async throws -> (ServerRef<RelayServer>, EventQueue<String>, EventQueue<Void>) {
@@ -131,6 +150,26 @@ struct AsyncGenServerTests {
             }
             #expect("\(String(describing: error))".contains("no database"))
             #expect(runtime.processCount == 0)
+        }
+    }
+
+    @Test("an AsyncGenServer child is supervised like a GenServer: after a crash it is restarted with a fresh state, reachable by name")
+    func supervisedAsyncServer() async throws {
+        try await withRuntime { runtime in
+            let supervisor = try await Supervisor.start(runtime: runtime, strategy: .oneForOne, children: [
+                .server(id: "counter", options: SpawnOptions(name: "async-counter")) { AsyncCounter() }
+            ])
+            let first = try #require(runtime.server(named: "async-counter", as: AsyncCounter.self))
+            #expect(try await first.call(.add(2)) == 2)
+            await #expect(throws: CallError.self) { _ = try await first.call(.crash) }
+            #expect(await runtime.waitForExit(first.id) == .error(TestFailure(message: "async child crashed")))
+            // The exit signal reached the supervisor before this call, and signals go first.
+            let restartedID = try #require(try await supervisor.whichChildren().first?.process)
+            #expect(restartedID != first.id)
+            let restarted = try #require(runtime.server(named: "async-counter", as: AsyncCounter.self))
+            #expect(restarted.id == restartedID)
+            #expect(try await restarted.call(.add(1)) == 1)
+            await supervisor.stop()
         }
     }
 }
