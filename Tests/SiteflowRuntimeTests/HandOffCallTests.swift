@@ -26,7 +26,7 @@ struct CounterServer: GenServer {
 /// worker to the idle server (see ``ServerRef/call(_:timeout:)``), so these pin down that this
 /// path keeps every outcome a call can have.
 @Suite("GenServer calls from tasks on the runtime's workers (hand-off to the server)")
-struct InlineCallTests {
+struct HandOffCallTests {
     /// Runs `body` in a task that prefers the runtime's scheduler, as the call benchmark does.
     func onWorkers<R: Sendable>(_ runtime: Runtime, _ body: @escaping @Sendable () async throws -> R) async throws -> R {
         try await Task(executorPreference: runtime.scheduler) { try await body() }.value
@@ -150,7 +150,7 @@ struct ThreadReportingServer: GenServer {
 /// Calls from tasks on other executors (Swift's global one): the server is queued on the
 /// runtime's workers and never runs on the calling thread (see ``CallTimeoutTests``).
 @Suite("GenServer calls from tasks on other executors (server runs on its workers)")
-struct ForeignCallerInlineTests {
+struct ForeignCallerTests {
     @Test("a call from a task on the global executor to an idle server never runs the server on the caller's thread")
     func neverRunsOnCallingThread() async throws {
         try await withRuntime { runtime in
