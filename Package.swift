@@ -209,7 +209,12 @@ let package = Package(
         ),
         .testTarget(
             name: "SiteflowRuntimeTests",
-            dependencies: ["SiteflowRuntime", "SiteflowRuntimeTesting"],
+            dependencies: [
+                "SiteflowRuntime", "SiteflowRuntimeTesting",
+                // Calls made from code on a SwiftNIO event loop (CallTimeoutTests).
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -271,7 +276,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SiteflowBenchmarksTests",
-            dependencies: ["SiteflowBenchmarks"],
+            dependencies: ["SiteflowBenchmarks", "SiteflowRuntime", "SiteflowStore"],
             swiftSettings: strictSettings
         ),
     ]

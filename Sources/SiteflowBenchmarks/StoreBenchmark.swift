@@ -123,7 +123,9 @@ public struct StoreBenchmark: Sendable {
     /// loop (each sender sends its next message when the last is acknowledged), or with a
     /// `rate`, open loop on a fixed schedule with latency from each message's scheduled time.
     private func messages(store: any Store, senders: Int, rate: Int?, keys: MessageKeys) async throws -> MessageResult {
-        let writer = MessageWriter(store: store, maxBatch: 2000)
+        let runtime = Runtime()
+        defer { runtime.shutdown() }
+        let writer = try await MessageWriter(store: store, runtime: runtime, maxBatch: 2000)
         let outcome = await StoreMessageLoad(writer: writer, senders: senders, duration: duration, keys: keys).run(rate: rate)
         await writer.close()
         guard outcome.failures == 0 else {

@@ -3,6 +3,7 @@
 // prints `ack <id> <idempotency key>` on stdout for each acknowledged message, until killed.
 // Usage: SiteflowStoreCrashWriter DATABASE-URL [SENDERS]
 import Foundation
+import SiteflowRuntime
 import SiteflowStore
 
 let arguments = CommandLine.arguments
@@ -14,7 +15,8 @@ let senders = arguments.count >= 3 ? Int(arguments[2]) ?? 8 : 8
 do {
     let url = try DatabaseURL(parsing: arguments[1])
     let store = try await StoreFactory.open(url)
-    let writer = MessageWriter(store: store)
+    let runtime = Runtime()
+    let writer = try await MessageWriter(store: store, runtime: runtime)
     FileHandle.standardOutput.write(Data("ready\n".utf8))
     await withTaskGroup(of: Void.self) { group in
         for sender in 0..<senders {

@@ -1,4 +1,5 @@
 import Foundation
+import SiteflowRuntime
 import SiteflowStore
 import Testing
 
@@ -30,7 +31,9 @@ struct StoreBenchmarkTests {
     ])
     func openLoopDeliversEveryOfferedMessage(keys: StoreBenchmark.MessageKeys) async throws {
         try await withSQLiteStore { store in
-            let writer = MessageWriter(store: store, maxBatch: 2000)
+            let runtime = Runtime()
+            defer { runtime.shutdown() }
+            let writer = try await MessageWriter(store: store, runtime: runtime, maxBatch: 2000)
             // 5,000/s for 0.3 s: 1,500 messages offered on the schedule.
             let outcome = await StoreMessageLoad(writer: writer, senders: 10, duration: .milliseconds(300), keys: keys).run(rate: 5_000)
             await writer.close()
@@ -44,7 +47,9 @@ struct StoreBenchmarkTests {
     @Test("closed loop: every acknowledged message is stored, and none failed")
     func closedLoopStoresEveryAcknowledgedMessage() async throws {
         try await withSQLiteStore { store in
-            let writer = MessageWriter(store: store, maxBatch: 2000)
+            let runtime = Runtime()
+            defer { runtime.shutdown() }
+            let writer = try await MessageWriter(store: store, runtime: runtime, maxBatch: 2000)
             let outcome = await StoreMessageLoad(writer: writer, senders: 20, duration: .milliseconds(200), keys: .every).run(rate: nil)
             await writer.close()
             #expect(outcome.failures == 0)

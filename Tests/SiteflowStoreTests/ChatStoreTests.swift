@@ -1,4 +1,5 @@
 import Foundation
+import SiteflowRuntime
 import SiteflowStore
 import SiteflowStoreTesting
 import Testing
@@ -107,7 +108,9 @@ struct ChatStoreTests {
             (NewMessage(room: "r", nickname: "ann", body: "nul\u{0}byte"), .invalidMessage),
             (NewMessage(room: "r", nickname: "ann", body: "hi", idempotencyKey: ""), .invalidMessage),
         ]
-        let writer = MessageWriter(store: store)
+        let runtime = Runtime()
+        defer { runtime.shutdown() }
+        let writer = try await MessageWriter(store: store, runtime: runtime)
         for (message, code) in cases {
             let direct = await #expect(throws: StoreError.self) { try await store.insertMessage(message) }
             #expect(direct?.code == code)
@@ -150,7 +153,9 @@ struct ChatStoreTests {
     @Test("group commit: concurrent senders are all acknowledged after commit, each message stored once", arguments: StoreBackend.available)
     func groupCommit(backend: StoreBackend) async throws {
         let store = try await backend.makeStore()
-        let writer = MessageWriter(store: store, maxBatch: 64)
+        let runtime = Runtime()
+        defer { runtime.shutdown() }
+        let writer = try await MessageWriter(store: store, runtime: runtime, maxBatch: 64)
         let acks = try await withThrowingTaskGroup(of: ChatMessage.self) { group in
             for sender in 0..<300 {
                 group.addTask {

@@ -238,4 +238,28 @@ struct JobEngineTests {
         await engine.stop()
         await store.close()
     }
+
+    @Test("start() polls from a job_ticker process on the runtime's timers: a job enqueued later runs without tick(), and stop() ends the ticker", arguments: StoreBackend.available)
+    func tickerProcess(backend: StoreBackend) async throws {
+        let runtime = Runtime()
+        defer { runtime.shutdown() }
+        let store = try await backend.makeStore()
+        let seen = Recorder<String>()
+        var workers = JobWorkers()
+        workers.register(greet) { args, _ in seen.record(args.name) }
+        var settings = configuration(node: "a")
+        settings.pollInterval = .milliseconds(10)
+        let engine = JobEngine(store: store, runtime: runtime, workers: workers, configuration: settings)
+        try await engine.start()
+        let tickers = runtime.snapshots().filter { $0.kind == "job_ticker" }
+        #expect(tickers.count == 1)
+        _ = try await store.enqueue(try greet.job(Greeting(name: "late")))
+        await seen.waitFor(count: 1)
+        #expect(seen.values == ["late"])
+        await engine.stop()
+        if let ticker = tickers.first {
+            #expect(await runtime.waitForExit(ticker.id) == .normal)
+        }
+        await store.close()
+    }
 }

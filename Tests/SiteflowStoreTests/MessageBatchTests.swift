@@ -1,4 +1,5 @@
 import Foundation
+import SiteflowRuntime
 import SiteflowStore
 import SiteflowStoreTesting
 import Testing
@@ -102,7 +103,9 @@ struct MessageBatchTests {
         arguments: StoreBackend.available)
     func failedBatch(backend: StoreBackend) async throws {
         let store = FaultyStore(base: try await backend.makeStore())
-        let writer = MessageWriter(store: store, maxBatch: 1000)
+        let runtime = Runtime()
+        defer { runtime.shutdown() }
+        let writer = try await MessageWriter(store: store, runtime: runtime, maxBatch: 1000)
         // The first message's commit is held, so the next 50 queue up behind it as one batch.
         async let first = writer.write(NewMessage(room: "room:a", nickname: "ann", body: "first", idempotencyKey: "first"))
         await store.commitsStarted.waitFor(count: 1)
@@ -150,7 +153,9 @@ struct MessageBatchTests {
         arguments: StoreBackend.available)
     func submitOrder(backend: StoreBackend) async throws {
         let store = FaultyStore(base: try await backend.makeStore())
-        let writer = MessageWriter(store: store, maxBatch: 1000)
+        let runtime = Runtime()
+        defer { runtime.shutdown() }
+        let writer = try await MessageWriter(store: store, runtime: runtime, maxBatch: 1000)
         let outcomes = Recorder<(index: Int, id: Int64?)>()
         func submit(_ index: Int) throws(StoreError) {
             try writer.submit(NewMessage(room: "room:order", nickname: "ann", body: "m\(index)")) { result in
@@ -179,7 +184,9 @@ struct MessageBatchTests {
     func submitRefusals(backend: StoreBackend) async throws {
         let store = FaultyStore(base: try await backend.makeStore())
         store.firstCommitGate.open()
-        let writer = MessageWriter(store: store)
+        let runtime = Runtime()
+        defer { runtime.shutdown() }
+        let writer = try await MessageWriter(store: store, runtime: runtime)
         let calls = Recorder<StoreError.Code?>()
         #expect(throws: StoreError.self) {
             try writer.submit(NewMessage(room: "room:a", nickname: "ann", body: "")) { result in

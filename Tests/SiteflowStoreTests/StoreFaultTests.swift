@@ -1,4 +1,5 @@
 import Foundation
+import SiteflowRuntime
 import SiteflowStore
 import SiteflowStoreTesting
 import Testing
@@ -57,7 +58,9 @@ struct StoreFaultTests {
             }
         }
         let store = try #require(opened)
-        let writer = MessageWriter(store: store)
+        let runtime = Runtime()
+        defer { runtime.shutdown() }
+        let writer = try await MessageWriter(store: store, runtime: runtime)
         _ = try await writer.write(NewMessage(room: "room:a", nickname: "ann", body: "before", idempotencyKey: "k1"))
 
         try server.stopServer()

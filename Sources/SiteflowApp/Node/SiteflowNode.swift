@@ -86,7 +86,7 @@ public final class SiteflowNode: Service, Sendable {
         let statistics = SocketStatistics()
         let pubsub = PubSub(runtime: runtime, statistics: statistics)
         let presence = Presence(runtime: runtime, pubsub: pubsub, node: configuration.nodeName)
-        let chat = ChatServices(store: store, writer: MessageWriter(store: store), recent: RecentMessages(depth: configuration.historyPageSize),
+        let chat = ChatServices(store: store, writer: try await MessageWriter(store: store, runtime: runtime), recent: RecentMessages(depth: configuration.historyPageSize),
                                 presence: presence, pageSize: configuration.historyPageSize)
 
         var router = ChannelRouter()

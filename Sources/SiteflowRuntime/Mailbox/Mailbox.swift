@@ -58,42 +58,6 @@ public class Mailbox<Message: Sendable>: ProcessCore, @unchecked Sendable {
         return .deadProcess
     }
 
-    /// What ``deliverClaiming(_:)`` did with a message.
-    @usableFromInline
-    enum ClaimedDelivery {
-        /// Queued; the process was already scheduled or running.
-        case queued
-        /// Queued, and the process was idle: the caller now owns its next run and must call
-        /// ``ProcessCore/runClaimed()``.
-        case claimed
-        case deadProcess
-        case mailboxFull
-    }
-
-    /// Like ``send(_:)``, but a message that makes an idle process runnable hands the run to the
-    /// caller instead of the scheduler (bounded mailboxes never do: they schedule as usual).
-    @inlinable
-    final func deliverClaiming(_ message: sending Message) -> ClaimedDelivery {
-        if let bound {
-            switch sendBounded(message, bound: bound) {
-            case .queued: return .queued
-            case .deadProcess: return .deadProcess
-            case .mailboxFull: return .mailboxFull
-            }
-        }
-        let node = MessageNodeAllocator.allocate(bytes: Self.nodeSize, alignment: Self.nodeAlignment)
-            .bindMemory(to: MessageNode<Message>.self, capacity: 1)
-        node.initialize(to: MessageNode(next: 0, message: message))
-        switch pushNodeClaiming(UInt(bitPattern: node)) {
-        case .claimed: return .claimed
-        case .queued: return .queued
-        case .dead:
-            node.deinitialize(count: 1)
-            MessageNodeAllocator.deallocate(UnsafeMutableRawPointer(node), bytes: Self.nodeSize, alignment: Self.nodeAlignment)
-            return .deadProcess
-        }
-    }
-
     @usableFromInline
     final func sendBounded(_ message: sending Message, bound: MailboxBound) -> DeliveryResult {
         if !isAlive { return .deadProcess }
@@ -213,38 +177,6 @@ extension ProcessCore {
         }
         pending.wrappingAdd(1, ordering: .relaxed)
         return old == InboxWord.idle ? .claimed : .queued
-    }
-
-    /// Starts a process whose run the caller claimed (``Mailbox/deliverClaiming(_:)``): right
-    /// here, when this thread is one of the process's workers running a task (the caller would
-    /// otherwise suspend and the worker run the process next anyway), or when it is no worker
-    /// at all (a task on another executor, a plain thread) and the process belongs to the
-    /// runtime's main scheduler: the caller is about to wait for this very run, and queuing it
-    /// would cost two thread wake-ups (the worker's, then the caller's). Else on its scheduler.
-    /// Returns whether it ran here.
-    @usableFromInline
-    @discardableResult
-    final func runClaimed() -> Bool {
-        if let raw = sf_current_worker() {
-            if Unmanaged<Worker>.fromOpaque(raw)._withUnsafeGuaranteedRef({ $0.runInline(self) }) { return true }
-        } else if schedulerReference.toOpaque() == Unmanaged.passUnretained(runtime.scheduler).toOpaque() {
-            runOnCallingThread()
-            return true
-        }
-        scheduleSelf()
-        return false
-    }
-
-    /// Runs this claimed process once, on a thread that is not a worker, for the scheduler's
-    /// budget, and does what a worker does with the outcome: back on the run queue if messages
-    /// are left, out of the process table if it exited.
-    @usableFromInline
-    final func runOnCallingThread() {
-        switch run(budget: runtime.scheduler.configuration.budget) {
-        case .idle, .detached: break
-        case .again: scheduleSelf()
-        case .exited: runtime.processTable.remove(self)
-        }
     }
 
     /// Owner: takes the inbox stack and reverses it into the FIFO; returns the new head (0: empty).

@@ -40,10 +40,6 @@ final class Worker: @unchecked Sendable {
     private let stealBuffer = UnsafeMutablePointer<UInt>.allocate(capacity: 512)
     @exclusivity(unchecked) private var seenRuns: [Int] = []
     @exclusivity(unchecked) private var seenAt: [UInt64] = []
-    /// Owner: whether the worker is running a Swift job (not a process run), and whether that
-    /// job is running a process inline (``runInline(_:)``).
-    @exclusivity(unchecked) private var runningJob = false
-    @exclusivity(unchecked) private var runningInline = false
     /// Owner: a spare call reply slot, retained (see ``ReplySlotRecycler``).
     @exclusivity(unchecked) var spareReplySlot: UnsafeMutableRawPointer?
     @exclusivity(unchecked) var smallNodes: NodeCache
@@ -201,9 +197,7 @@ final class Worker: @unchecked Sendable {
         if entry & 1 != 0 {
             sf_begin_run(shared, UInt64.max)
             let job = unsafeBitCast(entry & ~1, to: UnownedJob.self)
-            runningJob = true
             schedulerReference._withUnsafeGuaranteedRef { job.runSynchronously(on: $0.asUnownedTaskExecutor()) }
-            runningJob = false
             sf_begin_run(shared, 0)
             return
         }
@@ -214,23 +208,6 @@ final class Worker: @unchecked Sendable {
         }
         sf_begin_run(shared, 0)
         finish(entry, outcome: outcome)
-    }
-
-    /// Runs `process`, whose run the current job just claimed, on this thread now; returns false
-    /// (and does nothing) unless this worker is running a task job of the process's scheduler
-    /// and no inline run is in progress. The job is what would have suspended while this worker
-    /// ran the process next; running it inline saves the suspension and the wake-up.
-    func runInline(_ process: ProcessCore) -> Bool {
-        guard runningJob, !runningInline, process.schedulerReference.toOpaque() == schedulerReference.toOpaque() else {
-            return false
-        }
-        runningInline = true
-        sf_begin_run(shared, process.serial)
-        let outcome = process.run(budget: budget)
-        sf_begin_run(shared, UInt64.max)
-        runningInline = false
-        finish(UInt(bitPattern: Unmanaged.passUnretained(process).toOpaque()), outcome: outcome)
-        return true
     }
 
     /// What a process run leaves to its worker.

@@ -45,9 +45,9 @@ final class ReplyHandle<Reply: Sendable>: Sendable {
 /// the server holds the handle.
 ///
 /// The caller does not suspend unless it has to. A completion that comes before the caller
-/// armed a continuation (a reply from a server the caller ran inline, or an immediate failure)
-/// is left in ``result`` and the caller returns it without suspending; otherwise the caller arms
-/// a continuation (and the timeout) and the completer resumes it. ``phase`` settles which side
+/// armed a continuation (a reply from a server another worker ran meanwhile, or an immediate
+/// failure) is left in ``result`` and the caller returns it without suspending; otherwise the
+/// caller arms a continuation (and the timeout) and the completer resumes it. ``phase`` settles which side
 /// resumes: the completer that finds a continuation armed, or the caller that finds a result.
 @usableFromInline
 final class ReplySlot<Reply: Sendable>: @unchecked Sendable {
@@ -87,9 +87,9 @@ final class ReplySlot<Reply: Sendable>: @unchecked Sendable {
         return ReplySlot(server: server)
     }
 
-    /// The caller, after a call that completed without suspending while running the server
-    /// inline on this thread: keeps the slot as this worker's spare if nothing else holds it
-    /// (the server dropped its handle, no timer was armed), so the next call allocates nothing.
+    /// The caller, once its call has ended: keeps the slot as this worker's spare if nothing
+    /// else holds it (the server dropped its handle, the timer was cancelled or has fired and
+    /// let go), so the next call on this worker allocates no slot.
     @inlinable
     static func recycle(_ slot: inout ReplySlot) {
         guard isKnownUniquelyReferenced(&slot) else { return }

@@ -3,18 +3,18 @@
 /// by a value that owns the server's state.
 ///
 /// Start it with ``start(_:runtime:options:)``; talk to it through the returned ``ServerRef``.
-/// Handlers are synchronous, like `gen_server` callbacks, which block their process: a server
-/// that must `await` (a database, another server) does so in an ``AsyncBehavior`` helper process
-/// or answers later with ``Caller/reply(_:)`` (return ``CallResult/noReply``).
-public protocol GenServer {
-    /// Requests that expect a reply.
-    associatedtype Call: Sendable = Never
-    /// The reply to a ``Call``.
-    associatedtype Reply: Sendable = Void
-    /// Fire-and-forget requests.
-    associatedtype Cast: Sendable = Never
-    /// Other messages: timer ticks, notifications from other processes.
-    associatedtype Info: Sendable = Never
+/// Handlers are synchronous, like `gen_server` callbacks, which block their process: the fastest
+/// kind of server. A server that must `await` (a database, another server) is an
+/// ``AsyncGenServer``, or answers later with ``Caller/reply(_:)`` (return ``CallResult/noReply``).
+public protocol GenServer: ServerInterface {
+    /// Requests that expect a reply (default: none).
+    associatedtype Call = Never
+    /// The reply to a ``Call`` (default: `Void`).
+    associatedtype Reply = Void
+    /// Fire-and-forget requests (default: none).
+    associatedtype Cast = Never
+    /// Other messages: timer ticks, notifications from other processes (default: none).
+    associatedtype Info = Never
 
     /// Runs in the new server before it takes any message; throwing makes
     /// ``start(_:runtime:options:)`` throw and the server never runs. Default: nothing.
@@ -41,11 +41,11 @@ public protocol GenServer {
     static func _runServerProcess(_ process: ProcessCore, budget: Int) -> Int
 }
 
-/// What a ``GenServer``'s handlers can do as their process (the process context of its mailbox).
-public typealias ServerContext<Server: GenServer> = ProcessContext<ServerMessage<Server>>
+/// What a server's handlers can do as their process (the process context of its mailbox).
+public typealias ServerContext<Server: ServerInterface> = ProcessContext<ServerMessage<Server>>
 
-/// The mailbox message of a ``GenServer`` process.
-public enum ServerMessage<Server: GenServer>: Sendable {
+/// The mailbox message of a server process (``GenServer`` or ``AsyncGenServer``).
+public enum ServerMessage<Server: ServerInterface>: Sendable {
     case call(Server.Call, Caller<Server.Reply>)
     case cast(Server.Cast)
     case info(Server.Info)

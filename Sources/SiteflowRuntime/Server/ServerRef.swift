@@ -1,5 +1,6 @@
-/// The address of a running ``GenServer``: call it, cast to it, send it info messages.
-public struct ServerRef<Server: GenServer>: Sendable, Hashable, CustomStringConvertible {
+/// The address of a running server (``GenServer`` or ``AsyncGenServer``): call it, cast to it,
+/// send it info messages.
+public struct ServerRef<Server: ServerInterface>: Sendable, Hashable, CustomStringConvertible {
     /// The server's process address (its mailbox takes ``ServerMessage``).
     public let pid: PID<ServerMessage<Server>>
 
@@ -21,44 +22,41 @@ public struct ServerRef<Server: GenServer>: Sendable, Hashable, CustomStringConv
     /// A call in flight is not interrupted by task cancellation: it ends with the reply, the
     /// timeout or the server's exit (a cancellation handler per call cost ~30% of a call).
     ///
-    /// When the server is idle, the caller runs the server's receive loop itself, at once: on
-    /// one of the server's workers (instead of queuing it on the worker it would run on anyway),
-    /// and on any thread that is not a worker — a task on Swift's global executor, a NIO event
-    /// loop — if the server belongs to the runtime's main scheduler (queuing it would cost two
-    /// thread wake-ups, the worker's and then the caller's: 4–25 µs per call here instead of
-    /// ≈ 0.5 µs). If that answers the call, the caller returns without suspending and no timer
-    /// is armed. As in Erlang, a reply that is there when the caller first looks is returned;
-    /// the timeout bounds only the wait after that — so a handler that blocks blocks its caller
-    /// when the caller ran it. A busy server is never run by the caller: the request is queued.
+    /// The timeout holds whoever calls and however long the handler runs: the server never
+    /// runs on the caller's stack. From a task on one of the server's workers, the idle server
+    /// runs next on that worker once the caller has suspended (Erlang's hand-off: no thread
+    /// wakes up), so if its handler is slow, the caller's timer fires and another worker resumes
+    /// the caller. From any other thread (a task on Swift's global executor, a SwiftNIO event
+    /// loop) the server is queued on its own workers: process code never runs on threads the
+    /// runtime does not own.
     @inlinable
     public func call(_ request: sending Server.Call, timeout: Duration? = .seconds(5)) async throws(CallError) -> Server.Reply {
         let mailbox = pid.mailbox
         if Task.isCancelled { throw .cancelled }
         var slot = ReplySlot<Server.Reply>.make(server: mailbox)
-        var ranInline = false
         // The request carries the only handle: the server owns it from here on.
-        switch mailbox.deliverClaiming(.call(request, Caller(slot: slot))) {
-        case .claimed:
-            ranInline = mailbox.runClaimed()
-            slot.markQueued()
+        switch mailbox.send(.call(request, Caller(slot: slot))) {
         case .queued: slot.markQueued()
         case .deadProcess: slot.complete(.failure(.noProcess))
         case .mailboxFull: slot.complete(.failure(.mailboxFull))
         }
         if let early = slot.takeEarlyResult() {
-            if ranInline { ReplySlot.recycle(&slot) }
+            ReplySlot.recycle(&slot)
             return try early.get()
         }
-        let armed = slot
+        let outcome: Result<Server.Reply, CallError>
         do {
-            return try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Server.Reply, any Error>) in
-                armed.arm(continuation, timeout: timeout, runtime: mailbox.runtime)
-            }
+            outcome = .success(
+                try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Server.Reply, any Error>) in
+                    slot.arm(continuation, timeout: timeout, runtime: mailbox.runtime)
+                })
         } catch let error as CallError {
-            throw error
+            outcome = .failure(error)
         } catch {
-            throw CallError.serverCrashed(error)
+            outcome = .failure(.serverCrashed(error))
         }
+        ReplySlot.recycle(&slot)
+        return try outcome.get()
     }
 
     /// Sends a fire-and-forget request. Returns whether it was queued.

@@ -41,12 +41,13 @@ public enum DynamicSupervisor {
         var options = options
         options.trapExits = true
         if let name { options.name = name }
-        let behavior = DynamicSupervisorProcess(
-            maxChildren: maxChildren, intensity: intensity, clock: clock, parent: options.parent, name: options.name)
         do {
-            let pid = try runtime.spawn(behavior, options: options)
-            pid.id.core.extras.state.withLock { $0.kind = "supervisor" }
-            return DynamicSupervisorRef(pid: pid)
+            let server = try await runtime.startAsyncServer(
+                DynamicSupervisorServer(
+                    maxChildren: maxChildren, intensity: intensity, clock: clock, parent: options.parent,
+                    name: options.name),
+                options: options, caller: nil)
+            return DynamicSupervisorRef(server: server)
         } catch {
             throw SupervisorError(.spawnFailed, underlying: error)
         }

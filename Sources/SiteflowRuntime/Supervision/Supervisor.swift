@@ -52,22 +52,22 @@ public enum Supervisor {
         var options = options
         options.trapExits = true
         if let name { options.name = name }
-        let behavior = SupervisorProcess(
-            strategy: strategy, children: children, intensity: intensity, clock: clock, parent: options.parent,
-            name: options.name)
-        let pid: PID<SupervisorMessage>
+        let server: ServerRef<SupervisorServer>
         do {
-            pid = try runtime.spawn(behavior, options: options)
+            server = try await runtime.startAsyncServer(
+                SupervisorServer(
+                    strategy: strategy, children: children, intensity: intensity, clock: clock,
+                    parent: options.parent, name: options.name),
+                options: options, caller: nil)
         } catch {
             throw SupervisorError(.spawnFailed, underlying: error)
         }
-        pid.id.core.extras.state.withLock { $0.kind = "supervisor" }
-        switch await ReplyBox<Void>.request({ pid.deliver(.initialize($0)) }) {
-        case .success:
-            return SupervisorRef(pid: pid)
-        case .failure(let error):
-            _ = await runtime.waitForExit(pid.id)
+        do {
+            _ = try await SupervisorCall.request(server, .startInitialChildren, \.isDone)
+        } catch {
+            _ = await runtime.waitForExit(server.id)
             throw error
         }
+        return SupervisorRef(server: server)
     }
 }

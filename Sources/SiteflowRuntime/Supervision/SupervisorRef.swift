@@ -2,34 +2,35 @@
 /// (OTP's `which_children`, `count_children`, `start_child`, `terminate_child`,
 /// `restart_child`, `delete_child`, `stop`).
 ///
-/// Requests travel as messages and are handled one at a time, after any restart in progress.
-/// If the supervisor has ended, or ends before answering, a request throws
-/// ``SupervisorError`` with code `supervisorNotRunning` instead of waiting for ever.
+/// Requests are calls to the supervisor's ``AsyncGenServer``, handled one at a time, after any
+/// restart in progress; they have no timeout. If the supervisor has ended, or ends before
+/// answering, a request throws ``SupervisorError`` with code `supervisorNotRunning` (the
+/// ``CallError`` as its underlying error) instead of waiting for ever.
 public struct SupervisorRef: Sendable, Hashable {
-    let pid: PID<SupervisorMessage>
+    let server: ServerRef<SupervisorServer>
 
-    init(pid: PID<SupervisorMessage>) {
-        self.pid = pid
+    init(server: ServerRef<SupervisorServer>) {
+        self.server = server
     }
 
     /// Recovers a handle from a process identity (e.g. a nested supervisor found with
     /// ``whichChildren()``); nil if that process is not a ``Supervisor``.
     public init?(_ process: ProcessID) {
-        guard let mailbox = process.core as? Mailbox<SupervisorMessage> else { return nil }
-        self.pid = PID(mailbox)
+        guard let mailbox = process.core as? Mailbox<ServerMessage<SupervisorServer>> else { return nil }
+        self.server = ServerRef(pid: PID(mailbox))
     }
 
     /// The supervisor's process.
-    public var id: ProcessID { pid.id }
+    public var id: ProcessID { server.id }
 
     /// Every child specification in start order, with its process if running.
     public func whichChildren() async throws(SupervisorError) -> [ChildInfo] {
-        try await request { .whichChildren($0) }
+        try await SupervisorCall.request(server, .whichChildren, \.children)
     }
 
     /// How many specifications, running children, supervisors and workers there are.
     public func countChildren() async throws(SupervisorError) -> ChildCounts {
-        try await request { .countChildren($0) }
+        try await SupervisorCall.request(server, .countChildren, \.counts)
     }
 
     /// Adds a child at the end of the start order and starts it; returns its process.
@@ -37,7 +38,7 @@ public struct SupervisorRef: Sendable, Hashable {
     ///   (the specification is then not kept).
     @discardableResult
     public func startChild(_ spec: ChildSpec) async throws(SupervisorError) -> ProcessID {
-        try await request { .startChild(spec, $0) }
+        try await SupervisorCall.request(server, .startChild(spec), \.process)
     }
 
     /// Terminates a child per its shutdown policy and keeps its specification (not running),
@@ -45,7 +46,7 @@ public struct SupervisorRef: Sendable, Hashable {
     /// not running. The exit is not a restart.
     /// - Throws: `childNotFound`.
     public func terminateChild(id: String) async throws(SupervisorError) {
-        try await request { .terminateChild(id, $0) }
+        try await SupervisorCall.request(server, .terminateChild(id), \.isDone)
     }
 
     /// Starts a child that is not running (terminated, or transient and ended in order); this
@@ -53,13 +54,13 @@ public struct SupervisorRef: Sendable, Hashable {
     /// - Throws: `childNotFound`, `childRunning`, `childStartFailed`.
     @discardableResult
     public func restartChild(id: String) async throws(SupervisorError) -> ProcessID {
-        try await request { .restartChild(id, $0) }
+        try await SupervisorCall.request(server, .restartChild(id), \.process)
     }
 
     /// Removes the specification of a child that is not running.
     /// - Throws: `childNotFound`, `childRunning`.
     public func deleteChild(id: String) async throws(SupervisorError) {
-        try await request { .deleteChild(id, $0) }
+        try await SupervisorCall.request(server, .deleteChild(id), \.isDone)
     }
 
     /// Stops the supervisor in order: its children are terminated in reverse start order, each
@@ -67,13 +68,7 @@ public struct SupervisorRef: Sendable, Hashable {
     /// actual exit reason (which differs from `reason` if it had already ended).
     @discardableResult
     public func stop(reason: ExitReason = .normal) async -> ExitReason {
-        _ = await ReplyBox<Void>.request { pid.deliver(.stop(reason, $0)) }
-        return await pid.id.core.runtime.waitForExit(pid.id)
-    }
-
-    private func request<Value: Sendable>(
-        _ make: (ReplyBox<Value>) -> SupervisorMessage
-    ) async throws(SupervisorError) -> Value {
-        try await ReplyBox<Value>.request { pid.deliver(make($0)) }.get()
+        _ = try? await server.call(.stop(reason), timeout: nil)
+        return await server.id.core.runtime.waitForExit(server.id)
     }
 }

@@ -1,3 +1,4 @@
+public import SiteflowRuntime
 import Synchronization
 
 /// Persists chat messages with group commit: messages that arrive while a commit is in flight
@@ -10,12 +11,16 @@ import Synchronization
 ///   silently and none is acknowledged without being stored.
 /// - Invalid or oversized messages are refused before they are queued.
 /// - Retrying with the same idempotency key after an error stores the message at most once.
+/// - If the committing process ends without ``close()`` (the runtime shut down, it was killed),
+///   every queued message fails with `closed` and later ones are refused: none waits for ever.
 ///
-/// It is an actor-free loop: one task takes the whole queue (up to ``maxBatch``) under a lock,
-/// commits it, completes the senders and repeats; it holds no task-per-message.
+/// Commits run in one process of the runtime (kind `message_writer`, an ``AsyncGenServer``):
+/// woken when the queue gets its first message, it takes the whole queue (up to ``maxBatch``)
+/// under a lock, commits it, completes the senders, and repeats until the queue is empty; it
+/// holds no task per message and no task while idle.
 ///
-/// - Note: The commit loop keeps running (and keeps the writer alive) until ``close()``; call it
-///   before closing the store.
+/// - Note: The committing process keeps running (and keeps the writer alive) until ``close()``;
+///   call it before closing the store.
 public final class MessageWriter: Sendable {
     /// What is told a message's outcome: a waiting ``write(_:)`` (an unsafe continuation, no
     /// per-message checking allocation) or a ``submit(_:onCommit:)`` callback. Each is completed
@@ -37,7 +42,8 @@ public final class MessageWriter: Sendable {
         /// Queued messages and, at the same index, their senders.
         var messages: [NewMessage] = []
         var acks: [Ack] = []
-        var loopWaiting: UnsafeContinuation<Void, Never>?
+        /// Whether the committer was woken and has not yet found the queue empty.
+        var committing = false
         var closed = false
     }
 
@@ -52,15 +58,18 @@ public final class MessageWriter: Sendable {
     /// Most messages committed in one transaction.
     public let maxBatch: Int
     private let state = Mutex(State())
-    private let loop = Mutex<Task<Void, Never>?>(nil)
+    /// The committing process (set once, right after it starts).
+    private let committer = Mutex<ServerRef<MessageCommitter>?>(nil)
 
-    /// Creates a writer for `store` and starts its commit loop.
+    /// Creates a writer for `store` and starts its committing process on `runtime`.
     /// - Parameter maxBatch: most messages per transaction (default 2,000).
-    public init(store: any Store, maxBatch: Int = 2000) {
+    /// - Throws: the ``SpawnError`` (wrapped in ``ServerStartError``) if the process cannot start.
+    public init(store: any Store, runtime: Runtime, maxBatch: Int = 2000) async throws {
         self.store = store
         self.maxBatch = max(1, maxBatch)
-        let task = Task { [self] in await self.run() }
-        loop.withLock { $0 = task }
+        let started = try await MessageCommitter.start(MessageCommitter(writer: self), runtime: runtime)
+        committer.withLock { $0 = started }
+        runtime.onExit(of: started.id) { [self] _, _ in failQueued() }
     }
 
     /// The number of messages queued for the next commit (not counting the one in flight).
@@ -92,33 +101,30 @@ public final class MessageWriter: Sendable {
     }
 
     private func enqueue(_ message: NewMessage, _ ack: Ack) {
-        let (accepted, wake) = state.withLock { state -> (Bool, UnsafeContinuation<Void, Never>?) in
-            if state.closed { return (false, nil) }
+        let (accepted, wake) = state.withLock { state -> (Bool, Bool) in
+            if state.closed { return (false, false) }
             state.messages.append(message)
             state.acks.append(ack)
-            let wake = state.loopWaiting
-            state.loopWaiting = nil
-            return (true, wake)
+            if state.committing { return (true, false) }
+            state.committing = true
+            return (true, true)
         }
         if !accepted { ack.complete(.failure(StoreError(.closed, "the message writer is closed"))) }
-        wake?.resume()
+        if wake, let committer = committer.withLock({ $0 }) { committer.info(.commitQueued) }
     }
 
-    /// Stops taking messages, commits the ones already queued, and waits for the loop to end.
+    /// Stops taking messages, commits the ones already queued, and waits for the committing
+    /// process to end.
     public func close() async {
-        let wake = state.withLock { state -> UnsafeContinuation<Void, Never>? in
-            state.closed = true
-            let wake = state.loopWaiting
-            state.loopWaiting = nil
-            return wake
-        }
-        wake?.resume()
-        let task = loop.withLock { $0 }
-        await task?.value
+        state.withLock { $0.closed = true }
+        let committer = committer.withLock { $0 }
+        // Answered once the queue is committed; fails at once if the committer has ended.
+        try? await committer?.call(.close, timeout: nil)
     }
 
-    private func run() async {
-        while let batch = await nextBatch() {
+    /// The committer: commits the queue, batch after batch, until it is empty.
+    fileprivate func commitQueued() async {
+        while let batch = nextBatch() {
             var transaction = StoreTransaction(limits: store.limits)
             transaction.insertValidatedMessages(batch.messages)
             do {
@@ -135,34 +141,66 @@ public final class MessageWriter: Sendable {
         }
     }
 
-    /// The queued messages (at most ``maxBatch``), waiting for some if there are none; nil once
-    /// closed and drained.
-    private func nextBatch() async -> Batch? {
-        while true {
-            let taken = state.withLock { state -> Batch?? in
-                if state.messages.isEmpty { return state.closed ? .some(nil) : nil }
-                if state.messages.count <= maxBatch {
-                    var batch = Batch(messages: [], acks: [])
-                    batch.messages.reserveCapacity(state.messages.count)
-                    batch.acks.reserveCapacity(state.acks.count)
-                    swap(&batch.messages, &state.messages)
-                    swap(&batch.acks, &state.acks)
-                    return batch
-                }
-                let batch = Batch(messages: Array(state.messages.prefix(maxBatch)), acks: Array(state.acks.prefix(maxBatch)))
-                state.messages.removeFirst(maxBatch)
-                state.acks.removeFirst(maxBatch)
+    /// The queued messages (at most ``maxBatch``); nil, and the committer marked idle, when the
+    /// queue is empty.
+    private func nextBatch() -> Batch? {
+        state.withLock { state -> Batch? in
+            if state.messages.isEmpty {
+                state.committing = false
+                return nil
+            }
+            if state.messages.count <= maxBatch {
+                var batch = Batch(messages: [], acks: [])
+                batch.messages.reserveCapacity(state.messages.count)
+                batch.acks.reserveCapacity(state.acks.count)
+                swap(&batch.messages, &state.messages)
+                swap(&batch.acks, &state.acks)
                 return batch
             }
-            if let taken { return taken }
-            await withUnsafeContinuation { (wake: UnsafeContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state -> Bool in
-                    if !state.messages.isEmpty || state.closed { return true }
-                    state.loopWaiting = wake
-                    return false
-                }
-                if resumeNow { wake.resume() }
-            }
+            let batch = Batch(messages: Array(state.messages.prefix(maxBatch)), acks: Array(state.acks.prefix(maxBatch)))
+            state.messages.removeFirst(maxBatch)
+            state.acks.removeFirst(maxBatch)
+            return batch
         }
+    }
+
+    /// The committer ended: refuse new messages and fail the queued ones with `closed`.
+    private func failQueued() {
+        let acks = state.withLock { state -> [Ack] in
+            state.closed = true
+            state.messages = []
+            defer { state.acks = [] }
+            return state.acks
+        }
+        let error = StoreError(.closed, "the message writer's committing process ended")
+        for ack in acks { ack.complete(.failure(error)) }
+    }
+}
+
+/// The process that commits a ``MessageWriter``'s queue: woken by the first message queued after
+/// it went idle, it commits until the queue is empty. Being one server, it never runs two commits
+/// at once; ``Call/close`` is answered after the queue is committed, then it stops.
+struct MessageCommitter: AsyncGenServer {
+    enum Call: Sendable {
+        /// Commit what is queued, answer, and stop.
+        case close
+    }
+
+    enum Info: Sendable {
+        /// The queue has messages.
+        case commitQueued
+    }
+
+    static var kind: String { "message_writer" }
+
+    let writer: MessageWriter
+
+    mutating func handleCall(_ request: Call, from caller: Caller<Void>, context: ServerContext<MessageCommitter>) async throws -> CallResult<Void> {
+        await writer.commitQueued()
+        return .stop(.normal, reply: ())
+    }
+
+    mutating func handleInfo(_ message: Info, context: ServerContext<MessageCommitter>) async throws {
+        await writer.commitQueued()
     }
 }

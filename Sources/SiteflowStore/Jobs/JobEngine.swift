@@ -5,7 +5,8 @@ import Synchronization
 
 /// Runs durable jobs from a ``Store`` on this node — what Oban does for Elixir.
 ///
-/// Each ``tick()`` (the loop started by ``start()`` ticks every ``JobEngineConfiguration/pollInterval``):
+/// Each ``tick()`` (``start()`` starts a ``JobTicker`` process that ticks every
+/// ``JobEngineConfiguration/pollInterval`` on the runtime's timers):
 /// 1. extends the leases of the jobs this node runs (heartbeat);
 /// 2. enqueues cron jobs whose fire time has come (one per fire time across all nodes);
 /// 3. prunes old finished jobs;
@@ -35,7 +36,7 @@ public final class JobEngine: Sendable {
         var cronCheckedUntil: Date
         var lastPrune: Date?
         var supervisor: DynamicSupervisorRef?
-        var loop: Task<Void, Never>?
+        var ticker: ServerRef<JobTicker>?
         /// Successful attempts waiting to be recorded together (group commit of completions).
         var completions: [(JobLease, String)] = []
         var flushingCompletions = false
@@ -65,32 +66,32 @@ public final class JobEngine: Sendable {
         }
     }
 
-    /// Starts the polling loop (and the job supervisor).
+    /// Starts polling: the job supervisor, then a ``JobTicker`` process that ticks at once and
+    /// then every ``JobEngineConfiguration/pollInterval``. Calling it again while started does
+    /// nothing.
     public func start() async throws {
         _ = try await supervisor()
-        let task = Task { [self] in
-            while !Task.isCancelled {
-                do {
-                    _ = try await tick()
-                } catch {
-                    logger.warning("job tick failed", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: configuration.pollInterval)
-            }
+        guard state.withLock({ $0.ticker == nil }) else { return }
+        let ticker = try await JobTicker.start(
+            JobTicker(engine: self, interval: configuration.pollInterval, logger: logger), runtime: runtime)
+        let loser = state.withLock { state -> ServerRef<JobTicker>? in
+            if state.ticker != nil { return ticker }
+            state.ticker = ticker
+            return nil
         }
-        state.withLock { $0.loop = task }
+        if let loser { try? await loser.call(.stop, timeout: nil) }
     }
 
     /// Stops polling, waits for running jobs to finish and their results to be recorded, then
     /// stops the job supervisor.
     public func stop() async {
-        let loop = state.withLock { state -> Task<Void, Never>? in
-            let loop = state.loop
-            state.loop = nil
-            return loop
+        let ticker = state.withLock { state -> ServerRef<JobTicker>? in
+            let ticker = state.ticker
+            state.ticker = nil
+            return ticker
         }
-        loop?.cancel()
-        await loop?.value
+        // Answered once the tick in progress has ended; fails at once if the ticker is gone.
+        try? await ticker?.call(.stop, timeout: nil)
         await waitUntilIdle()
         let supervisor = state.withLock { state -> DynamicSupervisorRef? in
             let supervisor = state.supervisor

@@ -1,13 +1,15 @@
 import Synchronization
 
-/// The process behind a ``Supervisor``: holds the children in start order, links them, turns
-/// their exits into restarts per strategy and intensity, and answers ``SupervisorRef`` requests.
+/// The server behind a ``Supervisor``: holds the children in start order, links them, turns
+/// their exits into restarts per strategy and intensity, and answers ``SupervisorRef`` calls.
 ///
 /// It traps exits (spawned with ``SpawnOptions/trapExits``), so a child's exit arrives as a
 /// ``Signal/exit(from:reason:)``. Handlers run one at a time: while the supervisor restarts or
 /// terminates children, requests wait in its mailbox.
-struct SupervisorProcess: AsyncBehavior {
-    typealias Message = SupervisorMessage
+struct SupervisorServer: AsyncGenServer {
+    typealias Call = SupervisorRequest
+    typealias Reply = SupervisorReply
+    typealias Info = SupervisorNotice
 
     static var kind: String { "supervisor" }
 
@@ -35,32 +37,35 @@ struct SupervisorProcess: AsyncBehavior {
 
     // MARK: Requests
 
-    mutating func handle(_ message: SupervisorMessage, context: ProcessContext<SupervisorMessage>) async throws {
-        switch message {
-        case .initialize(let reply):
-            await initialize(reply: reply, context: context)
-        case .whichChildren(let reply):
-            reply.reply(.success(children.infos))
-        case .countChildren(let reply):
-            reply.reply(.success(children.counts))
-        case .startChild(let spec, let reply):
+    mutating func handleCall(
+        _ request: SupervisorRequest, from caller: Caller<SupervisorReply>, context: ServerContext<SupervisorServer>
+    ) async throws -> CallResult<SupervisorReply> {
+        switch request {
+        case .startInitialChildren:
+            if let failure = await startInitialChildren(context: context) {
+                return .stop(failure.reason, reply: .failure(failure.error))
+            }
+            return .reply(.success(.done))
+        case .whichChildren:
+            return .reply(.success(.children(children.infos)))
+        case .countChildren:
+            return .reply(.success(.counts(children.counts)))
+        case .startChild(let spec):
             guard !children.contains(spec.id) else {
-                reply.reply(.failure(SupervisorError(.childAlreadyPresent, child: spec.id)))
-                return
+                return .reply(.failure(SupervisorError(.childAlreadyPresent, child: spec.id)))
             }
             do {
                 let process = try await spec.launch(under: context)
                 children.append(spec)
                 children.setProcess(process, for: spec.id)
-                reply.reply(.success(process))
+                return .reply(.success(.process(process)))
             } catch {
                 report(context).startFailed(spec.id, error: error, decision: "not added")
-                reply.reply(.failure(error))
+                return .reply(.failure(error))
             }
-        case .terminateChild(let id, let reply):
+        case .terminateChild(let id):
             guard let child = children[id] else {
-                reply.reply(.failure(SupervisorError(.childNotFound, child: id)))
-                return
+                return .reply(.failure(SupervisorError(.childNotFound, child: id)))
             }
             if let process = child.process {
                 _ = await ChildTermination.terminate(
@@ -68,38 +73,38 @@ struct SupervisorProcess: AsyncBehavior {
                 children.setProcess(nil, for: id)
             }
             if child.spec.restart.isTemporary { children.remove(id) }
-            reply.reply(.success(()))
-        case .restartChild(let id, let reply):
+            return .reply(.success(.done))
+        case .restartChild(let id):
             guard let child = children[id] else {
-                reply.reply(.failure(SupervisorError(.childNotFound, child: id)))
-                return
+                return .reply(.failure(SupervisorError(.childNotFound, child: id)))
             }
             guard child.process == nil else {
-                reply.reply(.failure(SupervisorError(.childRunning, child: id)))
-                return
+                return .reply(.failure(SupervisorError(.childRunning, child: id)))
             }
             do {
                 let process = try await child.spec.launch(under: context)
                 children.setProcess(process, for: id)
-                reply.reply(.success(process))
+                return .reply(.success(.process(process)))
             } catch {
-                reply.reply(.failure(error))
+                return .reply(.failure(error))
             }
-        case .deleteChild(let id, let reply):
+        case .deleteChild(let id):
             guard let child = children[id] else {
-                reply.reply(.failure(SupervisorError(.childNotFound, child: id)))
-                return
+                return .reply(.failure(SupervisorError(.childNotFound, child: id)))
             }
             guard child.process == nil else {
-                reply.reply(.failure(SupervisorError(.childRunning, child: id)))
-                return
+                return .reply(.failure(SupervisorError(.childRunning, child: id)))
             }
             children.remove(id)
-            reply.reply(.success(()))
-        case .stop(let reason, let reply):
+            return .reply(.success(.done))
+        case .stop(let reason):
             await terminateAll(context: context)
-            reply.reply(.success(()))
-            context.stop(reason)
+            return .stop(reason, reply: .success(.done))
+        }
+    }
+
+    mutating func handleInfo(_ message: SupervisorNotice, context: ServerContext<SupervisorServer>) async throws {
+        switch message {
         case .retryRestart(let id):
             guard let child = children[id], child.process == nil else { return }
             guard history.recordRestart(at: clock.now()) else {
@@ -111,13 +116,13 @@ struct SupervisorProcess: AsyncBehavior {
     }
 
     /// Starts the initial children in order. If one fails, stops the started ones in reverse
-    /// order, answers the error and exits with `shutdown(…)`.
-    private mutating func initialize(reply: ReplyBox<Void>, context: ProcessContext<SupervisorMessage>) async {
+    /// order and returns the error and the `shutdown(…)` reason to exit with.
+    private mutating func startInitialChildren(
+        context: ServerContext<SupervisorServer>
+    ) async -> (error: SupervisorError, reason: ExitReason)? {
         var seen = Set<String>()
         for spec in initialChildren where !seen.insert(spec.id).inserted {
-            reply.reply(.failure(SupervisorError(.duplicateChildID, child: spec.id)))
-            context.stop(.shutdownWith("duplicate child id \(spec.id)"))
-            return
+            return (SupervisorError(.duplicateChildID, child: spec.id), .shutdownWith("duplicate child id \(spec.id)"))
         }
         let specs = initialChildren
         initialChildren = []
@@ -129,17 +134,15 @@ struct SupervisorProcess: AsyncBehavior {
             } catch {
                 report(context).startFailed(spec.id, error: error, decision: "abort supervisor start")
                 await terminateAll(context: context)
-                reply.reply(.failure(error))
-                context.stop(.shutdownWith("failed to start child \(spec.id)"))
-                return
+                return (error, .shutdownWith("failed to start child \(spec.id)"))
             }
         }
-        reply.reply(.success(()))
+        return nil
     }
 
     // MARK: Signals
 
-    mutating func handleSignal(_ signal: Signal, context: ProcessContext<SupervisorMessage>) async throws {
+    mutating func handleSignal(_ signal: Signal, context: ServerContext<SupervisorServer>) async throws {
         guard case .exit(let sender, let reason) = signal else { return }
         if sender == parent || sender == context.id {
             // From its own supervisor (or `Runtime.exit` from outside): stop in order.
@@ -153,7 +156,7 @@ struct SupervisorProcess: AsyncBehavior {
     }
 
     private mutating func childExited(
-        _ id: String, process: ProcessID, reason: ExitReason, context: ProcessContext<SupervisorMessage>
+        _ id: String, process: ProcessID, reason: ExitReason, context: ServerContext<SupervisorServer>
     ) async {
         guard let child = children[id] else { return }
         var reason = reason
@@ -178,7 +181,7 @@ struct SupervisorProcess: AsyncBehavior {
 
     /// Restarts `id` per the strategy: terminates the running members of its group in reverse
     /// start order, then starts the group in start order. A start failure schedules a retry.
-    private mutating func restart(_ id: String, context: ProcessContext<SupervisorMessage>) async {
+    private mutating func restart(_ id: String, context: ServerContext<SupervisorServer>) async {
         let group = children.restartGroup(of: id, strategy: strategy)
         for member in group.reversed() {
             guard let child = children[member], let process = child.process else { continue }
@@ -195,14 +198,14 @@ struct SupervisorProcess: AsyncBehavior {
                 context.runtime.statistics.restartCounter.wrappingAdd(1, ordering: .relaxed)
             } catch {
                 report(context).startFailed(member, error: error, decision: "retry restart")
-                context.pid.send(.retryRestart(childID: member))
+                context.pid.send(.info(.retryRestart(childID: member)))
                 return
             }
         }
     }
 
     /// Too many restarts: terminate everything and exit with `shutdown`, so the parent decides.
-    private mutating func giveUp(context: ProcessContext<SupervisorMessage>) async {
+    private mutating func giveUp(context: ServerContext<SupervisorServer>) async {
         report(context).intensityExceeded(history.intensity)
         await terminateAll(context: context)
         context.stop(.shutdown)
@@ -210,7 +213,7 @@ struct SupervisorProcess: AsyncBehavior {
 
     /// Terminates every running child in reverse start order, each per its shutdown policy;
     /// temporary children are removed.
-    private mutating func terminateAll(context: ProcessContext<SupervisorMessage>) async {
+    private mutating func terminateAll(context: ServerContext<SupervisorServer>) async {
         for child in children.list.reversed() {
             if let process = child.process {
                 _ = await ChildTermination.terminate(
@@ -221,7 +224,13 @@ struct SupervisorProcess: AsyncBehavior {
         }
     }
 
-    private func report(_ context: ProcessContext<SupervisorMessage>) -> SupervisorReport {
+    private func report(_ context: ServerContext<SupervisorServer>) -> SupervisorReport {
         SupervisorReport(runtime: context.runtime, supervisor: context.id, name: name)
     }
+}
+
+/// What a ``Supervisor`` sends itself.
+enum SupervisorNotice: Sendable {
+    /// A restart whose start failed is tried again.
+    case retryRestart(childID: String)
 }

@@ -22,11 +22,11 @@ struct CounterServer: GenServer {
     }
 }
 
-/// Calls made from tasks that run on the runtime's own workers: the caller runs an idle server
-/// inline (see ``ServerRef/call(_:timeout:)``), so these pin down that this path keeps every
-/// outcome a call can have.
-@Suite("GenServer calls from tasks on the runtime's workers (inline server runs)")
-struct InlineCallTests {
+/// Calls made from tasks that run on the runtime's own workers: the caller suspends and hands its
+/// worker to the idle server (see ``ServerRef/call(_:timeout:)``), so these pin down that this
+/// path keeps every outcome a call can have.
+@Suite("GenServer calls from tasks on the runtime's workers (hand-off to the server)")
+struct HandOffCallTests {
     /// Runs `body` in a task that prefers the runtime's scheduler, as the call benchmark does.
     func onWorkers<R: Sendable>(_ runtime: Runtime, _ body: @escaping @Sendable () async throws -> R) async throws -> R {
         try await Task(executorPreference: runtime.scheduler) { try await body() }.value
@@ -68,7 +68,7 @@ struct InlineCallTests {
     }
 
     @Test("a server that does not reply makes the caller time out with a typed error, and keeps serving")
-    func timeoutAfterInlineRun() async throws {
+    func timeoutAfterHandOff() async throws {
         try await withRuntime { runtime in
             let counter = try CounterServer.start(CounterServer(), runtime: runtime)
             let outcome = try await onWorkers(runtime) { () async -> CallError? in
@@ -86,8 +86,8 @@ struct InlineCallTests {
         }
     }
 
-    @Test("a server that crashes in the inline run fails the caller with the crash")
-    func crashDuringInlineRun() async throws {
+    @Test("a server that crashes handling the call fails the caller with the crash")
+    func crashDuringHandOff() async throws {
         try await withRuntime { runtime in
             let counter = try CounterServer.start(CounterServer(), runtime: runtime)
             let outcome = try await onWorkers(runtime) { () async -> CallError? in
@@ -117,8 +117,8 @@ struct InlineCallTests {
         }
     }
 
-    @Test("a deferred reply reaches a caller whose inline run ended without one")
-    func deferredReplyAfterInlineRun() async throws {
+    @Test("a deferred reply reaches a caller whose server run ended without one")
+    func deferredReplyAfterHandOff() async throws {
         try await withRuntime { runtime in
             let events = EventQueue<String>()
             let store = try KeyValueServer.start(KeyValueServer(events: events), runtime: runtime)
@@ -142,24 +142,24 @@ struct ThreadReportingServer: GenServer {
     mutating func handleCall(_ request: Call, from caller: Caller<UInt>, context: ServerContext<ThreadReportingServer>) throws -> CallResult<UInt> {
         switch request {
         case .whereAmI: return .reply(UInt(pthread_self()))
-        case .crash: throw TestFailure(message: "crashed on the caller's thread")
+        case .crash: throw TestFailure(message: "crashed handling a foreign call")
         }
     }
 }
 
-/// Calls from tasks on other executors (Swift's global one): an idle server runs on the calling
-/// thread instead of being queued on a worker and waking the caller again afterwards.
-@Suite("GenServer calls from tasks on other executors (server runs on the calling thread)")
-struct ForeignCallerInlineTests {
-    @Test("a call from a task on the global executor to an idle server runs the server on the caller's thread")
-    func runsOnCallingThread() async throws {
+/// Calls from tasks on other executors (Swift's global one): the server is queued on the
+/// runtime's workers and never runs on the calling thread (see ``CallTimeoutTests``).
+@Suite("GenServer calls from tasks on other executors (server runs on its workers)")
+struct ForeignCallerTests {
+    @Test("a call from a task on the global executor to an idle server never runs the server on the caller's thread")
+    func neverRunsOnCallingThread() async throws {
         try await withRuntime { runtime in
             let server = try ThreadReportingServer.start(ThreadReportingServer(), runtime: runtime)
             let (caller, handler) = try await Task.detached { () async throws -> (UInt, UInt) in
                 let caller = UInt(pthread_self())
                 return (caller, try await server.call(.whereAmI))
             }.value
-            #expect(handler == caller)
+            #expect(handler != caller)
         }
     }
 
@@ -177,8 +177,8 @@ struct ForeignCallerInlineTests {
         }
     }
 
-    @Test("a server that crashes while running on the caller's thread fails that call with a typed error, exits, and later calls get noProcess")
-    func crashOnCallingThread() async throws {
+    @Test("a server that crashes handling a call from the global executor fails that call with a typed error, exits, and later calls get noProcess")
+    func crashOnForeignCall() async throws {
         try await withRuntime { runtime in
             let server = try ThreadReportingServer.start(ThreadReportingServer(), runtime: runtime)
             #expect(runtime.processCount == 1)
@@ -192,7 +192,7 @@ struct ForeignCallerInlineTests {
             }.value
             let error = try #require(crashed)
             #expect(error.isServerDown, "\(error)")
-            #expect(runtime.processCount == 0)
+            #expect(await runtime.waitForExit(server.id) == .error(TestFailure(message: "crashed handling a foreign call")))
             await #expect(throws: CallError.self) { _ = try await server.call(.whereAmI) }
         }
     }

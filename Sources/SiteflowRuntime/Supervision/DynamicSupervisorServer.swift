@@ -1,9 +1,11 @@
 import Synchronization
 
-/// The process behind a ``DynamicSupervisor``: children keyed by process, so starting,
+/// The server behind a ``DynamicSupervisor``: children keyed by process, so starting,
 /// terminating and handling the exit of one child costs O(1) whatever their number.
-struct DynamicSupervisorProcess: AsyncBehavior {
-    typealias Message = DynamicSupervisorMessage
+struct DynamicSupervisorServer: AsyncGenServer {
+    typealias Call = DynamicSupervisorRequest
+    typealias Reply = SupervisorReply
+    typealias Info = DynamicSupervisorNotice
 
     static var kind: String { "supervisor" }
 
@@ -30,43 +32,49 @@ struct DynamicSupervisorProcess: AsyncBehavior {
 
     // MARK: Requests
 
-    mutating func handle(_ message: DynamicSupervisorMessage, context: ProcessContext<DynamicSupervisorMessage>) async throws {
-        switch message {
-        case .startChild(let spec, let reply):
+    mutating func handleCall(
+        _ request: DynamicSupervisorRequest, from caller: Caller<SupervisorReply>,
+        context: ServerContext<DynamicSupervisorServer>
+    ) async throws -> CallResult<SupervisorReply> {
+        switch request {
+        case .startChild(let spec):
             if let maxChildren, children.count + awaitingRetry >= maxChildren {
-                reply.reply(.failure(SupervisorError(.maxChildren, child: spec.id)))
-                return
+                return .reply(.failure(SupervisorError(.maxChildren, child: spec.id)))
             }
             do {
                 let process = try await spec.launch(under: context)
                 add(process, spec)
-                reply.reply(.success(process))
+                return .reply(.success(.process(process)))
             } catch {
-                reply.reply(.failure(error))
+                return .reply(.failure(error))
             }
-        case .terminateChild(let process, let reply):
+        case .terminateChild(let process):
             guard let spec = remove(process) else {
-                reply.reply(.failure(SupervisorError(.childNotFound)))
-                return
+                return .reply(.failure(SupervisorError(.childNotFound)))
             }
             _ = await ChildTermination.terminate(
                 process, policy: spec.shutdown, supervisor: context.id, runtime: context.runtime)
-            reply.reply(.success(()))
-        case .whichChildren(let reply):
-            reply.reply(
+            return .reply(.success(.done))
+        case .whichChildren:
+            return .reply(
                 .success(
-                    children.map { ChildInfo(id: $0.value.id, process: $0.key, type: $0.value.type, restart: $0.value.restart) }
-                ))
-        case .countChildren(let reply):
+                    .children(
+                        children.map { ChildInfo(id: $0.value.id, process: $0.key, type: $0.value.type, restart: $0.value.restart) }
+                    )))
+        case .countChildren:
             let supervisors = runningSupervisors + awaitingRetrySupervisors
             let specs = children.count + awaitingRetry
-            reply.reply(
+            return .reply(
                 .success(
-                    ChildCounts(specs: specs, active: children.count, supervisors: supervisors, workers: specs - supervisors)))
-        case .stop(let reason, let reply):
+                    .counts(ChildCounts(specs: specs, active: children.count, supervisors: supervisors, workers: specs - supervisors))))
+        case .stop(let reason):
             await terminateAll(context: context)
-            reply.reply(.success(()))
-            context.stop(reason)
+            return .stop(reason, reply: .success(.done))
+        }
+    }
+
+    mutating func handleInfo(_ message: DynamicSupervisorNotice, context: ServerContext<DynamicSupervisorServer>) async throws {
+        switch message {
         case .retryRestart(let spec):
             awaitingRetry -= 1
             if spec.type == .supervisor { awaitingRetrySupervisors -= 1 }
@@ -80,7 +88,7 @@ struct DynamicSupervisorProcess: AsyncBehavior {
 
     // MARK: Signals
 
-    mutating func handleSignal(_ signal: Signal, context: ProcessContext<DynamicSupervisorMessage>) async throws {
+    mutating func handleSignal(_ signal: Signal, context: ServerContext<DynamicSupervisorServer>) async throws {
         guard case .exit(let sender, var reason) = signal else { return }
         if sender == parent || sender == context.id {
             await terminateAll(context: context)
@@ -115,7 +123,7 @@ struct DynamicSupervisorProcess: AsyncBehavior {
         return spec
     }
 
-    private mutating func restart(_ spec: ChildSpec, context: ProcessContext<DynamicSupervisorMessage>) async {
+    private mutating func restart(_ spec: ChildSpec, context: ServerContext<DynamicSupervisorServer>) async {
         do {
             let process = try await spec.launch(under: context)
             add(process, spec)
@@ -124,11 +132,11 @@ struct DynamicSupervisorProcess: AsyncBehavior {
             report(context).startFailed(spec.id, error: error, decision: "retry restart")
             awaitingRetry += 1
             if spec.type == .supervisor { awaitingRetrySupervisors += 1 }
-            context.pid.send(.retryRestart(spec))
+            context.pid.send(.info(.retryRestart(spec)))
         }
     }
 
-    private mutating func giveUp(context: ProcessContext<DynamicSupervisorMessage>) async {
+    private mutating func giveUp(context: ServerContext<DynamicSupervisorServer>) async {
         report(context).intensityExceeded(history.intensity)
         await terminateAll(context: context)
         context.stop(.shutdown)
@@ -137,7 +145,7 @@ struct DynamicSupervisorProcess: AsyncBehavior {
     /// Terminates every child at once (order is not significant): sends each its first
     /// shutdown signal, kills those with a timeout policy still alive when their timeout has
     /// passed, and waits for all exits.
-    private mutating func terminateAll(context: ProcessContext<DynamicSupervisorMessage>) async {
+    private mutating func terminateAll(context: ServerContext<DynamicSupervisorServer>) async {
         let all = children
         children = [:]
         runningSupervisors = 0
@@ -162,7 +170,13 @@ struct DynamicSupervisorProcess: AsyncBehavior {
         _ = await latch.wait(within: nil)
     }
 
-    private func report(_ context: ProcessContext<DynamicSupervisorMessage>) -> SupervisorReport {
+    private func report(_ context: ServerContext<DynamicSupervisorServer>) -> SupervisorReport {
         SupervisorReport(runtime: context.runtime, supervisor: context.id, name: name)
     }
+}
+
+/// What a ``DynamicSupervisor`` sends itself.
+enum DynamicSupervisorNotice: Sendable {
+    /// A restart whose start failed is tried again (the child's spec travels in the message).
+    case retryRestart(ChildSpec)
 }

@@ -40,38 +40,3 @@ final class OneShot<Value: Sendable>: Sendable {
         }
     }
 }
-
-/// The reply half of a request sent to a supervisor process: travels inside the message, is
-/// answered at most once, and — if the message is dropped unanswered (the supervisor ended, its
-/// mailbox was discarded or refused the message) — answers
-/// ``SupervisorError/Code-swift.struct/supervisorNotRunning`` when it is released, so a caller
-/// never waits for a reply that cannot come.
-final class ReplyBox<Value: Sendable>: Sendable {
-    private let slot: OneShot<Result<Value, SupervisorError>>
-
-    private init(slot: OneShot<Result<Value, SupervisorError>>) {
-        self.slot = slot
-    }
-
-    deinit {
-        slot.resolve(.failure(SupervisorError(.supervisorNotRunning)))
-    }
-
-    /// Answers the request (only the first answer counts).
-    func reply(_ result: Result<Value, SupervisorError>) {
-        slot.resolve(result)
-    }
-
-    /// Makes a box, lets `send` put it into a message and deliver it, and waits for the answer.
-    /// The caller keeps no reference to the box, so dropping the message answers the request.
-    static func request(
-        _ send: (ReplyBox<Value>) -> DeliveryResult
-    ) async -> Result<Value, SupervisorError> {
-        let slot = OneShot<Result<Value, SupervisorError>>()
-        let delivery = send(ReplyBox(slot: slot))
-        if delivery != .queued {
-            slot.resolve(.failure(SupervisorError(.supervisorNotRunning)))
-        }
-        return await slot.value()
-    }
-}
