@@ -28,6 +28,13 @@ public struct NodeConfiguration: Sendable {
     /// Whether the server's event-loop threads are pinned one per CPU (Linux; default false; see
     /// `ServerConfiguration.pinsEventLoops`).
     public var pinsEventLoops: Bool
+    /// The most TCP connections the node holds, in total and per client address, and the most
+    /// long-poll sessions (defaults: `ServerConfiguration`'s 100,000, 25,000 and 10,000).
+    public var maxConnections: Int
+    /// See ``maxConnections``.
+    public var maxConnectionsPerAddress: Int
+    /// See ``maxConnections``.
+    public var maxLongPollSessions: Int
     /// Where the node logs.
     public var logger: Logger
 
@@ -44,6 +51,9 @@ public struct NodeConfiguration: Sendable {
         runsDigestJob: Bool = true,
         benchTopics: Bool = false,
         pinsEventLoops: Bool = false,
+        maxConnections: Int = 100_000,
+        maxConnectionsPerAddress: Int = 25_000,
+        maxLongPollSessions: Int = 10_000,
         logger: Logger = Logger(label: "siteflow")
     ) {
         self.host = host
@@ -57,6 +67,9 @@ public struct NodeConfiguration: Sendable {
         self.runsDigestJob = runsDigestJob
         self.benchTopics = benchTopics
         self.pinsEventLoops = pinsEventLoops
+        self.maxConnections = maxConnections
+        self.maxConnectionsPerAddress = maxConnectionsPerAddress
+        self.maxLongPollSessions = maxLongPollSessions
         self.logger = logger
     }
 }

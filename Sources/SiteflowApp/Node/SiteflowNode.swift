@@ -92,7 +92,6 @@ public final class SiteflowNode: Service, Sendable {
 
         let metrics = NodeMetrics()
         metrics.add(RuntimeMetrics(runtime: runtime, registry: metrics.registry))
-        metrics.add(RealtimeMetrics(endpoint: endpoint, pubsub: pubsub, registry: metrics.registry))
         let dashboard = Dashboard(nodeName: configuration.nodeName)
         dashboard.add(RuntimeDashboard(runtime: runtime))
         dashboard.add(RealtimeDashboard(endpoint: endpoint, pubsub: pubsub, jobs: jobs))
@@ -102,13 +101,21 @@ public final class SiteflowNode: Service, Sendable {
         routes.get("/dashboard") { _ in
             RouteResponse(status: 301, contentType: "text/plain", text: "see /dashboard/", headers: [(name: "location", value: "/dashboard/")])
         }
-        routes.get("/dashboard/") { _ in RouteResponse(contentType: Dashboard.pageContentType, body: Dashboard.pageHTML) }
+        // The dashboard is one page with its script and style inline; nothing else may run there.
+        let dashboardPolicy = "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; "
+            + "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        routes.get("/dashboard/") { _ in
+            RouteResponse(contentType: Dashboard.pageContentType, body: Dashboard.pageHTML,
+                          headers: [(name: "content-security-policy", value: dashboardPolicy)])
+        }
         routes.get("/dashboard/data") { _ in RouteResponse(contentType: Dashboard.documentContentType, body: dashboard.documentJSON()) }
         let server = SiteflowHTTPServer(
             configuration: ServerConfiguration(
                 host: configuration.host, port: configuration.port, maxFrameSize: configuration.socket.maxFrameBytes,
-                pinsEventLoops: configuration.pinsEventLoops),
+                pinsEventLoops: configuration.pinsEventLoops, maxConnections: configuration.maxConnections,
+                maxConnectionsPerAddress: configuration.maxConnectionsPerAddress, maxLongPollSessions: configuration.maxLongPollSessions),
             endpoint: endpoint, routes: routes, logger: logger)
+        metrics.add(RealtimeMetrics(endpoint: endpoint, pubsub: pubsub, server: server, registry: metrics.registry))
 
         let idleTimer = runtime.timers.scheduleRepeating(every: configuration.idleCheckInterval) { endpoint.tick() }
         let node = SiteflowNode(configuration: configuration, runtime: runtime, store: store, chat: chat, pubsub: pubsub,
