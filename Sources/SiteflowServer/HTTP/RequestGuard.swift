@@ -41,7 +41,7 @@ final class RequestGuard: ChannelInboundHandler, RemovableChannelHandler {
     private var readingRequest = true
     /// Whether the client ever sent a byte (a fresh connection that sent none is closed silently).
     private var clientSentBytes = false
-    /// Requests decoded whose response has not ended.
+    /// Requests read to their end whose response has not ended.
     private var responsesPending = 0
     /// Answered for the last time: input is dropped until the connection closes.
     private var lingering = false
@@ -108,12 +108,12 @@ final class RequestGuard: ChannelInboundHandler, RemovableChannelHandler {
         budget.release(headBytes)
         headBytes = 0
         awaitingHead = false
-        responsesPending += 1
     }
 
     /// The HTTP decoder produced the end of a request.
     func requestEnded() {
         readingRequest = false
+        responsesPending += 1
         cancelTimer()
     }
 
