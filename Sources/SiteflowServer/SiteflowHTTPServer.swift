@@ -113,14 +113,10 @@ public final class SiteflowHTTPServer: Service, Sendable {
             .serverChannelOption(.backlog, value: configuration.backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             // At the open-files limit accept fails at once and would be retried at once, forever
-            // (100% CPU): pause accepting instead (NIO adds this handler only to async servers).
+            // (100% CPU): pause accepting instead.
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler(shouldForwardIOErrorCaught: false) { error in
-                        let pause = AcceptBackoffHandler.defaultBackoffProvider(error: error)
-                        if pause != nil { statistics.increment(.acceptBackoffs) }
-                        return pause
-                    })
+                    try channel.pipeline.syncOperations.addHandler(AcceptPause(statistics: statistics))
                 }
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
