@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
+import SiteflowLoadTest
 import SiteflowRealtime
 import SiteflowServer
 import Testing
@@ -303,6 +304,30 @@ struct ConnectionLimitTests {
             for _ in 0..<3 { _ = try await endpoint.nextClose() }
             try await waitUntil("every session is forgotten") { server.longPollSessionCount == 0 }
             #expect(server.statistics[.longPollSessionsExpired] == 3)
+        }
+    }
+}
+
+@Suite("HTTP limits: upgraded connections", .timeLimit(.minutes(1)))
+struct UpgradedConnectionLimitTests {
+    @Test("an upgraded WebSocket is not subject to HTTP's request deadline or keep-alive idle timeout")
+    func webSocketOutlivesHTTPTimeouts() async throws {
+        let endpoint = RecordingEndpoint(.echo)
+        let configuration = ServerConfiguration(
+            longPollWindow: .milliseconds(400), requestReadTimeout: .milliseconds(100), keepAliveIdleTimeout: .milliseconds(100))
+        try await withServer(endpoint, configuration: configuration) { server, port in
+            let (client, connection) = try await RecordingClient.connect(port: port)
+            _ = try await endpoint.nextConnection()
+            // Let several of HTTP's timeouts pass: a long-poll's window (400 ms) is the clock.
+            let token = try #require(try LongPollBody(await HTTPTestClient.request(port: port, "/socket/longpoll")).token)
+            _ = try await endpoint.nextConnection()
+            #expect(try LongPollBody(await HTTPTestClient.request(port: port, "/socket/longpoll?token=\(token)")).status == 204)
+
+            connection.sendText("still here")
+            #expect(try await endpoint.nextFrame() == .text(ByteBuffer(string: "still here")))
+            #expect(try await client.next() == .message(.text(ByteBuffer(string: "still here"))))
+            #expect(server.statistics[.keepAliveIdleCloses] == 0)
+            #expect(server.statistics[.requestTimeouts] == 0)
         }
     }
 }
