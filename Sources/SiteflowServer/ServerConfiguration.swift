@@ -27,7 +27,8 @@ public struct ServerConfiguration: Sendable {
     /// one such buffer per connection, so small keeps idle sockets cheap. Default 64.
     public var receiveBufferInitialSize: Int
     /// How long the server waits for the client's close frame after sending its own before it
-    /// drops the TCP connection. Default 5 s.
+    /// drops the TCP connection; also how long a connection refused by an HTTP limit is drained
+    /// (its last response sent, its input dropped) before it is closed. Default 5 s.
     public var closeHandshakeTimeout: Duration
     /// The largest HTTP request body (long-poll POST) accepted; larger → 413. Default 1 MiB.
     public var maxRequestBodySize: Int

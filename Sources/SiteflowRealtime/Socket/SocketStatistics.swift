@@ -55,7 +55,8 @@ public final class SocketStatistics: Sendable {
         case requestHeadersTooLarge
         /// Requests refused because the node's budget for incomplete request heads was spent (503).
         case requestHeadBudgetRefusals
-        /// Connections closed because a request was not complete by the request deadline (408).
+        /// Connections closed because a request was not complete by the request deadline (408, or
+        /// a silent close when the connection never sent a byte).
         case requestTimeouts
         /// Idle keep-alive HTTP connections closed by the idle timeout.
         case keepAliveIdleCloses

@@ -49,9 +49,10 @@ final class ConnectionLimiter: Sendable {
                 state.perAddress.removeValue(forKey: address)
                 // A flood from many addresses leaves a large table behind; give it back once
                 // it is mostly empty.
-                if state.perAddress.isEmpty || state.perAddress.count * 8 < state.perAddress.capacity, state.perAddress.capacity > 1024 {
-                    state.perAddress = Dictionary(minimumCapacity: state.perAddress.count)
-                        .merging(state.perAddress) { first, _ in first }
+                if state.perAddress.capacity > 1024, state.perAddress.count * 8 < state.perAddress.capacity {
+                    var smaller = [String: Int](minimumCapacity: state.perAddress.count)
+                    for (address, count) in state.perAddress { smaller[address] = count }
+                    state.perAddress = smaller
                 }
             }
         }
