@@ -54,12 +54,12 @@ public struct ServerConfiguration: Sendable {
     /// The most bytes of incomplete request heads the whole server holds at once (slowloris
     /// across many connections); a request that would pass it → 503 and close. Default 64 MiB.
     public var maxPendingRequestHeadBytes: Int
-    /// How long a client has to send a complete request (head and body) once it began it, or,
-    /// for a connection's first request, once it connected; later → 408 (or a silent close when
-    /// nothing was sent) and the connection is closed. Default 10 s.
+    /// How long a client has to send a complete request (head and body) once its first byte
+    /// arrived; later → 408 and the connection is closed. Default 10 s.
     public var requestReadTimeout: Duration
     /// How long a keep-alive HTTP connection may sit with no request in flight before it is
-    /// closed (upgraded WebSockets have their own idle timeout). Default 60 s.
+    /// closed (upgraded WebSockets have their own idle timeout). A new connection has the longer
+    /// of this and ``requestReadTimeout`` to send its first byte. Default 60 s.
     public var keepAliveIdleTimeout: Duration
     /// The most TCP connections the server holds at once (HTTP and WebSocket); more are answered
     /// 503 and closed at accept. Default 100,000.

@@ -55,10 +55,10 @@ public final class SocketStatistics: Sendable {
         case requestHeadersTooLarge
         /// Requests refused because the node's budget for incomplete request heads was spent (503).
         case requestHeadBudgetRefusals
-        /// Connections closed because a request was not complete by the request deadline (408, or
-        /// a silent close when the connection never sent a byte).
+        /// Connections closed because a request was not complete by the request deadline (408).
         case requestTimeouts
-        /// Idle keep-alive HTTP connections closed by the idle timeout.
+        /// Idle HTTP connections closed by the idle timeout (keep-alive connections with no request
+        /// in flight, and new connections that never sent one).
         case keepAliveIdleCloses
         /// HTTP/1.1 requests without a Host header (400).
         case requestsWithoutHost

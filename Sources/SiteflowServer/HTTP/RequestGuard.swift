@@ -5,8 +5,9 @@ import SiteflowRealtime
 /// Bounds how one HTTP connection sends its requests, against slow and oversized clients
 /// (slowloris): a request head may take at most `maxHeadBytes` (431), counts toward the
 /// server's ``RequestHeadBudget`` while incomplete (503), and must be complete, body included,
-/// within `readTimeout` (408); a keep-alive connection with no request in flight is closed after
-/// `idleTimeout`. It is the first handler (it sees the raw bytes); a ``RequestBoundaryWatcher``
+/// within `readTimeout` of its first byte (408); a keep-alive connection with no request in
+/// flight is closed after `idleTimeout`, and a new connection that sends nothing after the
+/// longer of the two (it is idle and about to send a request at once). It is the first handler (it sees the raw bytes); a ``RequestBoundaryWatcher``
 /// behind the HTTP decoder tells it where requests begin and end. It is removed when the
 /// connection is upgraded to a WebSocket.
 final class RequestGuard: ChannelInboundHandler, RemovableChannelHandler {
@@ -37,10 +38,8 @@ final class RequestGuard: ChannelInboundHandler, RemovableChannelHandler {
     private var headBytes = 0
     /// Whether arriving bytes belong to a request head not decoded yet.
     private var awaitingHead = true
-    /// Whether a request began whose end was not decoded yet (true for a fresh connection).
-    private var readingRequest = true
-    /// Whether the client ever sent a byte (a fresh connection that sent none is closed silently).
-    private var clientSentBytes = false
+    /// Whether a request began whose end was not decoded yet.
+    private var readingRequest = false
     /// Requests read to their end whose response has not ended.
     private var responsesPending = 0
     /// Answered for the last time: input is dropped until the connection closes.
@@ -57,18 +56,17 @@ final class RequestGuard: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        if context.channel.isActive { armReadDeadline() }
+        if context.channel.isActive { armFirstRequestWait() }
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        if case .none = timer { armReadDeadline() }
+        if case .none = timer { armFirstRequestWait() }
         context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !lingering else { return }
         let count = unwrapInboundIn(data).readableBytes
-        clientSentBytes = true
         if !readingRequest {
             readingRequest = true
             awaitingHead = true
@@ -120,7 +118,7 @@ final class RequestGuard: ChannelInboundHandler, RemovableChannelHandler {
     /// A response ended; with nothing in flight the idle timeout starts.
     func responseEnded() {
         responsesPending = max(0, responsesPending - 1)
-        if responsesPending == 0, !readingRequest, !lingering, !finished { armIdleTimeout() }
+        if responsesPending == 0, !readingRequest, !lingering, !finished { armIdleTimeout(limits.idleTimeout) }
     }
 
     /// The connection's last response is being written (`written` completes when it is): drop
@@ -145,11 +143,16 @@ final class RequestGuard: ChannelInboundHandler, RemovableChannelHandler {
         })
     }
 
-    private func armIdleTimeout() {
-        guard let context else { return }
+    private func armFirstRequestWait() {
+        guard !readingRequest, responsesPending == 0 else { return }
+        armIdleTimeout(max(limits.idleTimeout, limits.readTimeout))
+    }
+
+    private func armIdleTimeout(_ timeout: TimeAmount) {
+        guard !finished, let context else { return }
         cancelTimer()
         let guardBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        timer = .idle(context.eventLoop.scheduleTask(in: limits.idleTimeout) {
+        timer = .idle(context.eventLoop.scheduleTask(in: timeout) {
             guardBound.value.idleTimeoutPassed()
         })
     }
@@ -166,7 +169,7 @@ final class RequestGuard: ChannelInboundHandler, RemovableChannelHandler {
         timer = .none
         guard !finished, !lingering, let context else { return }
         statistics.increment(.requestTimeouts)
-        if clientSentBytes, responsesPending == 0 {
+        if responsesPending == 0 {
             refuse(.requestTimeout, "request not complete within \(limits.readTimeout.nanoseconds / 1_000_000) ms")
         } else {
             context.close(promise: nil)
