@@ -27,7 +27,8 @@ public struct ServerConfiguration: Sendable {
     /// one such buffer per connection, so small keeps idle sockets cheap. Default 64.
     public var receiveBufferInitialSize: Int
     /// How long the server waits for the client's close frame after sending its own before it
-    /// drops the TCP connection. Default 5 s.
+    /// drops the TCP connection; also how long a connection refused by an HTTP limit is drained
+    /// (its last response sent, its input dropped) before it is closed. Default 5 s.
     public var closeHandshakeTimeout: Duration
     /// The largest HTTP request body (long-poll POST) accepted; larger → 413. Default 1 MiB.
     public var maxRequestBodySize: Int
@@ -47,9 +48,31 @@ public struct ServerConfiguration: Sendable {
     public var pinsEventLoops: Bool
     /// The listen backlog. Default 4,096.
     public var backlog: Int32
+    /// The most bytes a request's head (request line and headers) may take; larger → 431 and
+    /// the connection is closed. Default 16 KiB.
+    public var maxRequestHeadSize: Int
+    /// The most bytes of incomplete request heads the whole server holds at once (slowloris
+    /// across many connections); a request that would pass it → 503 and close. Default 64 MiB.
+    public var maxPendingRequestHeadBytes: Int
+    /// How long a client has to send a complete request (head and body) once its first byte
+    /// arrived; later → 408 and the connection is closed. Default 10 s.
+    public var requestReadTimeout: Duration
+    /// How long a keep-alive HTTP connection may sit with no request in flight before it is
+    /// closed (upgraded WebSockets have their own idle timeout). A new connection has the longer
+    /// of this and ``requestReadTimeout`` to send its first byte. Default 60 s.
+    public var keepAliveIdleTimeout: Duration
+    /// The most TCP connections the server holds at once (HTTP and WebSocket); more are answered
+    /// 503 and closed at accept. Default 100,000.
+    public var maxConnections: Int
+    /// The most TCP connections one client address may hold at once; more are answered 429 and
+    /// closed at accept. Default 25,000 (load tests open many connections from one address).
+    public var maxConnectionsPerAddress: Int
+    /// The most long-poll sessions the server holds at once; a new one beyond it gets 503 with
+    /// a reason. Default 10,000. Idle sessions expire after ``longPollSessionTimeout``.
+    public var maxLongPollSessions: Int
 
     /// Creates a configuration; every parameter defaults as documented on its property.
-    /// Idle timeouts are the socket layer's business (Phoenix's 60 s), not the transport's.
+    /// WebSocket idle timeouts are the socket layer's business (Phoenix's 60 s), not the transport's.
     public init(
         host: String = "127.0.0.1",
         port: Int = 4000,
@@ -65,7 +88,14 @@ public struct ServerConfiguration: Sendable {
         longPollMaxBatch: Int = 100,
         eventLoopThreads: Int = 0,
         pinsEventLoops: Bool = false,
-        backlog: Int32 = 4096
+        backlog: Int32 = 4096,
+        maxRequestHeadSize: Int = 16 * 1024,
+        maxPendingRequestHeadBytes: Int = 64 << 20,
+        requestReadTimeout: Duration = .seconds(10),
+        keepAliveIdleTimeout: Duration = .seconds(60),
+        maxConnections: Int = 100_000,
+        maxConnectionsPerAddress: Int = 25_000,
+        maxLongPollSessions: Int = 10_000
     ) {
         self.host = host
         self.port = port
@@ -82,6 +112,13 @@ public struct ServerConfiguration: Sendable {
         self.eventLoopThreads = eventLoopThreads
         self.pinsEventLoops = pinsEventLoops
         self.backlog = backlog
+        self.maxRequestHeadSize = maxRequestHeadSize
+        self.maxPendingRequestHeadBytes = maxPendingRequestHeadBytes
+        self.requestReadTimeout = requestReadTimeout
+        self.keepAliveIdleTimeout = keepAliveIdleTimeout
+        self.maxConnections = maxConnections
+        self.maxConnectionsPerAddress = maxConnectionsPerAddress
+        self.maxLongPollSessions = maxLongPollSessions
     }
 
     /// The first value that is out of range, as a sentence; `nil` when all are usable.
@@ -99,6 +136,16 @@ public struct ServerConfiguration: Sendable {
         if longPollMaxBatch < 1 { return "longPollMaxBatch must be at least 1 (got \(longPollMaxBatch))" }
         if longPollWindow <= .zero || longPollSessionTimeout <= .zero || closeHandshakeTimeout <= .zero {
             return "longPollWindow, longPollSessionTimeout and closeHandshakeTimeout must be positive"
+        }
+        if maxRequestHeadSize < 64 { return "maxRequestHeadSize must be at least 64 (got \(maxRequestHeadSize))" }
+        if maxPendingRequestHeadBytes < maxRequestHeadSize {
+            return "maxPendingRequestHeadBytes must be at least maxRequestHeadSize (got \(maxPendingRequestHeadBytes))"
+        }
+        if requestReadTimeout <= .zero || keepAliveIdleTimeout <= .zero {
+            return "requestReadTimeout and keepAliveIdleTimeout must be positive"
+        }
+        if maxConnections < 1 || maxConnectionsPerAddress < 1 || maxLongPollSessions < 1 {
+            return "maxConnections, maxConnectionsPerAddress and maxLongPollSessions must be at least 1"
         }
         if eventLoopThreads < 0 { return "eventLoopThreads must not be negative (got \(eventLoopThreads))" }
         if !(0...65_535).contains(port) { return "port must be between 0 and 65535 (got \(port))" }

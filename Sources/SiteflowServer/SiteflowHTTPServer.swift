@@ -22,27 +22,38 @@ public final class SiteflowHTTPServer: Service, Sendable {
 
     /// The configuration the server was created with.
     public let configuration: ServerConfiguration
+    /// Where the server counts what its limits refused (the endpoint's statistics when it is a
+    /// ``RealtimeEndpoint``, so they appear on `/metrics`).
+    public let statistics: SocketStatistics
     private let endpoint: any SocketEndpoint
     private let routes: RouteTable
     private let logger: Logger
     private let registry = ConnectionRegistry()
     private let longPoll: LongPollTransport
+    private let connectionLimiter: ConnectionLimiter
+    private let headBudget: RequestHeadBudget
     private let lifecycle = Mutex(Lifecycle.idle)
     private let boundPort = Atomic<Int>(-1)
 
     /// Creates a server for `endpoint`; `routes` defaults to the bundled chat application. Nothing
-    /// listens until ``start()`` or ``run()``.
+    /// listens until ``start()`` or ``run()``. Refusals are counted in `statistics`, by default
+    /// the endpoint's own when it is a ``RealtimeEndpoint``.
     public init(
         configuration: ServerConfiguration = ServerConfiguration(),
         endpoint: any SocketEndpoint,
         routes: RouteTable = RouteTable(),
+        statistics: SocketStatistics? = nil,
         logger: Logger = Logger(label: "siteflow.server")
     ) {
         self.configuration = configuration
         self.endpoint = endpoint
         self.routes = routes
         self.logger = logger
-        self.longPoll = LongPollTransport(endpoint: endpoint, configuration: configuration)
+        let statistics = statistics ?? (endpoint as? RealtimeEndpoint)?.statistics ?? SocketStatistics()
+        self.statistics = statistics
+        self.longPoll = LongPollTransport(endpoint: endpoint, configuration: configuration, statistics: statistics)
+        self.connectionLimiter = ConnectionLimiter(maxTotal: configuration.maxConnections, maxPerAddress: configuration.maxConnectionsPerAddress)
+        self.headBudget = RequestHeadBudget(limit: configuration.maxPendingRequestHeadBytes)
     }
 
     /// The port the server listens on once started (useful with port `0`); `nil` before.
@@ -53,6 +64,13 @@ public final class SiteflowHTTPServer: Service, Sendable {
 
     /// The number of open WebSocket connections and long-poll sessions.
     public var connectionCount: Int { registry.webSocketCount + longPoll.sessionCount }
+
+    /// The number of open long-poll sessions.
+    public var longPollSessionCount: Int { longPoll.sessionCount }
+
+    /// The number of open TCP connections (HTTP and WebSocket) counted against
+    /// ``ServerConfiguration/maxConnections``.
+    public var openConnectionCount: Int { connectionLimiter.openConnections }
 
     /// Binds and starts accepting. Throws ``ServerError`` when the configuration is out of range
     /// or the server was already started, and NIO's error when the address cannot be bound.
@@ -76,6 +94,15 @@ public final class SiteflowHTTPServer: Service, Sendable {
         let routes = self.routes
         let registry = self.registry
         let longPoll = self.longPoll
+        let statistics = self.statistics
+        let connectionLimiter = self.connectionLimiter
+        let headBudget = self.headBudget
+        let guardLimits = RequestGuard.Limits(
+            maxHeadBytes: configuration.maxRequestHeadSize,
+            readTimeout: TimeAmount(configuration.requestReadTimeout),
+            idleTimeout: TimeAmount(configuration.keepAliveIdleTimeout),
+            linger: TimeAmount(configuration.closeHandshakeTimeout)
+        )
         let limits = WebSocketConnection.Limits(
             maxMessageSize: configuration.maxFrameSize,
             outboundQueueLimit: configuration.outboundQueueLimit,
@@ -85,6 +112,13 @@ public final class SiteflowHTTPServer: Service, Sendable {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: configuration.backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // At the open-files limit accept fails at once and would be retried at once, forever
+            // (100% CPU): pause accepting instead.
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptPause(statistics: statistics))
+                }
+            }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             // NIO keeps each channel's last receive buffer for reuse, at the largest size it
             // ever grew to. HTTP is read in small fixed chunks, so a browser's large upgrade
@@ -98,6 +132,22 @@ public final class SiteflowHTTPServer: Service, Sendable {
             ))
             .childChannelOption(.writeBufferWaterMark, value: .init(low: configuration.writeBufferHighWaterMark / 2, high: configuration.writeBufferHighWaterMark))
             .childChannelInitializer { channel in
+                let address = channel.remoteAddress?.ipAddress ?? "?"
+                if let refusal = connectionLimiter.admit(address) {
+                    let refused: RefusedConnectionHandler
+                    switch refusal {
+                    case .serverFull:
+                        statistics.increment(.connectionLimitRefusals)
+                        refused = RefusedConnectionHandler(status: .serviceUnavailable, reason: "the server holds its most connections (\(configuration.maxConnections)); try again later", linger: guardLimits.linger)
+                    case .addressFull:
+                        statistics.increment(.connectionsPerAddressRefusals)
+                        refused = RefusedConnectionHandler(status: .tooManyRequests, reason: "too many connections from your address (at most \(configuration.maxConnectionsPerAddress))", linger: guardLimits.linger)
+                    }
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(refused)
+                    }
+                }
+                channel.closeFuture.whenComplete { _ in connectionLimiter.release(address) }
                 let negotiation = UpgradeNegotiation(
                     endpoint: endpoint,
                     webSocketPath: configuration.socketPath + "/websocket",
@@ -106,19 +156,30 @@ public final class SiteflowHTTPServer: Service, Sendable {
                     scheduler: writeSchedulers[ObjectIdentifier(channel.eventLoop)]
                         ?? LoopWriteScheduler(eventLoop: channel.eventLoop)
                 )
-                let httpHandler = HTTPServerHandler(routes: routes, longPoll: longPoll, negotiation: negotiation, configuration: configuration)
+                let requestGuard = RequestGuard(limits: guardLimits, budget: headBudget, statistics: statistics)
+                let watcher = RequestBoundaryWatcher(requestGuard: requestGuard)
+                let httpHandler = HTTPServerHandler(routes: routes, longPoll: longPoll, negotiation: negotiation, configuration: configuration,
+                                                    requestGuard: requestGuard, statistics: statistics)
                 let upgrader = LeanWebSocketUpgrader(negotiation: negotiation)
                 return channel.eventLoop.makeCompletedFuture {
-                    let removable = NIOLoopBound(httpHandler, eventLoop: channel.eventLoop)
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                    let removable = NIOLoopBound((httpHandler, watcher, requestGuard), eventLoop: channel.eventLoop)
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.configureHTTPServerPipeline(
                         withServerUpgrade: (
                             upgraders: [upgrader],
                             completionHandler: { context in
-                                context.pipeline.syncOperations.removeHandler(removable.value, promise: nil)
+                                // A WebSocket now: its own limits apply, not HTTP's.
+                                let (httpHandler, watcher, requestGuard) = removable.value
+                                context.pipeline.syncOperations.removeHandler(httpHandler, promise: nil)
+                                context.pipeline.syncOperations.removeHandler(watcher, promise: nil)
+                                context.pipeline.syncOperations.removeHandler(requestGuard, promise: nil)
                             }
                         )
                     )
-                    try channel.pipeline.syncOperations.addHandler(httpHandler)
+                    try pipeline.addHandler(requestGuard, position: .first)
+                    let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+                    try pipeline.addHandler(watcher, position: .after(decoder))
+                    try pipeline.addHandler(httpHandler)
                 }
             }
         let channel: any NIOCore.Channel

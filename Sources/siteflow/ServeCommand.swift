@@ -42,6 +42,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Pin each event-loop thread to its own CPU (Linux), e.g. when load-test clients share the machine.")
     var pinEventLoops = false
 
+    @Option(help: "The most TCP connections the node holds; more are answered 503 at accept.")
+    var maxConnections = 100_000
+
+    @Option(help: "The most TCP connections one client address may hold; more are answered 429 at accept.")
+    var maxConnectionsPerAddress = 25_000
+
+    @Option(help: "The most long-poll sessions the node holds; a new one beyond it is answered 503.")
+    var maxLongPollSessions = 10_000
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -52,6 +61,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--database: \(error)")
         }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        guard maxConnections >= 1, maxConnectionsPerAddress >= 1, maxLongPollSessions >= 1 else {
+            throw ValidationError("--max-connections, --max-connections-per-address and --max-long-poll-sessions must be at least 1")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \(logLevel)") }
     }
 
@@ -61,7 +73,8 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = NodeConfiguration(
             host: host, port: port, database: try DatabaseURL(parsing: database),
             origins: origin.contains("*") ? .any : .sameOrigin(plus: origin),
-            pinsEventLoops: pinEventLoops, logger: logger)
+            pinsEventLoops: pinEventLoops, maxConnections: maxConnections, maxConnectionsPerAddress: maxConnectionsPerAddress,
+            maxLongPollSessions: maxLongPollSessions, logger: logger)
         if let node { configuration.nodeName = node }
         let environment = ProcessInfo.processInfo.environment
         if let token = environment["SITEFLOW_ADMIN_TOKEN"] {

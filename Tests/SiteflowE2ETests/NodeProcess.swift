@@ -43,11 +43,24 @@ final class NodeProcess: Sendable {
         throw Failure.executableNotFound(folders.map(\.path).joined(separator: ", "))
     }
 
+    /// The admin token the child is started with (`SITEFLOW_ADMIN_TOKEN`), for `/metrics`.
+    static let adminToken = "node-process-admin-token-0123456789"
+
     /// Starts `siteflow serve --port 0 --database <database>` and waits (up to 60 s) for it to listen.
-    static func start(database: String) async throws -> NodeProcess {
+    /// With `openFilesLimit`, the child runs under `prlimit` with that many file descriptors.
+    static func start(database: String, openFilesLimit: Int? = nil) async throws -> NodeProcess {
         let process = Process()
-        process.executableURL = try executable()
-        process.arguments = ["serve", "--port", "0", "--database", database, "--log-level", "warning"]
+        let arguments = ["serve", "--port", "0", "--database", database, "--log-level", "warning"]
+        if let openFilesLimit {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+            process.arguments = ["--nofile=\(openFilesLimit):\(openFilesLimit)", "--", try executable().path] + arguments
+        } else {
+            process.executableURL = try executable()
+            process.arguments = arguments
+        }
+        var environment = ProcessInfo.processInfo.environment
+        environment["SITEFLOW_ADMIN_TOKEN"] = adminToken
+        process.environment = environment
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
@@ -103,6 +116,16 @@ final class NodeProcess: Sendable {
     func kill(_ signal: Int32) async {
         self.signal(signal)
         _ = await PythonScript.exitStatus(of: process.processIdentifier, process: process)
+    }
+
+    /// The CPU time (user and system) the process has used, from `/proc/<pid>/stat`.
+    func cpuTime() throws -> Duration {
+        let stat = try String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8)
+        // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+        let fields = stat[(stat.lastIndex(of: ")").map { stat.index(after: $0) } ?? stat.startIndex)...].split(separator: " ")
+        guard fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12]) else { return .zero }
+        let ticksPerSecond = Int(sysconf(Int32(_SC_CLK_TCK)))
+        return .milliseconds((user + system) * 1000 / max(ticksPerSecond, 1))
     }
 
     /// Everything the process printed so far.

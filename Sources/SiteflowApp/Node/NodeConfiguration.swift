@@ -36,6 +36,13 @@ public struct NodeConfiguration: Sendable {
     /// The key that signs the node's tokens (default nil: `SITEFLOW_SECRET_KEY`, else the key
     /// file beside the database, created on the first start; see ``SecretKey``).
     public var secretKey: SecretKey?
+    /// The most TCP connections the node holds, in total and per client address, and the most
+    /// long-poll sessions (defaults: `ServerConfiguration`'s 100,000, 25,000 and 10,000).
+    public var maxConnections: Int
+    /// See ``maxConnections``.
+    public var maxConnectionsPerAddress: Int
+    /// See ``maxConnections``.
+    public var maxLongPollSessions: Int
     /// Where the node logs.
     public var logger: Logger
 
@@ -54,6 +61,9 @@ public struct NodeConfiguration: Sendable {
         pinsEventLoops: Bool = false,
         admin: AdminAccess? = nil,
         secretKey: SecretKey? = nil,
+        maxConnections: Int = 100_000,
+        maxConnectionsPerAddress: Int = 25_000,
+        maxLongPollSessions: Int = 10_000,
         logger: Logger = Logger(label: "siteflow")
     ) {
         self.host = host
@@ -69,6 +79,9 @@ public struct NodeConfiguration: Sendable {
         self.pinsEventLoops = pinsEventLoops
         self.admin = admin
         self.secretKey = secretKey
+        self.maxConnections = maxConnections
+        self.maxConnectionsPerAddress = maxConnectionsPerAddress
+        self.maxLongPollSessions = maxLongPollSessions
         self.logger = logger
     }
 }

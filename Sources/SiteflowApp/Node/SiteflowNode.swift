@@ -67,14 +67,6 @@ public final class SiteflowNode: Service, Sendable {
     public static func start(_ configuration: NodeConfiguration) async throws -> SiteflowNode {
         let logger = configuration.logger
         let chatAssets = try ChatAssets.load()
-        let secretKey: SecretKey
-        if let given = configuration.secretKey {
-            secretKey = given
-        } else {
-            let databasePath: String? = if case .sqlite(let path) = configuration.database { path } else { nil }
-            secretKey = try SecretKey.load(environment: ProcessInfo.processInfo.environment, file: SecretKey.defaultFile(for: databasePath))
-        }
-        logger.info("secret key loaded", metadata: ["from": "\(secretKey.origin)"])
         let runtime = Runtime(configuration: RuntimeConfiguration(logger: logger))
         let store: any Store
         do {
@@ -83,6 +75,18 @@ public final class SiteflowNode: Service, Sendable {
             runtime.shutdown()
             throw error
         }
+        // The key file lives beside the database: loaded once the database is known to open.
+        let secretKey: SecretKey
+        let sqlitePath: String? = if case .sqlite(let path) = configuration.database { path } else { nil }
+        do {
+            secretKey = try configuration.secretKey ?? SecretKey.load(
+                environment: ProcessInfo.processInfo.environment, file: SecretKey.defaultFile(for: sqlitePath))
+        } catch {
+            await store.close()
+            runtime.shutdown()
+            throw error
+        }
+        logger.info("secret key loaded", metadata: ["from": "\(secretKey.origin)"])
         let statistics = SocketStatistics()
         let pubsub = PubSub(runtime: runtime, statistics: statistics)
         let presence = Presence(runtime: runtime, pubsub: pubsub, node: configuration.nodeName)
@@ -110,7 +114,6 @@ public final class SiteflowNode: Service, Sendable {
 
         let metrics = NodeMetrics()
         metrics.add(RuntimeMetrics(runtime: runtime, registry: metrics.registry))
-        metrics.add(RealtimeMetrics(endpoint: endpoint, pubsub: pubsub, registry: metrics.registry))
         let dashboard = Dashboard(nodeName: configuration.nodeName)
         dashboard.add(RuntimeDashboard(runtime: runtime))
         dashboard.add(RealtimeDashboard(endpoint: endpoint, pubsub: pubsub, jobs: jobs))
@@ -127,8 +130,14 @@ public final class SiteflowNode: Service, Sendable {
             let query = request.queryParameters["token"].map { "?token=\($0)" } ?? ""
             return RouteResponse(status: 301, contentType: "text/plain", text: "see /dashboard/", headers: [(name: "location", value: "/dashboard/\(query)")])
         }
+        // The dashboard is one page with its script and style inline; nothing else may run there.
+        let dashboardPolicy = "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; "
+            + "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
         routes.get("/dashboard/") { request in
-            admin.dashboardPage(request) { RouteResponse(contentType: Dashboard.pageContentType, body: Dashboard.pageHTML) }
+            admin.dashboardPage(request) {
+                RouteResponse(contentType: Dashboard.pageContentType, body: Dashboard.pageHTML,
+                              headers: [(name: "content-security-policy", value: dashboardPolicy)])
+            }
         }
         routes.get("/dashboard/data") { request in
             guard admin.authorizesAdmin(request) else { return admin.unauthorized("/dashboard/data") }
@@ -137,8 +146,10 @@ public final class SiteflowNode: Service, Sendable {
         let server = SiteflowHTTPServer(
             configuration: ServerConfiguration(
                 host: configuration.host, port: configuration.port, maxFrameSize: configuration.socket.maxFrameBytes,
-                pinsEventLoops: configuration.pinsEventLoops),
+                pinsEventLoops: configuration.pinsEventLoops, maxConnections: configuration.maxConnections,
+                maxConnectionsPerAddress: configuration.maxConnectionsPerAddress, maxLongPollSessions: configuration.maxLongPollSessions),
             endpoint: endpoint, routes: routes, logger: logger)
+        metrics.add(RealtimeMetrics(endpoint: endpoint, pubsub: pubsub, server: server, registry: metrics.registry))
 
         let idleTimer = runtime.timers.scheduleRepeating(every: configuration.idleCheckInterval) { endpoint.tick() }
         let node = SiteflowNode(configuration: configuration, runtime: runtime, store: store, chat: chat, pubsub: pubsub,

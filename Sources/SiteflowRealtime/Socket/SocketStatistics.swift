@@ -43,6 +43,31 @@ public final class SocketStatistics: Sendable {
         case unencodable
         /// Fastlane frames written.
         case fastlaneWrites
+
+        // HTTP and connection limits (SiteflowServer's HTTP layer).
+        /// Times the server paused accepting because accept failed (open-files limit: EMFILE/ENFILE).
+        case acceptBackoffs
+        /// Connections refused at accept because the server holds its most connections (503).
+        case connectionLimitRefusals
+        /// Connections refused at accept because their address holds its most connections (429).
+        case connectionsPerAddressRefusals
+        /// Requests whose head passed the header byte limit (431).
+        case requestHeadersTooLarge
+        /// Requests refused because the node's budget for incomplete request heads was spent (503).
+        case requestHeadBudgetRefusals
+        /// Connections closed because a request was not complete by the request deadline (408).
+        case requestTimeouts
+        /// Idle HTTP connections closed by the idle timeout (keep-alive connections with no request
+        /// in flight, and new connections that never sent one).
+        case keepAliveIdleCloses
+        /// HTTP/1.1 requests without a Host header (400).
+        case requestsWithoutHost
+        /// Request bodies larger than the body limit (413), refused before they were read.
+        case requestBodiesTooLarge
+        /// Long-poll sessions refused because the server holds its most sessions (503).
+        case longPollSessionLimitRefusals
+        /// Long-poll sessions closed because they were not polled within their idle expiry.
+        case longPollSessionsExpired
     }
 
     /// One counter cell (a class, because `Atomic` cannot be copied into an array).

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
+import SiteflowRealtime
 
 /// Serves the plain HTTP requests of one connection: the route table, the long-poll transport,
 /// refused WebSocket upgrades, and clear 4xx answers for everything else.
@@ -14,19 +15,29 @@ final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let webSocketPath: String
     private let longPollPath: String
     private let maxBodySize: Int
+    private let requestGuard: RequestGuard
+    private let statistics: SocketStatistics
 
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
-    private var bodyTooLarge = false
     private var parked: (session: LongPollSession, waiter: LongPollWaiter)?
 
-    init(routes: RouteTable, longPoll: LongPollTransport, negotiation: UpgradeNegotiation, configuration: ServerConfiguration) {
+    init(
+        routes: RouteTable,
+        longPoll: LongPollTransport,
+        negotiation: UpgradeNegotiation,
+        configuration: ServerConfiguration,
+        requestGuard: RequestGuard,
+        statistics: SocketStatistics
+    ) {
         self.routes = routes
         self.longPoll = longPoll
         self.negotiation = negotiation
         self.webSocketPath = configuration.socketPath + "/websocket"
         self.longPollPath = configuration.socketPath + "/longpoll"
         self.maxBodySize = configuration.maxRequestBodySize
+        self.requestGuard = requestGuard
+        self.statistics = statistics
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -34,12 +45,15 @@ final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .head(let head):
             self.head = head
             body = nil
-            bodyTooLarge = false
+            // Refused from its declared length, before a byte of the body is read.
+            if let declared = head.headers.first(name: "content-length").flatMap({ Int($0) }), declared > maxBodySize {
+                refuseBody(of: head, context: context)
+            }
         case .body(var chunk):
-            guard !bodyTooLarge else { return }
+            guard let head else { return }
             if (body?.readableBytes ?? 0) + chunk.readableBytes > maxBodySize {
-                bodyTooLarge = true
-                body = nil
+                // A body without a length (chunked) is refused as soon as it passes the limit.
+                refuseBody(of: head, context: context)
             } else if body == nil {
                 body = chunk
             } else {
@@ -71,11 +85,19 @@ final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     // MARK: Routing
 
+    private func refuseBody(of head: HTTPRequestHead, context: ChannelHandlerContext) {
+        self.head = nil
+        body = nil
+        statistics.increment(.requestBodiesTooLarge)
+        write(.text(.payloadTooLarge, "request body larger than \(maxBodySize) bytes"), head: head, keepAlive: false, lingering: true, context: context)
+    }
+
     private func serve(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         let target = RequestTarget(uri: head.uri)
         let keepAlive = head.isKeepAlive
-        if bodyTooLarge {
-            write(.text(.payloadTooLarge, "request body larger than \(maxBodySize) bytes"), head: head, keepAlive: false, context: context)
+        if head.version.major == 1, head.version.minor >= 1, !head.headers.contains(name: "host") {
+            statistics.increment(.requestsWithoutHost)
+            write(.text(.badRequest, "an HTTP/1.1 request needs a Host header"), head: head, keepAlive: false, context: context)
             return
         }
         switch target.path {
@@ -131,16 +153,19 @@ final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         body = nil
     }
 
-    private func write(_ reply: HTTPReply, head: HTTPRequestHead, keepAlive: Bool, context: ChannelHandlerContext) {
+    private func write(_ reply: HTTPReply, head: HTTPRequestHead, keepAlive: Bool, lingering: Bool = false, context: ChannelHandlerContext) {
         var responseHead = HTTPResponseHead(version: head.version, status: reply.status, headers: reply.headers)
         responseHead.headers.replaceOrAdd(name: "content-length", value: String(reply.body.readableBytes))
+        SecurityHeaders.apply(to: &responseHead.headers)
         if !keepAlive { responseHead.headers.replaceOrAdd(name: "connection", value: "close") }
         context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
         if head.method != .HEAD {
             context.write(wrapOutboundOut(.body(.byteBuffer(reply.body))), promise: nil)
         }
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !keepAlive {
+        if lingering {
+            requestGuard.linger(after: done)
+        } else if !keepAlive {
             let channel = context.channel
             done.whenComplete { _ in channel.close(promise: nil) }
         }

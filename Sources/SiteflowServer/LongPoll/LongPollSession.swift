@@ -23,6 +23,7 @@ final class LongPollSession: TransportConnection, Sendable {
     let eventLoop: any EventLoop
     private let queueLimit: Int
     private let sessionTimeout: TimeAmount
+    private let statistics: SocketStatistics
     private let onClose: @Sendable (LongPollSession) -> Void
     private let state: Mutex<State>
 
@@ -31,12 +32,14 @@ final class LongPollSession: TransportConnection, Sendable {
         eventLoop: any EventLoop,
         queueLimit: Int,
         sessionTimeout: TimeAmount,
+        statistics: SocketStatistics,
         onClose: @escaping @Sendable (LongPollSession) -> Void
     ) {
         self.token = token
         self.eventLoop = eventLoop
         self.queueLimit = queueLimit
         self.sessionTimeout = sessionTimeout
+        self.statistics = statistics
         self.onClose = onClose
         self.state = Mutex(State(lastActivity: .now()))
     }
@@ -157,6 +160,7 @@ final class LongPollSession: TransportConnection, Sendable {
         }
         guard let next else { return }
         if next <= .now() {
+            statistics.increment(.longPollSessionsExpired)
             end(code: nil, reason: "long-poll session was not polled for \(sessionTimeout.nanoseconds / 1_000_000) ms")
         } else {
             scheduleExpiry(at: next)

@@ -8,18 +8,29 @@ import Synchronization
 /// As in Phoenix, every answer is HTTP 200 with a JSON body whose `status` field carries the
 /// protocol status (phoenix.js reads that field): `410` opens a session (with its token) or says
 /// it is gone, `200` carries messages, `204` means none arrived within the window, `403` means
-/// refused. Malformed requests get a real HTTP 4xx with a reason.
+/// refused. Malformed requests get a real HTTP 4xx with a reason. At most `maxSessions` sessions
+/// live at once: beyond that a new one gets HTTP 503 (and `"status":503`) with a reason.
 final class LongPollTransport: Sendable {
+    private struct Sessions {
+        var byToken: [String: LongPollSession] = [:]
+        /// Sessions being opened (counted against the limit while the endpoint decides).
+        var opening = 0
+    }
+
     private let endpoint: any SocketEndpoint
-    private let sessions = Mutex<[String: LongPollSession]>([:])
+    private let statistics: SocketStatistics
+    private let sessions = Mutex(Sessions())
+    private let maxSessions: Int
     private let queueLimit: Int
     private let window: TimeAmount
     private let sessionTimeout: TimeAmount
     private let maxBatch: Int
     private let path: String
 
-    init(endpoint: any SocketEndpoint, configuration: ServerConfiguration) {
+    init(endpoint: any SocketEndpoint, configuration: ServerConfiguration, statistics: SocketStatistics) {
         self.endpoint = endpoint
+        self.statistics = statistics
+        self.maxSessions = configuration.maxLongPollSessions
         self.queueLimit = configuration.outboundQueueLimit
         self.window = TimeAmount(configuration.longPollWindow)
         self.sessionTimeout = TimeAmount(configuration.longPollSessionTimeout)
@@ -28,7 +39,7 @@ final class LongPollTransport: Sendable {
     }
 
     /// The number of open sessions.
-    var sessionCount: Int { sessions.withLock { $0.count } }
+    var sessionCount: Int { sessions.withLock { $0.byToken.count } }
 
     /// Serves one request. `respond` is called exactly once on `eventLoop`, possibly later (a
     /// parked GET). Returns what to abandon should the HTTP connection close before that.
@@ -42,7 +53,7 @@ final class LongPollTransport: Sendable {
         respond: @escaping @Sendable (HTTPReply) -> Void
     ) -> (session: LongPollSession, waiter: LongPollWaiter)? {
         let token = target.query["token"] ?? headers.first(name: "x-phoenix-longpoll-token")
-        let existing = token.flatMap { token in sessions.withLock { $0[token] } }
+        let existing = token.flatMap { token in sessions.withLock { $0.byToken[token] } }
         switch method {
         case .OPTIONS:
             var reply = HTTPReply(status: .ok, contentType: "text/plain", body: ByteBuffer())
@@ -88,18 +99,29 @@ final class LongPollTransport: Sendable {
 
     /// Ends every session (graceful shutdown).
     func closeAll(code: TransportCloseCode, reason: String) {
-        let all = sessions.withLock { Array($0.values) }
+        let all = sessions.withLock { Array($0.byToken.values) }
         for session in all { session.close(code: code, reason: reason) }
     }
 
     // MARK: Opening
 
     private func open(target: RequestTarget, headers: HTTPHeaders, remoteAddress: String?, eventLoop: any EventLoop) -> HTTPReply {
+        let reserved = sessions.withLock { sessions -> Bool in
+            guard sessions.byToken.count + sessions.opening < maxSessions else { return false }
+            sessions.opening += 1
+            return true
+        }
+        guard reserved else {
+            statistics.increment(.longPollSessionLimitRefusals)
+            return statusReply(503, reason: "the server holds its most long-poll sessions (\(maxSessions)); try again later",
+                               httpStatus: .serviceUnavailable)
+        }
         let session = LongPollSession(
             token: SessionToken.make(),
             eventLoop: eventLoop,
             queueLimit: queueLimit,
-            sessionTimeout: sessionTimeout
+            sessionTimeout: sessionTimeout,
+            statistics: statistics
         ) { [weak self] session in
             self?.forget(session)
         }
@@ -115,17 +137,30 @@ final class LongPollTransport: Sendable {
         )
         switch endpoint.connect(request, connection: session) {
         case .accept(_, let transportSession):
-            sessions.withLock { $0[session.token] = session }
+            sessions.withLock { sessions in
+                sessions.opening -= 1
+                sessions.byToken[session.token] = session
+            }
             session.attach(transportSession)
             if session.isClosed { forget(session) }
             return statusReply(410, token: session.token, messages: [])
         case .refuse(let status, let reason):
+            sessions.withLock { $0.opening -= 1 }
             return statusReply(status, reason: reason)
         }
     }
 
     private func forget(_ session: LongPollSession) {
-        _ = sessions.withLock { $0.removeValue(forKey: session.token) }
+        sessions.withLock { sessions in
+            guard sessions.byToken.removeValue(forKey: session.token) != nil else { return }
+            // A flood of abandoned sessions leaves a large table behind: give it back once it is
+            // mostly empty.
+            if sessions.byToken.capacity > 1024, sessions.byToken.count * 8 < sessions.byToken.capacity {
+                var smaller = [String: LongPollSession](minimumCapacity: sessions.byToken.count)
+                for (token, session) in sessions.byToken { smaller[token] = session }
+                sessions.byToken = smaller
+            }
+        }
     }
 
     // MARK: Frames in
@@ -174,7 +209,9 @@ final class LongPollTransport: Sendable {
 
     // MARK: Replies
 
-    private func statusReply(_ status: Int, token: String? = nil, messages: [TransportFrame]? = nil, reason: String? = nil) -> HTTPReply {
+    private func statusReply(
+        _ status: Int, token: String? = nil, messages: [TransportFrame]? = nil, reason: String? = nil, httpStatus: HTTPResponseStatus = .ok
+    ) -> HTTPReply {
         var body = ByteBuffer()
         body.writeString("{\"status\":\(status)")
         if let token {
@@ -200,7 +237,7 @@ final class LongPollTransport: Sendable {
             body.writeStaticString("]")
         }
         body.writeStaticString("}")
-        return cors(HTTPReply(status: .ok, contentType: "application/json; charset=utf-8", body: body))
+        return cors(HTTPReply(status: httpStatus, contentType: "application/json; charset=utf-8", body: body))
     }
 
     private func cors(_ reply: HTTPReply) -> HTTPReply {
