@@ -148,7 +148,8 @@ struct Harness {
         configuration: SocketConfiguration = SocketConfiguration(),
         connect: @escaping @Sendable (SocketConnectRequest) -> SocketConnectResult = { request in
             .accept(Assigns(["user": request.params["user"] ?? "anonymous"]))
-        }
+        },
+        routes: (inout ChannelRouter) -> Void = { _ in }
     ) -> Harness {
         let runtime = Runtime(configuration: RuntimeConfiguration(scheduler: SchedulerConfiguration(threads: 2)))
         let statistics = SocketStatistics()
@@ -157,6 +158,7 @@ struct Harness {
         var router = ChannelRouter()
         router.channel("room:*") { EchoChannel() }
         router.channel("presence:*") { EchoChannel(presence: presence) }
+        routes(&router)
         let clock = ManualSocketClock()
         let endpoint = RealtimeEndpoint(runtime: runtime, definition: SocketDefinition(router: router, connect: connect),
                                         pubsub: pubsub, configuration: configuration, statistics: statistics, clock: clock)

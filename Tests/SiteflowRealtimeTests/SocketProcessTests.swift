@@ -1,3 +1,4 @@
+import Dispatch
 import NIOCore
 import SiteflowRealtime
 import SiteflowRuntime
@@ -158,6 +159,29 @@ struct SocketProcessTests {
         #expect(harness.endpoint.statistics[.staleMessages] == 1)
         client.send(#"[null,"7","room:a","echo",{"v1":"style"}]"#)  // null join_ref: accepted
         #expect(try await client.nextJSON() == v2Reply("5", "7", "room:a", "ok", ["v1": "style"]))
+    }
+
+    @Test("a leave quickly followed by a rejoin of the topic never closes the socket, even when the left channel's exit arrives after the rejoin")
+    func leaveThenRejoinKeepsSocket() async throws {
+        let gate = DispatchSemaphore(value: 0)
+        let harness = Harness.make(routes: { router in router.channel("gated:*") { SlowLeavingChannel(gate: gate) } })
+        defer { harness.shutdown() }
+        let client = try harness.connect()
+        client.send(#"["1","1","gated:a","phx_join",{}]"#)
+        #expect(try await client.nextJSON() == v2Reply("1", "1", "gated:a", "ok", [:]))
+        client.send(#"["1","2","gated:a","phx_leave",{}]"#)
+        #expect(try await client.nextJSON() == v2Reply("1", "2", "gated:a", "ok", [:]))
+        // The left channel is still ending (held in terminate) when the rejoin arrives.
+        client.send(#"["3","3","gated:a","phx_join",{}]"#)
+        #expect(try await client.nextJSON() == ["1", "1", "gated:a", "phx_close", [:]])
+        #expect(try await client.nextJSON() == v2Reply("3", "3", "gated:a", "ok", [:]))
+        // Now it ends: its exit reaches the socket after the rejoin.
+        gate.signal()
+        try await waitUntil { harness.runtime.processCount == 2 }  // the socket and the new channel
+        try await client.sync()
+        client.send(#"["3","4","gated:a","echo",{"still":"here"}]"#)
+        #expect(try await client.nextJSON() == v2Reply("3", "4", "gated:a", "ok", ["still": "here"]))
+        #expect(harness.endpoint.statistics[.channelCrashes] == 0)
     }
 
     @Test("joins past the channel limit are refused with too many channels joined")
@@ -328,5 +352,30 @@ struct SocketProcessTests {
         _ = try await client.nextClose()  // the socket closes its side too (idempotent for the transport)
         while harness.endpoint.socketCount > 0 || harness.pubsub.subscriberCount("room:a") > 0 { await Task.yield() }
         #expect(harness.runtime.processCount == 0)
+    }
+}
+
+/// A channel whose `terminate` waits for `gate`: its exit reaches the socket only when the test
+/// says so. `echo` replies with the payload.
+struct SlowLeavingChannel: SiteflowRealtime.Channel {
+    let gate: DispatchSemaphore
+
+    mutating func join(topic: String, payload: JSONValue, socket: inout ChannelSocket) throws -> ChannelJoinResult { .ok() }
+
+    mutating func handleIn(event: String, payload: PhoenixPayload, socket: inout ChannelSocket) throws -> ChannelReplyAction {
+        .reply(.ok, payload)
+    }
+
+    mutating func terminate(reason: ExitReason, socket: inout ChannelSocket) {
+        _ = gate.wait(timeout: .now() + 10)
+    }
+}
+
+/// Waits (yielding, up to 10 s) until `condition` holds.
+func waitUntil(_ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(10)
+    while !condition() {
+        guard ContinuousClock.now < deadline else { throw TestError("condition not met within 10 s") }
+        try await Task.sleep(for: .milliseconds(1))
     }
 }

@@ -50,6 +50,38 @@ struct SocketStateMachineTests {
         #expect(join.joinRef == "4")
     }
 
+    @Test("after a leave and a rejoin of the topic, the replaced channel's late exit is stale: ignored, the new channel stays")
+    func replacedChannelExitIsStale() {
+        var machine = Machine(now: 0)
+        _ = machine.receive(message("1", "1", "room:a", "phx_join"), now: 0)
+        machine.joined(topic: "room:a", joinRef: "1", handle: 7)
+        guard case .forward(7, _) = machine.receive(message("1", "2", "room:a", "phx_leave"), now: 0) else {
+            Issue.record("expected the leave forwarded")
+            return
+        }
+        guard case .rejoin(old: 7, _, _) = machine.receive(message("3", "3", "room:a", "phx_join"), now: 0) else {
+            Issue.record("expected a rejoin")
+            return
+        }
+        machine.joined(topic: "room:a", joinRef: "3", handle: 8)
+        let late = machine.channelExited(7, abnormal: false)
+        if case .ignore(.unknownChannel) = late { Issue.record("the replaced channel's exit was taken for a stranger's (the socket would stop)") }
+        guard case .ignore(.replacedChannel) = late else {
+            Issue.record("expected the replaced channel's exit ignored as stale, got \(late)")
+            return
+        }
+        #expect(machine.replacedCount == 0)
+        #expect(machine.channel(for: "room:a")?.handle == 8)
+        guard case .forward(8, _) = machine.receive(message("3", "4", "room:a", "new_msg"), now: 0) else {
+            Issue.record("expected the new channel to serve the topic")
+            return
+        }
+        guard case .ignore(.unknownChannel) = machine.channelExited(99, abnormal: true) else {
+            Issue.record("a process that never was a channel is still unknown")
+            return
+        }
+    }
+
     @Test("a message with another join_ref than the topic's current one is ignored as stale")
     func staleJoinRef() {
         var machine = Machine(now: 0)
@@ -82,8 +114,8 @@ struct SocketStateMachineTests {
         #expect(close == PhoenixMessage(joinRef: "1", ref: "1", topic: "room:a", event: "phx_close", payload: .empty))
         #expect(join.joinRef == "5")
         machine.joined(topic: "room:a", joinRef: "5", handle: 8)
-        // The old channel's exit is not reported again.
-        guard case .ignore(.unknownChannel) = machine.channelExited(7, abnormal: false) else {
+        // The old channel's exit is not reported again: it is recognised as the replaced one's.
+        guard case .ignore(.replacedChannel) = machine.channelExited(7, abnormal: false) else {
             Issue.record("old channel's exit should be ignored")
             return
         }

@@ -11,6 +11,8 @@
 /// - `phx_leave` of a topic not joined → ok reply; any other message to it → error
 ///   `unmatched topic`;
 /// - a channel that ends abnormally → `phx_error`, normally or by shutdown → `phx_close`;
+/// - the exit of a channel a rejoin replaced (its `phx_leave` or the duplicate join's shutdown
+///   may end it after the new join) is stale and ignored: it never closes the socket;
 /// - no inbound frame for ``Limits/idleTimeout`` → close;
 /// - more inbound messages than the token bucket allows → error `rate limited` (heartbeats are
 ///   exempt).
@@ -29,6 +31,9 @@ public struct SocketStateMachine<Handle: Hashable & Sendable>: Sendable {
     /// The limits in force.
     public let limits: Limits
     private var channels = ChannelTable<Handle>()
+    /// Channels a rejoin replaced whose exit has not arrived yet (each is being shut down, so its
+    /// exit comes, and the entry goes; at most one per rejoin still in flight).
+    private var replaced: [Handle] = []
     private var lastInbound: UInt64
     private var bucket: TokenBucket
     private var closed = false
@@ -42,6 +47,9 @@ public struct SocketStateMachine<Handle: Hashable & Sendable>: Sendable {
 
     /// The number of channels joined or leaving.
     public var channelCount: Int { channels.count }
+
+    /// The number of replaced channels whose exit is still awaited.
+    public var replacedCount: Int { replaced.count }
 
     /// The join ref and status of `topic`'s channel, if any.
     public func channel(for topic: String) -> (joinRef: String, handle: Handle, status: ChannelStatus)? {
@@ -64,6 +72,7 @@ public struct SocketStateMachine<Handle: Hashable & Sendable>: Sendable {
             var join = message
             if join.joinRef == nil { join.joinRef = join.ref }
             if let old = channels.remove(topic: message.topic) {
+                replaced.append(old.handle)
                 let close = PhoenixMessage(joinRef: old.joinRef, ref: old.joinRef, topic: message.topic,
                                            event: PhoenixEvent.close, payload: .empty)
                 return .rejoin(old: old.handle, close: close, join: join)
@@ -102,6 +111,10 @@ public struct SocketStateMachine<Handle: Hashable & Sendable>: Sendable {
     /// address matched by its untyped identity).
     public mutating func channelExited(abnormal: Bool, handleMatching matches: (Handle) -> Bool) -> SocketAction<Handle> {
         guard let entry = channels.remove(handleMatching: matches) else {
+            if let index = replaced.firstIndex(where: matches) {
+                replaced.remove(at: index)
+                return .ignore(.replacedChannel)
+            }
             return .ignore(.unknownChannel)
         }
         let topic = entry.topic
@@ -121,9 +134,10 @@ public struct SocketStateMachine<Handle: Hashable & Sendable>: Sendable {
     }
 
     /// Marks the socket closed: later inputs produce no actions. Returns the handles of every
-    /// channel, which the socket shuts down.
+    /// channel (replaced ones still ending included), which the socket shuts down.
     public mutating func close() -> [Handle] {
         closed = true
-        return channels.removeAll()
+        defer { replaced = [] }
+        return channels.removeAll() + replaced
     }
 }

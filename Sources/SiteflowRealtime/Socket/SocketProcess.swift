@@ -111,7 +111,8 @@ public struct SocketProcess: Behavior {
         case .join(let join):
             startChannel(join, context: context)
         case .rejoin(let old, let closeMessage, let join):
-            context.unlink(old.id)  // its exit is no longer this socket's business
+            // Stays linked: its exit may already be on its way (a `phx_leave` just before), and the
+            // machine recognises it as stale either way, instead of taking it for a stranger's.
             context.exit(old.id, reason: .shutdownWith("duplicate_join"))
             pubsub.unsubscribe(old.id, from: join.topic)
             output.push(closeMessage)
@@ -149,8 +150,9 @@ public struct SocketProcess: Behavior {
         }
     }
 
-    /// A channel's exit becomes `phx_error` (abnormal) or `phx_close`; an abnormal exit signal
-    /// from any other linked process ends the socket, as it would without trapping.
+    /// A channel's exit becomes `phx_error` (abnormal) or `phx_close`; the late exit of a channel a
+    /// rejoin replaced is ignored; an abnormal exit signal from any other linked process ends the
+    /// socket, as it would without trapping.
     public mutating func handleSignal(_ signal: Signal, context: ProcessContext<SocketMessage>) {
         guard case .exit(let from, let reason) = signal else { return }
         let action = machine.channelExited(abnormal: !reason.isOrderly) { $0.id == from }
