@@ -31,6 +31,14 @@ final class RecordingConnection: TransportConnection {
         return accepted
     }
 
+    var isClosing: Bool { state.withLock { $0.closed } }
+
+    /// The client closes the connection (as a transport sees a close frame or a reset): frames
+    /// are refused from now on; the socket learns it only when the test says so.
+    func closedByClient() {
+        state.withLock { $0.closed = true }
+    }
+
     func close(code: TransportCloseCode, reason: String) {
         let first = state.withLock { state -> Bool in
             defer { state.closed = true }

@@ -340,6 +340,25 @@ struct SocketProcessTests {
         #expect(harness.endpoint.statistics[.slowConsumerCloses] == 1)
     }
 
+    @Test("writes refused because the client closed the connection are not counted as a slow consumer; a full queue still is")
+    func closedConnectionIsNotSlowConsumer() async throws {
+        let harness = Harness.make()
+        defer { harness.shutdown() }
+        let leaving = try harness.connect()
+        let sender = try harness.connect()
+        leaving.send(#"["1","1","room:a","phx_join",{}]"#)
+        _ = try await leaving.nextJSON()
+        sender.send(#"["1","1","room:a","phx_join",{}]"#)
+        _ = try await sender.nextJSON()
+        leaving.connection.closedByClient()
+        sender.send(#"["1","2","room:a","shout",{"n":1}]"#)  // the fastlane write to `leaving` is refused
+        let frames = Set([try await sender.nextJSON(), try await sender.nextJSON()])
+        #expect(frames == Set([v2Reply("1", "2", "room:a", "ok", [:]), [nil, nil, "room:a", "shouted", ["n": 1]]]))
+        leaving.session.transportClosed(code: .normal, reason: "bye")
+        try await sender.sync()
+        #expect(harness.endpoint.statistics[.slowConsumerCloses] == 0)
+    }
+
     @Test("the transport closing ends the socket and its channels")
     func transportClosed() async throws {
         let harness = Harness.make()

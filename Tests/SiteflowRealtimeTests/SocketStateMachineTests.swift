@@ -11,6 +11,12 @@ struct SocketStateMachineTests {
 
     func reply(of action: SocketAction<Int>) -> PhoenixReply? {
         if case .reply(let reply) = action { return reply }
+        if case .refuse(_, let reply) = action { return reply }
+        return nil
+    }
+
+    func refusal(of action: SocketAction<Int>) -> SocketRefusal? {
+        if case .refuse(let refusal, _) = action { return refusal }
         return nil
     }
 
@@ -177,12 +183,14 @@ struct SocketStateMachineTests {
             Issue.record("a frame should reset the timer")
             return
         }
-        guard case .close(let code, let reason) = machine.tick(now: 119 * second) else {
+        guard case .close(let reason) = machine.tick(now: 119 * second) else {
             Issue.record("expected close")
             return
         }
-        #expect(code == .normal)
-        #expect(reason == "idle timeout")
+        #expect(reason == .idleTimeout)
+        #expect(reason.code == .normal)
+        #expect(reason.text == "idle timeout")
+        #expect(reason.counter == .idleTimeouts)
     }
 
     @Test("the inbound rate limit answers rate limited once the bucket is empty; heartbeats are exempt; it refills")
@@ -190,8 +198,9 @@ struct SocketStateMachineTests {
         var machine = Machine(limits: .init(rateLimitBurst: 2, rateLimitPerSecond: 1), now: 0)
         _ = machine.receive(message(nil, "1", "room:a", "x"), now: 0)
         _ = machine.receive(message(nil, "2", "room:a", "x"), now: 0)
-        #expect(reply(of: machine.receive(message(nil, "3", "room:a", "x"), now: 0))
-            == .error(to: message(nil, "3", "room:a", "x"), reason: "rate limited"))
+        let limited = machine.receive(message(nil, "3", "room:a", "x"), now: 0)
+        #expect(reply(of: limited) == .error(to: message(nil, "3", "room:a", "x"), reason: "rate limited"))
+        #expect(refusal(of: limited) == .rateLimited, "counted by its typed reason, not its text")
         #expect(reply(of: machine.receive(message(nil, "4", "phoenix", "heartbeat"), now: 0))?.status == .ok)
         #expect(reply(of: machine.receive(message(nil, "5", "room:a", "x"), now: 1_000_000_000))?.response
             == .json(["reason": "unmatched topic"]))

@@ -5,9 +5,10 @@
 public enum SocketAction<Handle: Hashable & Sendable>: Sendable {
     /// Nothing to do.
     case none
-    /// Write this reply (heartbeat ok, `unmatched topic`, `too many channels joined`, leave ok,
-    /// `rate limited`).
+    /// Write this reply (heartbeat ok, leave ok of a topic not joined).
     case reply(PhoenixReply)
+    /// Write this error reply, whose reason is `refusal`'s text, and count `refusal`.
+    case refuse(SocketRefusal, PhoenixReply)
     /// Write this push (`phx_close`, `phx_error`).
     case push(PhoenixMessage)
     /// Hand the message to the topic's channel.
@@ -21,8 +22,8 @@ public enum SocketAction<Handle: Hashable & Sendable>: Sendable {
     case rejoin(old: Handle, close: PhoenixMessage, join: PhoenixMessage)
     /// Ignore the message; `reason` says why (for counters and debug logs).
     case ignore(SocketIgnoreReason)
-    /// Close the connection.
-    case close(code: TransportCloseCode, reason: String)
+    /// Close the connection with `reason`'s code and text, and count `reason`.
+    case close(SocketCloseReason)
 }
 
 /// Why the state machine ignored a message.

@@ -67,7 +67,7 @@ public struct SocketStateMachine<Handle: Hashable & Sendable>: Sendable {
         if message.topic == PhoenixEvent.heartbeatTopic && message.event == PhoenixEvent.heartbeat {
             return .reply(.ok(to: message))
         }
-        guard bucket.take(now: now) else { return .reply(.error(to: message, reason: "rate limited")) }
+        guard bucket.take(now: now) else { return refuse(message, .rateLimited) }
         if message.event == PhoenixEvent.join {
             var join = message
             if join.joinRef == nil { join.joinRef = join.ref }
@@ -78,13 +78,13 @@ public struct SocketStateMachine<Handle: Hashable & Sendable>: Sendable {
                 return .rejoin(old: old.handle, close: close, join: join)
             }
             guard channels.count < limits.maxChannels else {
-                return .reply(.error(to: message, reason: "too many channels joined"))
+                return refuse(message, .tooManyChannels)
             }
             return .join(join)
         }
         guard var entry = channels[message.topic] else {
             if message.event == PhoenixEvent.leave { return .reply(.ok(to: message)) }
-            return .reply(.error(to: message, reason: "unmatched topic"))
+            return refuse(message, .unmatchedTopic)
         }
         if let joinRef = message.joinRef, joinRef != entry.joinRef { return .ignore(.staleJoinRef) }
         if entry.status == .leaving { return .ignore(.alreadyLeaving) }
@@ -123,14 +123,18 @@ public struct SocketStateMachine<Handle: Hashable & Sendable>: Sendable {
                                     event: abnormal ? PhoenixEvent.error : PhoenixEvent.close, payload: .empty))
     }
 
-    /// Checks the idle timeout at `now`: ``SocketAction/close(code:reason:)`` once no frame has
-    /// arrived for ``Limits/idleTimeout``.
+    /// Checks the idle timeout at `now`: ``SocketAction/close(_:)`` with
+    /// ``SocketCloseReason/idleTimeout`` once no frame has arrived for ``Limits/idleTimeout``.
     public mutating func tick(now: UInt64) -> SocketAction<Handle> {
         guard !closed, now >= lastInbound else { return .none }
         let idle = Duration.nanoseconds(Int64(clamping: now - lastInbound))
         guard idle >= limits.idleTimeout else { return .none }
         closed = true
-        return .close(code: .normal, reason: "idle timeout")
+        return .close(.idleTimeout)
+    }
+
+    private func refuse(_ message: PhoenixMessage, _ refusal: SocketRefusal) -> SocketAction<Handle> {
+        .refuse(refusal, .error(to: message, reason: refusal.rawValue))
     }
 
     /// Marks the socket closed: later inputs produce no actions. Returns the handles of every

@@ -95,14 +95,9 @@ public struct SocketProcess: Behavior {
         case .ignore(let reason):
             if reason == .staleJoinRef { statistics.increment(.staleMessages) }
         case .reply(let reply):
-            if reply.status == .error, case .json(let response) = reply.response, let reason = response["reason"]?.stringValue {
-                switch reason {
-                case "unmatched topic": statistics.increment(.unmatchedTopic)
-                case "too many channels joined": statistics.increment(.channelLimitRefusals)
-                case "rate limited": statistics.increment(.rateLimited)
-                default: break
-                }
-            }
+            output.reply(reply)
+        case .refuse(let refusal, let reply):
+            statistics.increment(refusal.counter)
             output.reply(reply)
         case .push(let message):
             output.push(message)
@@ -117,15 +112,15 @@ public struct SocketProcess: Behavior {
             pubsub.unsubscribe(old.id, from: join.topic)
             output.push(closeMessage)
             startChannel(join, context: context)
-        case .close(let code, let reason):
-            close(code: code, reason: reason, counter: reason == "idle timeout" ? .idleTimeouts : nil, context: context)
+        case .close(let reason):
+            close(code: reason.code, reason: reason.text, counter: reason.counter, context: context)
         }
     }
 
     private mutating func startChannel(_ join: PhoenixMessage, context: ProcessContext<SocketMessage>) {
         guard let route = environment.router.route(for: join.topic) else {
-            statistics.increment(.unmatchedTopic)
-            output.reply(.error(to: join, reason: "unmatched topic"))
+            statistics.increment(SocketRefusal.unmatchedTopic.counter)
+            output.reply(.error(to: join, reason: SocketRefusal.unmatchedTopic.rawValue))
             return
         }
         let joinRef = join.joinRef ?? join.ref ?? ""
