@@ -261,6 +261,25 @@ struct SocketProcessTests {
         #expect(harness.endpoint.statistics[.rateLimited] == 1)
     }
 
+    @Test("heartbeats and malformed frames count toward the rate limit; a client that keeps exceeding it is closed with 1008, counted")
+    func everyFrameCountsTowardRateLimit() async throws {
+        let harness = Harness.make(configuration: SocketConfiguration(
+            limits: .init(rateLimitBurst: 3, rateLimitPerSecond: 1, rateLimitedFramesBeforeClose: 2)))
+        defer { harness.shutdown() }
+        let client = try harness.connect()
+        for ref in 1...3 { try await client.sync(ref: "\(ref)") }
+        client.send(#"[null,"4","phoenix","heartbeat",{}]"#)
+        #expect(try await client.nextJSON() == v2Reply(nil, "4", "phoenix", "error", ["reason": "rate limited"]))
+        client.send("not json at all")  // over budget and unreadable: dropped, not a close for bad input
+        client.send(#"[null,"5","phoenix","heartbeat",{}]"#)
+        let (code, reason) = try await client.nextClose()
+        #expect(code == .policyViolation)
+        #expect(reason == "inbound rate limit exceeded")
+        #expect(harness.endpoint.statistics[.rateLimited] == 3)
+        #expect(harness.endpoint.statistics[.inboundRateCloses] == 1)
+        #expect(harness.endpoint.statistics[.badFramesClosed] == 0)
+    }
+
     @Test("a client silent for the idle timeout is closed at the next tick")
     func idleTimeout() async throws {
         let harness = Harness.make()

@@ -193,16 +193,25 @@ struct SocketStateMachineTests {
         #expect(reason.counter == .idleTimeouts)
     }
 
-    @Test("the inbound rate limit answers rate limited once the bucket is empty; heartbeats are exempt; it refills")
+    @Test("every frame takes a token, heartbeats included; past the budget a frame is refused, and a client that keeps exceeding it is closed (1008)")
     func rateLimit() {
-        var machine = Machine(limits: .init(rateLimitBurst: 2, rateLimitPerSecond: 1), now: 0)
-        _ = machine.receive(message(nil, "1", "room:a", "x"), now: 0)
-        _ = machine.receive(message(nil, "2", "room:a", "x"), now: 0)
-        let limited = machine.receive(message(nil, "3", "room:a", "x"), now: 0)
-        #expect(reply(of: limited) == .error(to: message(nil, "3", "room:a", "x"), reason: "rate limited"))
+        let second: UInt64 = 1_000_000_000
+        var machine = Machine(limits: .init(rateLimitBurst: 2, rateLimitPerSecond: 1, rateLimitedFramesBeforeClose: 2), now: 0)
+        #expect(machine.frameArrived(now: 0) == .admitted)
+        #expect(reply(of: machine.receive(message(nil, "1", "phoenix", "heartbeat"), now: 0))?.status == .ok)
+        #expect(machine.frameArrived(now: 0) == .admitted)
+        #expect(machine.frameArrived(now: 0) == .rateLimited, "a heartbeat past the budget is not exempt")
+        let limited = machine.rateLimited(message(nil, "3", "phoenix", "heartbeat"))
+        #expect(reply(of: limited) == .error(to: message(nil, "3", "phoenix", "heartbeat"), reason: "rate limited"))
         #expect(refusal(of: limited) == .rateLimited, "counted by its typed reason, not its text")
-        #expect(reply(of: machine.receive(message(nil, "4", "phoenix", "heartbeat"), now: 0))?.status == .ok)
-        #expect(reply(of: machine.receive(message(nil, "5", "room:a", "x"), now: 1_000_000_000))?.response
-            == .json(["reason": "unmatched topic"]))
+        #expect(machine.frameArrived(now: 0) == .rateLimited)
+        #expect(machine.frameArrived(now: second) == .admitted, "the budget refills")
+        #expect(machine.frameArrived(now: second) == .close(.inboundRateExceeded), "the tolerance for excess is spent")
+        #expect(SocketCloseReason.inboundRateExceeded.code == .policyViolation)
+        #expect(SocketCloseReason.inboundRateExceeded.counter == .inboundRateCloses)
+        guard case .none = machine.receive(message(nil, "9", "phoenix", "heartbeat"), now: second) else {
+            Issue.record("a closed machine answers nothing")
+            return
+        }
     }
 }

@@ -3,11 +3,15 @@
 public enum SocketCloseReason: Sendable, Hashable, CaseIterable {
     /// No inbound frame for ``SocketLimits/idleTimeout``.
     case idleTimeout
+    /// The client kept sending past the inbound rate limit
+    /// (``SocketLimits/rateLimitedFramesBeforeClose`` frames refused without recovering).
+    case inboundRateExceeded
 
     /// The WebSocket close code.
     public var code: TransportCloseCode {
         switch self {
         case .idleTimeout: .normal
+        case .inboundRateExceeded: .policyViolation
         }
     }
 
@@ -15,6 +19,7 @@ public enum SocketCloseReason: Sendable, Hashable, CaseIterable {
     public var text: String {
         switch self {
         case .idleTimeout: "idle timeout"
+        case .inboundRateExceeded: "inbound rate limit exceeded"
         }
     }
 
@@ -22,6 +27,7 @@ public enum SocketCloseReason: Sendable, Hashable, CaseIterable {
     public var counter: SocketStatistics.Counter {
         switch self {
         case .idleTimeout: .idleTimeouts
+        case .inboundRateExceeded: .inboundRateCloses
         }
     }
 }

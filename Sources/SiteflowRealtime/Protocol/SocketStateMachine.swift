@@ -14,8 +14,9 @@
 /// - the exit of a channel a rejoin replaced (its `phx_leave` or the duplicate join's shutdown
 ///   may end it after the new join) is stale and ignored: it never closes the socket;
 /// - no inbound frame for ``Limits/idleTimeout`` → close;
-/// - more inbound messages than the token bucket allows → error `rate limited` (heartbeats are
-///   exempt).
+/// - every inbound frame (heartbeats and malformed frames included) takes a token of the rate
+///   limit; a frame past it → error `rate limited` (or dropped if unreadable), and a client that
+///   keeps exceeding it (``Limits/rateLimitedFramesBeforeClose``) → close 1008.
 public struct SocketStateMachine<Handle: Hashable & Sendable>: Sendable {
     /// The limits the machine enforces (one type for every `Handle`).
     public typealias Limits = SocketLimits
@@ -36,6 +37,8 @@ public struct SocketStateMachine<Handle: Hashable & Sendable>: Sendable {
     private var replaced: [Handle] = []
     private var lastInbound: UInt64
     private var bucket: TokenBucket
+    /// Frames past the limit still tolerated before the socket is closed.
+    private var excess: TokenBucket
     private var closed = false
 
     /// A machine with no channels; `now` (nanoseconds, monotonic) starts the idle clock.
@@ -43,6 +46,17 @@ public struct SocketStateMachine<Handle: Hashable & Sendable>: Sendable {
         self.limits = limits
         self.lastInbound = now
         self.bucket = TokenBucket(capacity: limits.rateLimitBurst, refillPerSecond: limits.rateLimitPerSecond)
+        self.excess = TokenBucket(capacity: limits.rateLimitedFramesBeforeClose, refillPerSecond: limits.rateLimitPerSecond / 10)
+    }
+
+    /// What becomes of one inbound frame under the rate limit.
+    public enum FrameAdmission: Sendable, Hashable {
+        /// Within the budget: decode it and ``receive(_:now:)`` it.
+        case admitted
+        /// Past the budget: answer it with ``rateLimited(_:)`` if it is readable, else drop it.
+        case rateLimited
+        /// Past the budget for too long: close the connection (the machine is closed).
+        case close(SocketCloseReason)
     }
 
     /// The number of channels joined or leaving.
@@ -56,18 +70,28 @@ public struct SocketStateMachine<Handle: Hashable & Sendable>: Sendable {
         channels[topic].map { ($0.joinRef, $0.handle, $0.status) }
     }
 
-    /// Records that a frame arrived (valid or not) at `now`: resets the idle clock.
-    public mutating func frameArrived(now: UInt64) {
+    /// Records that a frame arrived (valid or not, heartbeat or not) at `now`: resets the idle
+    /// clock and takes a token of the rate limit.
+    @discardableResult
+    public mutating func frameArrived(now: UInt64) -> FrameAdmission {
         if now > lastInbound { lastInbound = now }
+        if bucket.take(now: now) { return .admitted }
+        if excess.take(now: now) { return .rateLimited }
+        closed = true
+        return .close(.inboundRateExceeded)
     }
 
-    /// Decides what to do with one decoded inbound message.
+    /// The `rate limited` refusal of a readable frame that ``frameArrived(now:)`` did not admit.
+    public func rateLimited(_ message: PhoenixMessage) -> SocketAction<Handle> {
+        refuse(message, .rateLimited)
+    }
+
+    /// Decides what to do with one decoded inbound message (admitted by ``frameArrived(now:)``).
     public mutating func receive(_ message: PhoenixMessage, now: UInt64) -> SocketAction<Handle> {
         if closed { return .none }
         if message.topic == PhoenixEvent.heartbeatTopic && message.event == PhoenixEvent.heartbeat {
             return .reply(.ok(to: message))
         }
-        guard bucket.take(now: now) else { return refuse(message, .rateLimited) }
         if message.event == PhoenixEvent.join {
             var join = message
             if join.joinRef == nil { join.joinRef = join.ref }

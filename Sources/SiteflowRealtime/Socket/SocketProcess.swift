@@ -46,8 +46,13 @@ public struct SocketProcess: Behavior {
         guard !output.isClosed else { return }
         statistics.increment(.framesReceived)
         let now = environment.clock.now()
-        machine.frameArrived(now: now)
+        let admission = machine.frameArrived(now: now)
         output.inboundArrived(at: now)
+        if case .close(let reason) = admission {
+            statistics.increment(.rateLimited)
+            perform(.close(reason), context: context)
+            return
+        }
         let size: Int
         switch frame {
         case .text(let buffer), .binary(let buffer): size = buffer.readableBytes
@@ -60,7 +65,15 @@ public struct SocketProcess: Behavior {
         do throws(PhoenixDecodingError) {
             message = try output.serializer.decode(frame, limits: configuration.jsonLimits)
         } catch {
+            if admission == .rateLimited {
+                statistics.increment(.rateLimited)  // unreadable and over budget: dropped
+                return
+            }
             badFrame(error, context: context)
+            return
+        }
+        if admission == .rateLimited {
+            perform(machine.rateLimited(message), context: context)
             return
         }
         perform(machine.receive(message, now: now), context: context)

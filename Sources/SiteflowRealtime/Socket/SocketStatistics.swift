@@ -21,7 +21,7 @@ public final class SocketStatistics: Sendable {
         case badFramesClosed
         /// Frames above the size limit (connection closed with 1009).
         case oversizedFrames
-        /// Messages answered with `rate limited`.
+        /// Inbound frames past the rate limit (answered `rate limited` when readable, else dropped).
         case rateLimited
         /// Connections closed because their outbound queue was full.
         case slowConsumerCloses
@@ -43,6 +43,10 @@ public final class SocketStatistics: Sendable {
         case unencodable
         /// Fastlane frames written.
         case fastlaneWrites
+
+        // Realtime layer (sockets, channels, presence, chat rooms):
+        /// Connections closed because they kept sending past the inbound rate limit (1008).
+        case inboundRateCloses
     }
 
     /// One counter cell (a class, because `Atomic` cannot be copied into an array).
