@@ -27,16 +27,18 @@ public struct ChatChannel: Channel {
     }
 
     public mutating func join(topic: String, payload: JSONValue, socket: inout ChannelSocket) throws -> ChannelJoinResult {
-        guard let room = ChatNames.room(ofTopic: topic) else {
-            return .refuse("invalid room name: use 1-64 letters, digits, '-', '_' or '.'")
+        let room: String
+        switch ChatNames.room(ofTopic: topic) {
+        case .success(let valid): room = valid
+        case .failure(let refusal): return .refuse(refusal.rawValue)
         }
         let requested = payload["nickname"]?.stringValue ?? socket.assigns.get("nickname", as: String.self)
         let nickname: String
         if let requested {
-            guard let valid = ChatNames.nickname(requested) else {
-                return .refuse("invalid nickname: use 1-32 characters")
+            switch ChatNames.nickname(requested) {
+            case .success(let valid): nickname = valid
+            case .failure(let refusal): return .refuse(refusal.rawValue)
             }
-            nickname = valid
         } else {
             nickname = "guest-\(UInt16.random(in: 1000...9999))"
         }
