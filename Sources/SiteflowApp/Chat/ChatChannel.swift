@@ -12,7 +12,8 @@ import SiteflowStore
 /// - `new_msg {"body", "key"?}` → committed through the group-commit writer, *then* broadcast as
 ///   `new_msg` Message to the room and acknowledged `{"id"}`; a store failure answers
 ///   `{"reason": "unavailable"}` (nothing is broadcast), an invalid or oversized body is refused
-///   before the store.
+///   before the store. A `new_msg` with a null ref (no reply wanted) is stored and broadcast
+///   the same, without the acknowledgement.
 /// - `typing {}` → the others get `typing {"nickname"}`.
 /// - `history {"before": id}` → `{"messages": [older…]}`.
 public struct ChatChannel: Channel {
@@ -84,7 +85,10 @@ public struct ChatChannel: Channel {
             } catch {
                 return .error(error.reason)
             }
-            guard let reply = socket.deferReply() else { return .noReply }
+            // A push with a null ref wants no reply (the protocol allows it): it is still stored
+            // and broadcast like any other; only the acknowledgement is left out. Dropping it
+            // would lose a message the client sent in good faith.
+            let reply = socket.deferReply()
             let services = self.services
             let broadcaster = socket
             // Queued now, in this channel's order; the writer runs the callbacks in commit
@@ -95,12 +99,13 @@ public struct ChatChannel: Channel {
                     case .success(let stored):
                         services.recent.append(stored)
                         broadcaster.broadcast("new_msg", stored.json)
-                        reply.ok(["id": .int(stored.id)])
+                        reply?.ok(["id": .int(stored.id)])
                     case .failure(let error):
-                        reply.error(error.code == .unavailable ? "unavailable" : error.reason)
+                        reply?.error(error.code == .unavailable ? "unavailable" : error.reason)
                     }
                 }
             } catch {
+                guard let reply else { return .error(error.reason) }
                 reply.error(error.reason)
             }
             return .noReply
