@@ -38,6 +38,7 @@ public final class Presence: Sendable {
     private let pubsub: PubSub
     private let state: Mutex<State>
     private let refPrefix: UInt64
+    private let emptiedObservers = Mutex<[@Sendable (String) -> Void]>([])
 
     /// Presence for `runtime`'s processes, broadcasting diffs through `pubsub`; `node` must be
     /// unique in the cluster.
@@ -52,6 +53,19 @@ public final class Presence: Sendable {
     }
 
     private func ownerName(_ owner: ProcessID) -> String { "\(node)/\(owner.serial)" }
+
+    /// Calls `observer` with a topic each time its last local presence is removed (untracked or
+    /// its owner exited), after the leave is broadcast. Observers run on the thread that removed
+    /// it and must not block.
+    public func whenTopicEmpties(_ observer: @escaping @Sendable (String) -> Void) {
+        emptiedObservers.withLock { $0.append(observer) }
+    }
+
+    private func reportEmptied(_ topics: [String]) {
+        guard !topics.isEmpty else { return }
+        let observers = emptiedObservers.withLock { $0 }
+        for topic in topics { for observer in observers { observer(topic) } }
+    }
 
     /// Tracks `owner` as present under `key` on `topic`; returns the meta's `phx_ref`.
     @discardableResult
@@ -114,7 +128,10 @@ public final class Presence: Sendable {
             state.dotsByOwner[owner] = kept
             return left
         }
-        if !left.isEmpty { broadcastDiff(topic: topic, joins: [], leaves: left) }
+        if !left.isEmpty {
+            broadcastDiff(topic: topic, joins: [], leaves: left)
+            if state.withLock({ $0.set.dotsByTopic[topic] == nil }) { reportEmptied([topic]) }
+        }
     }
 
     /// Removes an exited owner's presences (O(its own entries)) and queues their leaves; the
@@ -144,6 +161,8 @@ public final class Presence: Sendable {
             }
             if batch.isEmpty { return }
             for (topic, leaves) in batch { broadcastDiff(topic: topic, joins: [], leaves: leaves) }
+            let emptied = state.withLock { state in batch.map(\.topic).filter { state.set.dotsByTopic[$0] == nil } }
+            reportEmptied(emptied)
         }
     }
 

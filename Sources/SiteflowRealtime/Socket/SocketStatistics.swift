@@ -47,6 +47,9 @@ public final class SocketStatistics: Sendable {
         // Realtime layer (sockets, channels, presence, chat rooms):
         /// Connections closed because they kept sending past the inbound rate limit (1008).
         case inboundRateCloses
+        /// Rooms dropped from the chat's recent-history cache (least recently used past the cap,
+        /// or their last member left).
+        case roomCacheEvictions
     }
 
     /// One counter cell (a class, because `Atomic` cannot be copied into an array).
