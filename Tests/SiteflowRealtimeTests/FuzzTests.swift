@@ -103,6 +103,8 @@ final class MarkerConnection: TransportConnection {
         return true
     }
 
+    var isClosing: Bool { false }
+
     func close(code: TransportCloseCode, reason: String) { markers.push(.closed(code, reason)) }
 
     func nextMarker() async throws -> Marker { try await markers.next(within: .seconds(30)) }

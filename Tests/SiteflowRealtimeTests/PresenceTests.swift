@@ -138,6 +138,46 @@ struct PresenceTests {
         #expect(b.entries.isEmpty)
     }
 
+    @Test("presences are indexed by topic through every change, so a topic's listing and each local add or remove cost that topic's or that entry's share, not the whole set's")
+    func topicIndex() {
+        var set = PresenceSet(replica: "a")
+        var pending = PresenceSet(replica: "a")
+        var dots: [Dot] = []
+        for index in 0..<1_000 {
+            let (dot, _) = set.add(PresenceEntry(topic: "room:\(index % 10)", key: "u\(index)", owner: "a/\(index)", meta: JSONObject()))
+            pending.absorbAddition(dot, set.entries[dot] ?? PresenceEntry(topic: "", key: "", owner: "", meta: JSONObject()))
+            dots.append(dot)
+        }
+        #expect(set.dotsByTopic.count == 10)
+        #expect(set.dotsByTopic["room:3"]?.count == 100)
+        #expect(set.entries(of: "room:3").map(\.entry.key) == (0..<100).map { "u\($0 * 10 + 3)" })
+        for dot in dots where ((dot.counter - 1) / 10) % 2 == 0 {  // half of each topic
+            set.remove(dot)
+            pending.absorbRemoval(dot)
+        }
+        #expect(set.dotsByTopic["room:3"]?.count == 50)
+        #expect(set.entries(of: "room:3").count == 50)
+        #expect(pending == set, "the accumulated delta holds what the set holds")
+        #expect(pending.dotsByTopic == set.dotsByTopic)
+        // A merge and a purge keep the index too.
+        var other = PresenceSet(replica: "b")
+        other.merge(set)
+        #expect(other.dotsByTopic == set.dotsByTopic)
+        _ = other.removeReplica("a")
+        #expect(other.dotsByTopic.isEmpty && other.entries.isEmpty)
+        // The O(1) accumulation matches the general one.
+        var general = PresenceSet(replica: "a")
+        var fast = PresenceSet(replica: "a")
+        var source = PresenceSet(replica: "a")
+        let (first, addition) = source.add(entry("alice"))
+        general.absorb(addition)
+        fast.absorbAddition(first, entry("alice"))
+        general.absorb(source.remove(first))
+        fast.absorbRemoval(first)
+        #expect(general == fast)
+        #expect(general.context == fast.context)
+    }
+
     @Test("deltas accumulated by the presence service replicate to another node")
     func serviceDeltas() async throws {
         let runtime = Runtime(configuration: RuntimeConfiguration(scheduler: SchedulerConfiguration(threads: 2)))

@@ -6,6 +6,7 @@ import Testing
 struct RealtimeEndpointTests {
     final class NullConnection: TransportConnection {
         func send(_ frame: TransportFrame) -> Bool { true }
+        var isClosing: Bool { false }
         func close(code: TransportCloseCode, reason: String) {}
     }
 

@@ -43,6 +43,7 @@ struct RealtimeMeasurements {
             count.wrappingAdd(1, ordering: .relaxed)
             return true
         }
+        var isClosing: Bool { false }
         func close(code: TransportCloseCode, reason: String) {}
     }
 

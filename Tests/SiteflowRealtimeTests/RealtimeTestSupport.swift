@@ -31,6 +31,14 @@ final class RecordingConnection: TransportConnection {
         return accepted
     }
 
+    var isClosing: Bool { state.withLock { $0.closed } }
+
+    /// The client closes the connection (as a transport sees a close frame or a reset): frames
+    /// are refused from now on; the socket learns it only when the test says so.
+    func closedByClient() {
+        state.withLock { $0.closed = true }
+    }
+
     func close(code: TransportCloseCode, reason: String) {
         let first = state.withLock { state -> Bool in
             defer { state.closed = true }
@@ -148,7 +156,8 @@ struct Harness {
         configuration: SocketConfiguration = SocketConfiguration(),
         connect: @escaping @Sendable (SocketConnectRequest) -> SocketConnectResult = { request in
             .accept(Assigns(["user": request.params["user"] ?? "anonymous"]))
-        }
+        },
+        routes: (inout ChannelRouter) -> Void = { _ in }
     ) -> Harness {
         let runtime = Runtime(configuration: RuntimeConfiguration(scheduler: SchedulerConfiguration(threads: 2)))
         let statistics = SocketStatistics()
@@ -157,6 +166,7 @@ struct Harness {
         var router = ChannelRouter()
         router.channel("room:*") { EchoChannel() }
         router.channel("presence:*") { EchoChannel(presence: presence) }
+        routes(&router)
         let clock = ManualSocketClock()
         let endpoint = RealtimeEndpoint(runtime: runtime, definition: SocketDefinition(router: router, connect: connect),
                                         pubsub: pubsub, configuration: configuration, statistics: statistics, clock: clock)

@@ -1,3 +1,4 @@
+import Dispatch
 import NIOCore
 import SiteflowRealtime
 import SiteflowRuntime
@@ -160,6 +161,29 @@ struct SocketProcessTests {
         #expect(try await client.nextJSON() == v2Reply("5", "7", "room:a", "ok", ["v1": "style"]))
     }
 
+    @Test("a leave quickly followed by a rejoin of the topic never closes the socket, even when the left channel's exit arrives after the rejoin")
+    func leaveThenRejoinKeepsSocket() async throws {
+        let gate = DispatchSemaphore(value: 0)
+        let harness = Harness.make(routes: { router in router.channel("gated:*") { SlowLeavingChannel(gate: gate) } })
+        defer { harness.shutdown() }
+        let client = try harness.connect()
+        client.send(#"["1","1","gated:a","phx_join",{}]"#)
+        #expect(try await client.nextJSON() == v2Reply("1", "1", "gated:a", "ok", [:]))
+        client.send(#"["1","2","gated:a","phx_leave",{}]"#)
+        #expect(try await client.nextJSON() == v2Reply("1", "2", "gated:a", "ok", [:]))
+        // The left channel is still ending (held in terminate) when the rejoin arrives.
+        client.send(#"["3","3","gated:a","phx_join",{}]"#)
+        #expect(try await client.nextJSON() == ["1", "1", "gated:a", "phx_close", [:]])
+        #expect(try await client.nextJSON() == v2Reply("3", "3", "gated:a", "ok", [:]))
+        // Now it ends: its exit reaches the socket after the rejoin.
+        gate.signal()
+        try await waitUntil { harness.runtime.processCount == 2 }  // the socket and the new channel
+        try await client.sync()
+        client.send(#"["3","4","gated:a","echo",{"still":"here"}]"#)
+        #expect(try await client.nextJSON() == v2Reply("3", "4", "gated:a", "ok", ["still": "here"]))
+        #expect(harness.endpoint.statistics[.channelCrashes] == 0)
+    }
+
     @Test("joins past the channel limit are refused with too many channels joined")
     func channelLimit() async throws {
         let harness = Harness.make(configuration: SocketConfiguration(limits: .init(maxChannels: 1)))
@@ -235,6 +259,25 @@ struct SocketProcessTests {
         }
         #expect(try await client.nextJSON() == v2Reply(nil, "4", "room:x", "error", ["reason": "rate limited"]))
         #expect(harness.endpoint.statistics[.rateLimited] == 1)
+    }
+
+    @Test("heartbeats and malformed frames count toward the rate limit; a client that keeps exceeding it is closed with 1008, counted")
+    func everyFrameCountsTowardRateLimit() async throws {
+        let harness = Harness.make(configuration: SocketConfiguration(
+            limits: .init(rateLimitBurst: 3, rateLimitPerSecond: 1, rateLimitedFramesBeforeClose: 2)))
+        defer { harness.shutdown() }
+        let client = try harness.connect()
+        for ref in 1...3 { try await client.sync(ref: "\(ref)") }
+        client.send(#"[null,"4","phoenix","heartbeat",{}]"#)
+        #expect(try await client.nextJSON() == v2Reply(nil, "4", "phoenix", "error", ["reason": "rate limited"]))
+        client.send("not json at all")  // over budget and unreadable: dropped, not a close for bad input
+        client.send(#"[null,"5","phoenix","heartbeat",{}]"#)
+        let (code, reason) = try await client.nextClose()
+        #expect(code == .policyViolation)
+        #expect(reason == "inbound rate limit exceeded")
+        #expect(harness.endpoint.statistics[.rateLimited] == 3)
+        #expect(harness.endpoint.statistics[.inboundRateCloses] == 1)
+        #expect(harness.endpoint.statistics[.badFramesClosed] == 0)
     }
 
     @Test("a client silent for the idle timeout is closed at the next tick")
@@ -316,6 +359,25 @@ struct SocketProcessTests {
         #expect(harness.endpoint.statistics[.slowConsumerCloses] == 1)
     }
 
+    @Test("writes refused because the client closed the connection are not counted as a slow consumer; a full queue still is")
+    func closedConnectionIsNotSlowConsumer() async throws {
+        let harness = Harness.make()
+        defer { harness.shutdown() }
+        let leaving = try harness.connect()
+        let sender = try harness.connect()
+        leaving.send(#"["1","1","room:a","phx_join",{}]"#)
+        _ = try await leaving.nextJSON()
+        sender.send(#"["1","1","room:a","phx_join",{}]"#)
+        _ = try await sender.nextJSON()
+        leaving.connection.closedByClient()
+        sender.send(#"["1","2","room:a","shout",{"n":1}]"#)  // the fastlane write to `leaving` is refused
+        let frames = Set([try await sender.nextJSON(), try await sender.nextJSON()])
+        #expect(frames == Set([v2Reply("1", "2", "room:a", "ok", [:]), [nil, nil, "room:a", "shouted", ["n": 1]]]))
+        leaving.session.transportClosed(code: .normal, reason: "bye")
+        try await sender.sync()
+        #expect(harness.endpoint.statistics[.slowConsumerCloses] == 0)
+    }
+
     @Test("the transport closing ends the socket and its channels")
     func transportClosed() async throws {
         let harness = Harness.make()
@@ -328,5 +390,30 @@ struct SocketProcessTests {
         _ = try await client.nextClose()  // the socket closes its side too (idempotent for the transport)
         while harness.endpoint.socketCount > 0 || harness.pubsub.subscriberCount("room:a") > 0 { await Task.yield() }
         #expect(harness.runtime.processCount == 0)
+    }
+}
+
+/// A channel whose `terminate` waits for `gate`: its exit reaches the socket only when the test
+/// says so. `echo` replies with the payload.
+struct SlowLeavingChannel: SiteflowRealtime.Channel {
+    let gate: DispatchSemaphore
+
+    mutating func join(topic: String, payload: JSONValue, socket: inout ChannelSocket) throws -> ChannelJoinResult { .ok() }
+
+    mutating func handleIn(event: String, payload: PhoenixPayload, socket: inout ChannelSocket) throws -> ChannelReplyAction {
+        .reply(.ok, payload)
+    }
+
+    mutating func terminate(reason: ExitReason, socket: inout ChannelSocket) {
+        _ = gate.wait(timeout: .now() + 10)
+    }
+}
+
+/// Waits (yielding, up to 10 s) until `condition` holds.
+func waitUntil(_ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(10)
+    while !condition() {
+        guard ContinuousClock.now < deadline else { throw TestError("condition not met within 10 s") }
+        try await Task.sleep(for: .milliseconds(1))
     }
 }

@@ -11,6 +11,12 @@ struct SocketStateMachineTests {
 
     func reply(of action: SocketAction<Int>) -> PhoenixReply? {
         if case .reply(let reply) = action { return reply }
+        if case .refuse(_, let reply) = action { return reply }
+        return nil
+    }
+
+    func refusal(of action: SocketAction<Int>) -> SocketRefusal? {
+        if case .refuse(let refusal, _) = action { return refusal }
         return nil
     }
 
@@ -50,6 +56,38 @@ struct SocketStateMachineTests {
         #expect(join.joinRef == "4")
     }
 
+    @Test("after a leave and a rejoin of the topic, the replaced channel's late exit is stale: ignored, the new channel stays")
+    func replacedChannelExitIsStale() {
+        var machine = Machine(now: 0)
+        _ = machine.receive(message("1", "1", "room:a", "phx_join"), now: 0)
+        machine.joined(topic: "room:a", joinRef: "1", handle: 7)
+        guard case .forward(7, _) = machine.receive(message("1", "2", "room:a", "phx_leave"), now: 0) else {
+            Issue.record("expected the leave forwarded")
+            return
+        }
+        guard case .rejoin(old: 7, _, _) = machine.receive(message("3", "3", "room:a", "phx_join"), now: 0) else {
+            Issue.record("expected a rejoin")
+            return
+        }
+        machine.joined(topic: "room:a", joinRef: "3", handle: 8)
+        let late = machine.channelExited(7, abnormal: false)
+        if case .ignore(.unknownChannel) = late { Issue.record("the replaced channel's exit was taken for a stranger's (the socket would stop)") }
+        guard case .ignore(.replacedChannel) = late else {
+            Issue.record("expected the replaced channel's exit ignored as stale, got \(late)")
+            return
+        }
+        #expect(machine.replacedCount == 0)
+        #expect(machine.channel(for: "room:a")?.handle == 8)
+        guard case .forward(8, _) = machine.receive(message("3", "4", "room:a", "new_msg"), now: 0) else {
+            Issue.record("expected the new channel to serve the topic")
+            return
+        }
+        guard case .ignore(.unknownChannel) = machine.channelExited(99, abnormal: true) else {
+            Issue.record("a process that never was a channel is still unknown")
+            return
+        }
+    }
+
     @Test("a message with another join_ref than the topic's current one is ignored as stale")
     func staleJoinRef() {
         var machine = Machine(now: 0)
@@ -82,8 +120,8 @@ struct SocketStateMachineTests {
         #expect(close == PhoenixMessage(joinRef: "1", ref: "1", topic: "room:a", event: "phx_close", payload: .empty))
         #expect(join.joinRef == "5")
         machine.joined(topic: "room:a", joinRef: "5", handle: 8)
-        // The old channel's exit is not reported again.
-        guard case .ignore(.unknownChannel) = machine.channelExited(7, abnormal: false) else {
+        // The old channel's exit is not reported again: it is recognised as the replaced one's.
+        guard case .ignore(.replacedChannel) = machine.channelExited(7, abnormal: false) else {
             Issue.record("old channel's exit should be ignored")
             return
         }
@@ -145,23 +183,35 @@ struct SocketStateMachineTests {
             Issue.record("a frame should reset the timer")
             return
         }
-        guard case .close(let code, let reason) = machine.tick(now: 119 * second) else {
+        guard case .close(let reason) = machine.tick(now: 119 * second) else {
             Issue.record("expected close")
             return
         }
-        #expect(code == .normal)
-        #expect(reason == "idle timeout")
+        #expect(reason == .idleTimeout)
+        #expect(reason.code == .normal)
+        #expect(reason.text == "idle timeout")
+        #expect(reason.counter == .idleTimeouts)
     }
 
-    @Test("the inbound rate limit answers rate limited once the bucket is empty; heartbeats are exempt; it refills")
+    @Test("every frame takes a token, heartbeats included; past the budget a frame is refused, and a client that keeps exceeding it is closed (1008)")
     func rateLimit() {
-        var machine = Machine(limits: .init(rateLimitBurst: 2, rateLimitPerSecond: 1), now: 0)
-        _ = machine.receive(message(nil, "1", "room:a", "x"), now: 0)
-        _ = machine.receive(message(nil, "2", "room:a", "x"), now: 0)
-        #expect(reply(of: machine.receive(message(nil, "3", "room:a", "x"), now: 0))
-            == .error(to: message(nil, "3", "room:a", "x"), reason: "rate limited"))
-        #expect(reply(of: machine.receive(message(nil, "4", "phoenix", "heartbeat"), now: 0))?.status == .ok)
-        #expect(reply(of: machine.receive(message(nil, "5", "room:a", "x"), now: 1_000_000_000))?.response
-            == .json(["reason": "unmatched topic"]))
+        let second: UInt64 = 1_000_000_000
+        var machine = Machine(limits: .init(rateLimitBurst: 2, rateLimitPerSecond: 1, rateLimitedFramesBeforeClose: 2), now: 0)
+        #expect(machine.frameArrived(now: 0) == .admitted)
+        #expect(reply(of: machine.receive(message(nil, "1", "phoenix", "heartbeat"), now: 0))?.status == .ok)
+        #expect(machine.frameArrived(now: 0) == .admitted)
+        #expect(machine.frameArrived(now: 0) == .rateLimited, "a heartbeat past the budget is not exempt")
+        let limited = machine.rateLimited(message(nil, "3", "phoenix", "heartbeat"))
+        #expect(reply(of: limited) == .error(to: message(nil, "3", "phoenix", "heartbeat"), reason: "rate limited"))
+        #expect(refusal(of: limited) == .rateLimited, "counted by its typed reason, not its text")
+        #expect(machine.frameArrived(now: 0) == .rateLimited)
+        #expect(machine.frameArrived(now: second) == .admitted, "the budget refills")
+        #expect(machine.frameArrived(now: second) == .close(.inboundRateExceeded), "the tolerance for excess is spent")
+        #expect(SocketCloseReason.inboundRateExceeded.code == .policyViolation)
+        #expect(SocketCloseReason.inboundRateExceeded.counter == .inboundRateCloses)
+        guard case .none = machine.receive(message(nil, "9", "phoenix", "heartbeat"), now: second) else {
+            Issue.record("a closed machine answers nothing")
+            return
+        }
     }
 }

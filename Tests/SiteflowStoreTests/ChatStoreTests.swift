@@ -13,10 +13,10 @@ struct ChatStoreTests {
             let path = try StoreBackend.temporarySQLitePath()
             let first = try await SQLiteStore(path: path)
             _ = try await first.insertMessage(NewMessage(room: "room:a", nickname: "ann", body: "kept"))
-            #expect(try await first.appliedMigrations() == [1, 2, 3])
+            #expect(try await first.appliedMigrations() == [1, 2, 3, 4])
             await first.close()
             let second = try await SQLiteStore(path: path)
-            #expect(try await second.appliedMigrations() == [1, 2, 3])
+            #expect(try await second.appliedMigrations() == [1, 2, 3, 4])
             #expect(try await second.history(room: "room:a", limit: 10, before: nil).messages.map(\.body) == ["kept"])
             await second.close()
         case .postgres:
@@ -24,10 +24,10 @@ struct ChatStoreTests {
             let endpoint = try server.makeDatabase()
             let first = try await PostgresStore(endpoint: endpoint)
             _ = try await first.insertMessage(NewMessage(room: "room:a", nickname: "ann", body: "kept"))
-            #expect(try await first.appliedMigrations() == [1, 2, 3])
+            #expect(try await first.appliedMigrations() == [1, 2, 3, 4])
             await first.close()
             let second = try await PostgresStore(endpoint: endpoint)
-            #expect(try await second.appliedMigrations() == [1, 2, 3])
+            #expect(try await second.appliedMigrations() == [1, 2, 3, 4])
             #expect(try await second.history(room: "room:a", limit: 10, before: nil).messages.map(\.body) == ["kept"])
             await second.close()
         }
@@ -91,6 +91,33 @@ struct ChatStoreTests {
         #expect(result.messages[2] == first)
         let stored = try await store.history(room: "room:a", limit: 100, before: nil).messages
         #expect(stored.map(\.body) == ["hello", "second"])
+        await store.close()
+    }
+
+    @Test(
+        "an idempotency key belongs to its sender: another sender's message with the same key is stored and acknowledged as its own",
+        arguments: StoreBackend.available)
+    func idempotencyKeyScopedToSender(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        let mallorys = try await store.insertMessage(NewMessage(room: "room:a", nickname: "mallory", body: "first", idempotencyKey: "K"))
+        let alices = try await store.insertMessage(NewMessage(room: "room:a", nickname: "alice", body: "mine", idempotencyKey: "K"))
+        #expect(alices.id != mallorys.id)
+        #expect(alices.nickname == "alice" && alices.body == "mine")
+        // Each sender's retry is still answered with that sender's own message.
+        #expect(try await store.insertMessage(NewMessage(room: "room:a", nickname: "alice", body: "mine", idempotencyKey: "K")) == alices)
+        #expect(try await store.insertMessage(NewMessage(room: "room:a", nickname: "mallory", body: "again", idempotencyKey: "K")) == mallorys)
+        // Inside one transaction too: two senders, one key, two messages; each retry resolves to its sender's.
+        let batch = try await store.transaction { tx in
+            tx.insertMessage(NewMessage(room: "room:a", nickname: "bob", body: "bob's", idempotencyKey: "J"))
+            tx.insertMessage(NewMessage(room: "room:a", nickname: "carol", body: "carol's", idempotencyKey: "J"))
+            tx.insertMessage(NewMessage(room: "room:a", nickname: "bob", body: "bob's retry", idempotencyKey: "J"))
+            tx.insertMessage(NewMessage(room: "room:a", nickname: "alice", body: "retry", idempotencyKey: "K"))
+        }.messages
+        #expect(batch[0].nickname == "bob" && batch[1].nickname == "carol" && batch[0].id != batch[1].id)
+        #expect(batch[2] == batch[0])
+        #expect(batch[3] == alices)
+        let stored = try await store.history(room: "room:a", limit: 100, before: nil).messages
+        #expect(stored.map(\.body) == ["first", "mine", "bob's", "carol's"])
         await store.close()
     }
 

@@ -55,7 +55,7 @@ struct MessageBatchTests {
         let store = try await backend.makeStore()
         let originals = try await store.transaction { tx in
             for index in 0..<10 {
-                tx.insertMessage(NewMessage(room: "room:a", nickname: "ann", body: "original \(index)", idempotencyKey: "k\(index)"))
+                tx.insertMessage(NewMessage(room: "room:a", nickname: "bob", body: "original \(index)", idempotencyKey: "k\(index)"))
             }
         }.messages
         // Per group of five: a retry of a stored key, a message without key, a new key, a repeat

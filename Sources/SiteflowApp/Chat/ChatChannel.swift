@@ -12,7 +12,8 @@ import SiteflowStore
 /// - `new_msg {"body", "key"?}` → committed through the group-commit writer, *then* broadcast as
 ///   `new_msg` Message to the room and acknowledged `{"id"}`; a store failure answers
 ///   `{"reason": "unavailable"}` (nothing is broadcast), an invalid or oversized body is refused
-///   before the store.
+///   before the store. A `new_msg` with a null ref (no reply wanted) is stored and broadcast
+///   the same, without the acknowledgement.
 /// - `typing {}` → the others get `typing {"nickname"}`.
 /// - `history {"before": id}` → `{"messages": [older…]}`.
 public struct ChatChannel: Channel {
@@ -27,16 +28,18 @@ public struct ChatChannel: Channel {
     }
 
     public mutating func join(topic: String, payload: JSONValue, socket: inout ChannelSocket) throws -> ChannelJoinResult {
-        guard let room = ChatNames.room(ofTopic: topic) else {
-            return .refuse("invalid room name: use 1-64 letters, digits, '-', '_' or '.'")
+        let room: String
+        switch ChatNames.room(ofTopic: topic) {
+        case .success(let valid): room = valid
+        case .failure(let refusal): return .refuse(refusal.rawValue)
         }
         let requested = payload["nickname"]?.stringValue ?? socket.assigns.get("nickname", as: String.self)
         let nickname: String
         if let requested {
-            guard let valid = ChatNames.nickname(requested) else {
-                return .refuse("invalid nickname: use 1-32 characters")
+            switch ChatNames.nickname(requested) {
+            case .success(let valid): nickname = valid
+            case .failure(let refusal): return .refuse(refusal.rawValue)
             }
-            nickname = valid
         } else {
             nickname = "guest-\(UInt16.random(in: 1000...9999))"
         }
@@ -82,7 +85,10 @@ public struct ChatChannel: Channel {
             } catch {
                 return .error(error.reason)
             }
-            guard let reply = socket.deferReply() else { return .noReply }
+            // A push with a null ref wants no reply (the protocol allows it): it is still stored
+            // and broadcast like any other; only the acknowledgement is left out. Dropping it
+            // would lose a message the client sent in good faith.
+            let reply = socket.deferReply()
             let services = self.services
             let broadcaster = socket
             // Queued now, in this channel's order; the writer runs the callbacks in commit
@@ -93,12 +99,13 @@ public struct ChatChannel: Channel {
                     case .success(let stored):
                         services.recent.append(stored)
                         broadcaster.broadcast("new_msg", stored.json)
-                        reply.ok(["id": .int(stored.id)])
+                        reply?.ok(["id": .int(stored.id)])
                     case .failure(let error):
-                        reply.error(error.code == .unavailable ? "unavailable" : error.reason)
+                        reply?.error(error.code == .unavailable ? "unavailable" : error.reason)
                     }
                 }
             } catch {
+                guard let reply else { return .error(error.reason) }
                 reply.error(error.reason)
             }
             return .noReply

@@ -15,13 +15,18 @@ public struct ChatServices: Sendable {
     /// How many messages a join reply and a history page carry.
     public let pageSize: Int
 
-    /// Bundles the chat's shared services.
+    /// Bundles the chat's shared services, and has `recent` forget a room once its presence
+    /// empties (its last member left), so rooms nobody is in hold no memory.
     public init(store: any Store, writer: MessageWriter, recent: RecentMessages, presence: Presence, pageSize: Int = 50) {
         self.store = store
         self.writer = writer
         self.recent = recent
         self.presence = presence
         self.pageSize = pageSize
+        presence.whenTopicEmpties { [recent] topic in
+            guard topic.hasPrefix(ChatNames.topicPrefix) else { return }
+            recent.evict(room: String(topic.dropFirst(ChatNames.topicPrefix.count)))
+        }
     }
 
     /// Reads a room's latest history from the store into the cache, if it is not loaded yet.

@@ -1,3 +1,4 @@
+public import SiteflowRealtime
 public import SiteflowStore
 import Synchronization
 
@@ -7,47 +8,93 @@ import Synchronization
 /// A room is *loaded* once its history has been read from the store; after that every committed
 /// message is appended here. A join of a room that is not loaded answers with no messages and the
 /// channel pushes the history when the store has answered.
+///
+/// Bounded: at most ``maxRooms`` rooms are loaded; loading one more evicts the least recently
+/// used. A room is also evicted when its last member leaves (``evict(room:)``, called when the
+/// room's presence empties). Evictions are counted as
+/// ``SocketStatistics/Counter/roomCacheEvictions``. An evicted room is read from the store again
+/// on its next join.
 public final class RecentMessages: Sendable {
+    private struct Room {
+        var messages: [ChatMessage]
+        var lastUsed: UInt64
+    }
+
+    private struct Rooms {
+        var byName: [String: Room] = [:]
+        var clock: UInt64 = 0
+
+        mutating func tick() -> UInt64 {
+            clock &+= 1
+            return clock
+        }
+    }
+
     /// How many messages per room are kept.
     public let depth: Int
-    private let rooms = Mutex<[String: [ChatMessage]]>([:])
+    /// The most rooms kept loaded.
+    public let maxRooms: Int
+    private let statistics: SocketStatistics?
+    private let rooms = Mutex(Rooms())
 
-    /// Keeps the latest `depth` messages of each loaded room.
-    public init(depth: Int = 50) {
+    /// Keeps the latest `depth` messages of at most `maxRooms` loaded rooms, counting evictions in
+    /// `statistics` (the node's socket statistics, shown on /metrics).
+    public init(depth: Int = 50, maxRooms: Int = 1_000, statistics: SocketStatistics? = nil) {
         self.depth = max(1, depth)
+        self.maxRooms = max(1, maxRooms)
+        self.statistics = statistics
     }
 
     /// The room's latest messages, oldest first, or `nil` if the room is not loaded.
     public func latest(room: String) -> [ChatMessage]? {
-        rooms.withLock { $0[room] }
+        rooms.withLock { rooms in
+            let now = rooms.tick()
+            rooms.byName[room]?.lastUsed = now
+            return rooms.byName[room]?.messages
+        }
     }
 
     /// Records the room's history as read from the store (oldest first); messages committed
     /// meanwhile and already recorded are kept.
     public func load(room: String, history: [ChatMessage]) {
-        rooms.withLock { rooms in
+        let evicted = rooms.withLock { rooms -> Int in
             var merged = history
-            for message in rooms[room] ?? [] where !history.contains(where: { $0.id == message.id }) {
+            for message in rooms.byName[room]?.messages ?? [] where !history.contains(where: { $0.id == message.id }) {
                 merged.append(message)
             }
             merged.sort { $0.id < $1.id }
-            rooms[room] = Array(merged.suffix(depth))
+            var evicted = 0
+            if rooms.byName[room] == nil {
+                while rooms.byName.count >= maxRooms, let oldest = rooms.byName.min(by: { $0.value.lastUsed < $1.value.lastUsed }) {
+                    rooms.byName[oldest.key] = nil
+                    evicted += 1
+                }
+            }
+            rooms.byName[room] = Room(messages: Array(merged.suffix(depth)), lastUsed: rooms.tick())
+            return evicted
         }
+        if evicted > 0 { statistics?.increment(.roomCacheEvictions, by: evicted) }
+    }
+
+    /// Forgets `room` (its last member left); the next join reads it from the store again.
+    public func evict(room: String) {
+        let removed = rooms.withLock { $0.byName.removeValue(forKey: room) != nil }
+        if removed { statistics?.increment(.roomCacheEvictions) }
     }
 
     /// Records a committed message, if its room is loaded (in id order: commits from concurrent
     /// senders may arrive out of order).
     public func append(_ message: ChatMessage) {
         rooms.withLock { rooms in
-            guard var messages = rooms[message.room] else { return }
+            guard var messages = rooms.byName[message.room]?.messages else { return }
             guard !messages.contains(where: { $0.id == message.id }) else { return }
             let index = messages.lastIndex { $0.id < message.id }.map { $0 + 1 } ?? 0
             messages.insert(message, at: index)
             if messages.count > depth { messages.removeFirst(messages.count - depth) }
-            rooms[message.room] = messages
+            rooms.byName[message.room]?.messages = messages
         }
     }
 
     /// The number of loaded rooms.
-    public var loadedRoomCount: Int { rooms.withLock { $0.count } }
+    public var loadedRoomCount: Int { rooms.withLock { $0.byName.count } }
 }

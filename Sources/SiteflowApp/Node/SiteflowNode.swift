@@ -90,7 +90,8 @@ public final class SiteflowNode: Service, Sendable {
         let statistics = SocketStatistics()
         let pubsub = PubSub(runtime: runtime, statistics: statistics)
         let presence = Presence(runtime: runtime, pubsub: pubsub, node: configuration.nodeName)
-        let chat = ChatServices(store: store, writer: try await MessageWriter(store: store, runtime: runtime), recent: RecentMessages(depth: configuration.historyPageSize),
+        let chat = ChatServices(store: store, writer: try await MessageWriter(store: store, runtime: runtime),
+                                recent: RecentMessages(depth: configuration.historyPageSize, statistics: statistics),
                                 presence: presence, pageSize: configuration.historyPageSize)
 
         var router = ChannelRouter()

@@ -39,23 +39,20 @@ public struct CausalContext: Sendable, Hashable {
         compact()
     }
 
-    /// Moves cloud dots that extend the vector into it, and drops cloud dots the vector covers.
+    /// Moves cloud dots that extend the vector into it, and drops cloud dots the vector covers:
+    /// one sweep in (replica, counter) order, so each replica's contiguous run is absorbed at once.
     private mutating func compact() {
         guard !cloud.isEmpty else { return }
-        var changed = true
-        while changed {
-            changed = false
-            for dot in cloud {
-                let top = vector[dot.replica, default: 0]
-                if dot.counter <= top {
-                    cloud.remove(dot)
-                    changed = true
-                } else if dot.counter == top + 1 {
-                    vector[dot.replica] = dot.counter
-                    cloud.remove(dot)
-                    changed = true
-                }
+        var remaining: Set<Dot> = []
+        for dot in cloud.sorted() {
+            let top = vector[dot.replica, default: 0]
+            if dot.counter <= top { continue }
+            if dot.counter == top + 1 {
+                vector[dot.replica] = dot.counter
+            } else {
+                remaining.insert(dot)
             }
         }
+        cloud = remaining
     }
 }

@@ -11,9 +11,12 @@
 /// - `phx_leave` of a topic not joined → ok reply; any other message to it → error
 ///   `unmatched topic`;
 /// - a channel that ends abnormally → `phx_error`, normally or by shutdown → `phx_close`;
+/// - the exit of a channel a rejoin replaced (its `phx_leave` or the duplicate join's shutdown
+///   may end it after the new join) is stale and ignored: it never closes the socket;
 /// - no inbound frame for ``Limits/idleTimeout`` → close;
-/// - more inbound messages than the token bucket allows → error `rate limited` (heartbeats are
-///   exempt).
+/// - every inbound frame (heartbeats and malformed frames included) takes a token of the rate
+///   limit; a frame past it → error `rate limited` (or dropped if unreadable), and a client that
+///   keeps exceeding it (``Limits/rateLimitedFramesBeforeClose``) → close 1008.
 public struct SocketStateMachine<Handle: Hashable & Sendable>: Sendable {
     /// The limits the machine enforces (one type for every `Handle`).
     public typealias Limits = SocketLimits
@@ -29,8 +32,13 @@ public struct SocketStateMachine<Handle: Hashable & Sendable>: Sendable {
     /// The limits in force.
     public let limits: Limits
     private var channels = ChannelTable<Handle>()
+    /// Channels a rejoin replaced whose exit has not arrived yet (each is being shut down, so its
+    /// exit comes, and the entry goes; at most one per rejoin still in flight).
+    private var replaced: [Handle] = []
     private var lastInbound: UInt64
     private var bucket: TokenBucket
+    /// Frames past the limit still tolerated before the socket is closed.
+    private var excess: TokenBucket
     private var closed = false
 
     /// A machine with no channels; `now` (nanoseconds, monotonic) starts the idle clock.
@@ -38,44 +46,69 @@ public struct SocketStateMachine<Handle: Hashable & Sendable>: Sendable {
         self.limits = limits
         self.lastInbound = now
         self.bucket = TokenBucket(capacity: limits.rateLimitBurst, refillPerSecond: limits.rateLimitPerSecond)
+        self.excess = TokenBucket(capacity: limits.rateLimitedFramesBeforeClose, refillPerSecond: limits.rateLimitPerSecond / 10)
+    }
+
+    /// What becomes of one inbound frame under the rate limit.
+    public enum FrameAdmission: Sendable, Hashable {
+        /// Within the budget: decode it and ``receive(_:now:)`` it.
+        case admitted
+        /// Past the budget: answer it with ``rateLimited(_:)`` if it is readable, else drop it.
+        case rateLimited
+        /// Past the budget for too long: close the connection (the machine is closed).
+        case close(SocketCloseReason)
     }
 
     /// The number of channels joined or leaving.
     public var channelCount: Int { channels.count }
+
+    /// The number of replaced channels whose exit is still awaited.
+    public var replacedCount: Int { replaced.count }
 
     /// The join ref and status of `topic`'s channel, if any.
     public func channel(for topic: String) -> (joinRef: String, handle: Handle, status: ChannelStatus)? {
         channels[topic].map { ($0.joinRef, $0.handle, $0.status) }
     }
 
-    /// Records that a frame arrived (valid or not) at `now`: resets the idle clock.
-    public mutating func frameArrived(now: UInt64) {
+    /// Records that a frame arrived (valid or not, heartbeat or not) at `now`: resets the idle
+    /// clock and takes a token of the rate limit.
+    @discardableResult
+    public mutating func frameArrived(now: UInt64) -> FrameAdmission {
         if now > lastInbound { lastInbound = now }
+        if bucket.take(now: now) { return .admitted }
+        if excess.take(now: now) { return .rateLimited }
+        closed = true
+        return .close(.inboundRateExceeded)
     }
 
-    /// Decides what to do with one decoded inbound message.
+    /// The `rate limited` refusal of a readable frame that ``frameArrived(now:)`` did not admit.
+    public func rateLimited(_ message: PhoenixMessage) -> SocketAction<Handle> {
+        refuse(message, .rateLimited)
+    }
+
+    /// Decides what to do with one decoded inbound message (admitted by ``frameArrived(now:)``).
     public mutating func receive(_ message: PhoenixMessage, now: UInt64) -> SocketAction<Handle> {
         if closed { return .none }
         if message.topic == PhoenixEvent.heartbeatTopic && message.event == PhoenixEvent.heartbeat {
             return .reply(.ok(to: message))
         }
-        guard bucket.take(now: now) else { return .reply(.error(to: message, reason: "rate limited")) }
         if message.event == PhoenixEvent.join {
             var join = message
             if join.joinRef == nil { join.joinRef = join.ref }
             if let old = channels.remove(topic: message.topic) {
+                replaced.append(old.handle)
                 let close = PhoenixMessage(joinRef: old.joinRef, ref: old.joinRef, topic: message.topic,
                                            event: PhoenixEvent.close, payload: .empty)
                 return .rejoin(old: old.handle, close: close, join: join)
             }
             guard channels.count < limits.maxChannels else {
-                return .reply(.error(to: message, reason: "too many channels joined"))
+                return refuse(message, .tooManyChannels)
             }
             return .join(join)
         }
         guard var entry = channels[message.topic] else {
             if message.event == PhoenixEvent.leave { return .reply(.ok(to: message)) }
-            return .reply(.error(to: message, reason: "unmatched topic"))
+            return refuse(message, .unmatchedTopic)
         }
         if let joinRef = message.joinRef, joinRef != entry.joinRef { return .ignore(.staleJoinRef) }
         if entry.status == .leaving { return .ignore(.alreadyLeaving) }
@@ -102,6 +135,10 @@ public struct SocketStateMachine<Handle: Hashable & Sendable>: Sendable {
     /// address matched by its untyped identity).
     public mutating func channelExited(abnormal: Bool, handleMatching matches: (Handle) -> Bool) -> SocketAction<Handle> {
         guard let entry = channels.remove(handleMatching: matches) else {
+            if let index = replaced.firstIndex(where: matches) {
+                replaced.remove(at: index)
+                return .ignore(.replacedChannel)
+            }
             return .ignore(.unknownChannel)
         }
         let topic = entry.topic
@@ -110,20 +147,25 @@ public struct SocketStateMachine<Handle: Hashable & Sendable>: Sendable {
                                     event: abnormal ? PhoenixEvent.error : PhoenixEvent.close, payload: .empty))
     }
 
-    /// Checks the idle timeout at `now`: ``SocketAction/close(code:reason:)`` once no frame has
-    /// arrived for ``Limits/idleTimeout``.
+    /// Checks the idle timeout at `now`: ``SocketAction/close(_:)`` with
+    /// ``SocketCloseReason/idleTimeout`` once no frame has arrived for ``Limits/idleTimeout``.
     public mutating func tick(now: UInt64) -> SocketAction<Handle> {
         guard !closed, now >= lastInbound else { return .none }
         let idle = Duration.nanoseconds(Int64(clamping: now - lastInbound))
         guard idle >= limits.idleTimeout else { return .none }
         closed = true
-        return .close(code: .normal, reason: "idle timeout")
+        return .close(.idleTimeout)
+    }
+
+    private func refuse(_ message: PhoenixMessage, _ refusal: SocketRefusal) -> SocketAction<Handle> {
+        .refuse(refusal, .error(to: message, reason: refusal.rawValue))
     }
 
     /// Marks the socket closed: later inputs produce no actions. Returns the handles of every
-    /// channel, which the socket shuts down.
+    /// channel (replaced ones still ending included), which the socket shuts down.
     public mutating func close() -> [Handle] {
         closed = true
-        return channels.removeAll()
+        defer { replaced = [] }
+        return channels.removeAll() + replaced
     }
 }

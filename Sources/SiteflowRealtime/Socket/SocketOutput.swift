@@ -3,8 +3,9 @@ import Synchronization
 /// The writing side of one socket: its connection, its serializer and its counters. Shared by
 /// the socket process, its channel processes and PubSub's fastlane, which all write directly.
 ///
-/// When the connection refuses a frame (its bounded queue is full), the output closes it once
-/// with ``TransportCloseCode/tryAgainLater`` and counts a slow consumer.
+/// When the connection refuses a frame because its bounded queue is full, the output closes it
+/// once with ``TransportCloseCode/tryAgainLater`` and counts a slow consumer; a refusal because
+/// the connection is closed or closing (the client left, a protocol error) is not one.
 public final class SocketOutput: Sendable {
     /// The connection frames go to.
     public let connection: any TransportConnection
@@ -43,11 +44,15 @@ public final class SocketOutput: Sendable {
     public var isClosed: Bool { closed.load(ordering: .relaxed) }
 
     /// Writes an already encoded frame. Returns `false` if the connection is closed or full (and
-    /// then closes it as a slow consumer).
+    /// then, if it was full and not closing, closes it as a slow consumer).
     @discardableResult
     public func write(_ frame: TransportFrame) -> Bool {
         if connection.send(frame) { return true }
-        close(code: .tryAgainLater, reason: "outbound queue full", counter: .slowConsumerCloses)
+        if connection.isClosing {
+            close(code: .normal, reason: "socket closed", counter: nil)
+        } else {
+            close(code: .tryAgainLater, reason: "outbound queue full", counter: .slowConsumerCloses)
+        }
         return false
     }
 

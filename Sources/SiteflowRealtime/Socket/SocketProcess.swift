@@ -46,8 +46,13 @@ public struct SocketProcess: Behavior {
         guard !output.isClosed else { return }
         statistics.increment(.framesReceived)
         let now = environment.clock.now()
-        machine.frameArrived(now: now)
+        let admission = machine.frameArrived(now: now)
         output.inboundArrived(at: now)
+        if case .close(let reason) = admission {
+            statistics.increment(.rateLimited)
+            perform(.close(reason), context: context)
+            return
+        }
         let size: Int
         switch frame {
         case .text(let buffer), .binary(let buffer): size = buffer.readableBytes
@@ -60,7 +65,15 @@ public struct SocketProcess: Behavior {
         do throws(PhoenixDecodingError) {
             message = try output.serializer.decode(frame, limits: configuration.jsonLimits)
         } catch {
+            if admission == .rateLimited {
+                statistics.increment(.rateLimited)  // unreadable and over budget: dropped
+                return
+            }
             badFrame(error, context: context)
+            return
+        }
+        if admission == .rateLimited {
+            perform(machine.rateLimited(message), context: context)
             return
         }
         perform(machine.receive(message, now: now), context: context)
@@ -95,14 +108,9 @@ public struct SocketProcess: Behavior {
         case .ignore(let reason):
             if reason == .staleJoinRef { statistics.increment(.staleMessages) }
         case .reply(let reply):
-            if reply.status == .error, case .json(let response) = reply.response, let reason = response["reason"]?.stringValue {
-                switch reason {
-                case "unmatched topic": statistics.increment(.unmatchedTopic)
-                case "too many channels joined": statistics.increment(.channelLimitRefusals)
-                case "rate limited": statistics.increment(.rateLimited)
-                default: break
-                }
-            }
+            output.reply(reply)
+        case .refuse(let refusal, let reply):
+            statistics.increment(refusal.counter)
             output.reply(reply)
         case .push(let message):
             output.push(message)
@@ -111,20 +119,21 @@ public struct SocketProcess: Behavior {
         case .join(let join):
             startChannel(join, context: context)
         case .rejoin(let old, let closeMessage, let join):
-            context.unlink(old.id)  // its exit is no longer this socket's business
+            // Stays linked: its exit may already be on its way (a `phx_leave` just before), and the
+            // machine recognises it as stale either way, instead of taking it for a stranger's.
             context.exit(old.id, reason: .shutdownWith("duplicate_join"))
             pubsub.unsubscribe(old.id, from: join.topic)
             output.push(closeMessage)
             startChannel(join, context: context)
-        case .close(let code, let reason):
-            close(code: code, reason: reason, counter: reason == "idle timeout" ? .idleTimeouts : nil, context: context)
+        case .close(let reason):
+            close(code: reason.code, reason: reason.text, counter: reason.counter, context: context)
         }
     }
 
     private mutating func startChannel(_ join: PhoenixMessage, context: ProcessContext<SocketMessage>) {
         guard let route = environment.router.route(for: join.topic) else {
-            statistics.increment(.unmatchedTopic)
-            output.reply(.error(to: join, reason: "unmatched topic"))
+            statistics.increment(SocketRefusal.unmatchedTopic.counter)
+            output.reply(.error(to: join, reason: SocketRefusal.unmatchedTopic.rawValue))
             return
         }
         let joinRef = join.joinRef ?? join.ref ?? ""
@@ -149,8 +158,9 @@ public struct SocketProcess: Behavior {
         }
     }
 
-    /// A channel's exit becomes `phx_error` (abnormal) or `phx_close`; an abnormal exit signal
-    /// from any other linked process ends the socket, as it would without trapping.
+    /// A channel's exit becomes `phx_error` (abnormal) or `phx_close`; the late exit of a channel a
+    /// rejoin replaced is ignored; an abnormal exit signal from any other linked process ends the
+    /// socket, as it would without trapping.
     public mutating func handleSignal(_ signal: Signal, context: ProcessContext<SocketMessage>) {
         guard case .exit(let from, let reason) = signal else { return }
         let action = machine.channelExited(abnormal: !reason.isOrderly) { $0.id == from }

@@ -21,7 +21,7 @@ public final class SocketStatistics: Sendable {
         case badFramesClosed
         /// Frames above the size limit (connection closed with 1009).
         case oversizedFrames
-        /// Messages answered with `rate limited`.
+        /// Inbound frames past the rate limit (answered `rate limited` when readable, else dropped).
         case rateLimited
         /// Connections closed because their outbound queue was full.
         case slowConsumerCloses
@@ -68,6 +68,13 @@ public final class SocketStatistics: Sendable {
         case longPollSessionLimitRefusals
         /// Long-poll sessions closed because they were not polled within their idle expiry.
         case longPollSessionsExpired
+
+        // Realtime layer (sockets, channels, presence, chat rooms):
+        /// Connections closed because they kept sending past the inbound rate limit (1008).
+        case inboundRateCloses
+        /// Rooms dropped from the chat's recent-history cache (least recently used past the cap,
+        /// or their last member left).
+        case roomCacheEvictions
     }
 
     /// One counter cell (a class, because `Atomic` cannot be copied into an array).

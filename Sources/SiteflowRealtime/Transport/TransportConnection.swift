@@ -8,6 +8,11 @@ public protocol TransportConnection: AnyObject, Sendable {
     /// with ``TransportCloseCode/tryAgainLater`` or a reason of its own.
     func send(_ frame: TransportFrame) -> Bool
 
+    /// Whether the connection is closed or closing (by either side): it takes no more frames,
+    /// whatever its queue holds. Tells a refused ``send(_:)`` of a closed connection from one of
+    /// a full queue, so a slow consumer is counted only when it is one.
+    var isClosing: Bool { get }
+
     /// Closes the connection with a WebSocket close code and a short reason (long-poll: ends the
     /// session, so the client's next poll gets 410). Idempotent.
     func close(code: TransportCloseCode, reason: String)

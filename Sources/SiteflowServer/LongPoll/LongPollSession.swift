@@ -76,6 +76,10 @@ final class LongPollSession: TransportConnection, Sendable {
         return accepted
     }
 
+    var isClosing: Bool {
+        state.withLock { $0.closed }
+    }
+
     func close(code: TransportCloseCode, reason: String) {
         end(code: code, reason: reason)
     }

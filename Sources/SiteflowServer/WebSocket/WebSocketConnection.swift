@@ -134,6 +134,10 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         return accepted
     }
 
+    var isClosing: Bool {
+        shared.withLock { $0.closed || $0.closeRequest != nil }
+    }
+
     func close(code: TransportCloseCode, reason: String) {
         let schedule = shared.withLock { state -> Bool in
             guard !state.closed, state.closeRequest == nil else { return false }

@@ -1,7 +1,8 @@
 /// A chat message to persist, as a sender submits it.
 ///
-/// `idempotencyKey` is chosen by the client; a retried message with the same room and key is
-/// stored once, and the retry is acknowledged with the original message.
+/// `idempotencyKey` is chosen by the client and belongs to its sender: a retried message with the
+/// same room, sender (``nickname``) and key is stored once, and the retry is acknowledged with the
+/// original message. The same key from another sender is another message.
 public struct NewMessage: Sendable, Hashable {
     /// The room (topic) the message belongs to.
     public var room: String
@@ -9,7 +10,8 @@ public struct NewMessage: Sendable, Hashable {
     public var nickname: String
     /// The message text.
     public var body: String
-    /// A client-chosen key that makes retries idempotent within the room (nil: no deduplication).
+    /// A client-chosen key that makes the sender's retries idempotent within the room (nil: no
+    /// deduplication).
     public var idempotencyKey: String?
 
     /// Creates a message; see each property.

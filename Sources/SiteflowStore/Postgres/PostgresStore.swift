@@ -26,7 +26,12 @@ public final class PostgresStore: Store {
     /// Connects to `endpoint` and runs pending migrations.
     /// - Throws: ``StoreError`` `unavailable` if the server cannot be reached within the
     ///   operation timeout, `openFailed` if it refuses the login or database, `migrationFailed`.
-    public init(endpoint: PostgresEndpoint, configuration: StoreConfiguration = StoreConfiguration()) async throws(StoreError) {
+    public convenience init(endpoint: PostgresEndpoint, configuration: StoreConfiguration = StoreConfiguration()) async throws(StoreError) {
+        try await self.init(endpoint: endpoint, configuration: configuration, migrations: SchemaMigration.all)
+    }
+
+    /// Connects and applies only `migrations` (tests use a prefix to build an older schema).
+    init(endpoint: PostgresEndpoint, configuration: StoreConfiguration, migrations: [SchemaMigration]) async throws(StoreError) {
         self.clock = configuration.clock
         self.limits = configuration.limits
         self.endpoint = endpoint
@@ -42,14 +47,14 @@ public final class PostgresStore: Store {
         self.client = client
         self.runner = Task { await client.run() }
         do {
-            try await migrate()
+            try await migrate(migrations)
         } catch {
             runner.cancel()
             throw error
         }
     }
 
-    private func migrate() async throws(StoreError) {
+    private func migrate(_ migrations: [SchemaMigration]) async throws(StoreError) {
         do {
             try await transaction { connection, logger in
                 // One migrator at a time across nodes.
@@ -65,7 +70,7 @@ public final class PostgresStore: Store {
                 ).decode(Int.self) {
                     applied.insert(version)
                 }
-                for migration in SchemaMigration.all where !applied.contains(migration.version) {
+                for migration in migrations where !applied.contains(migration.version) {
                     for statement in migration.postgres {
                         try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                     }
@@ -85,6 +90,14 @@ public final class PostgresStore: Store {
                 throw StoreError(.openFailed, "PostgreSQL refused \(endpoint): \(error.reason)", underlying: underlying)
             }
             throw StoreError(.migrationFailed, "PostgreSQL migration failed on \(endpoint): \(error.reason)", underlying: error)
+        }
+    }
+
+    /// Runs `statements` (raw SQL, trusted) in one transaction; tests write rows of an older
+    /// schema with it, which the current insert statements no longer match.
+    func execute(trustedSQL statements: [String]) async throws(StoreError) {
+        try await transaction { connection, logger in
+            for statement in statements { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
         }
     }
 
@@ -233,22 +246,27 @@ public final class PostgresStore: Store {
             INSERT INTO siteflow_messages (room, nickname, body, inserted_at, idempotency_key) \
             SELECT r, n, b, \(now), NULLIF(k, '') FROM unnest(\(indexes)::bigint[], \(rooms)::text[], \(nicknames)::text[], \
             \(bodies)::text[], \(keys)::text[]) WITH ORDINALITY AS t(i, r, n, b, k, o) ORDER BY o \
-            ON CONFLICT (room, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id, room, idempotency_key
+            ON CONFLICT (room, nickname, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING \
+            RETURNING id, room, nickname, idempotency_key
             """, logger: logger)
         // Without a key a message never conflicts; match returned ids to inputs in order.
-        var returned: [(Int64, String, String?)] = []
-        for try await row in rows.decode((Int64, String, String?).self) { returned.append(row) }
+        var returned: [(Int64, String, String, String?)] = []
+        for try await row in rows.decode((Int64, String, String, String?).self) { returned.append(row) }
         returned.sort { $0.0 < $1.0 }
         var byKey: [String: [Int64]] = [:]
         var keyless: [String: [Int64]] = [:]
-        for (id, room, key) in returned {
-            if let key { byKey[room + "\u{0}" + key, default: []].append(id) } else { keyless[room, default: []].append(id) }
+        for (id, room, sender, key) in returned {
+            if let key {
+                byKey[keyedComposite(room: room, sender: sender, key: key), default: []].append(id)
+            } else {
+                keyless[room, default: []].append(id)
+            }
         }
         var missing: [Int] = []
         for (index, message) in messages.enumerated() {
             let id: Int64?
             if let key = message.idempotencyKey {
-                let composite = message.room + "\u{0}" + key
+                let composite = keyedComposite(room: message.room, sender: message.nickname, key: key)
                 id = byKey[composite]?.first
                 if id != nil { byKey[composite]?.removeFirst() }
             } else {
@@ -266,28 +284,36 @@ public final class PostgresStore: Store {
         if !missing.isEmpty {
             // Retried keys: fetch the originals in one query.
             let missingRooms = missing.map { messages[$0].room }
+            let missingSenders = missing.map { messages[$0].nickname }
             let missingKeys = missing.map { messages[$0].idempotencyKey ?? "" }
             var originals: [String: ChatMessage] = [:]
             for try await row in try await connection.query(
                 """
                 SELECT m.id, m.room, m.nickname, m.body, m.inserted_at, m.idempotency_key FROM siteflow_messages m \
-                JOIN unnest(\(missingRooms)::text[], \(missingKeys)::text[]) AS x(r, k) \
-                ON m.room = x.r AND m.idempotency_key = x.k
+                JOIN unnest(\(missingRooms)::text[], \(missingSenders)::text[], \(missingKeys)::text[]) AS x(r, n, k) \
+                ON m.room = x.r AND m.nickname = x.n AND m.idempotency_key = x.k
                 """, logger: logger
             ).decode((Int64, String, String, String, Int64, String?).self) {
-                originals[row.1 + "\u{0}" + (row.5 ?? "")] = ChatMessage(
+                originals[keyedComposite(room: row.1, sender: row.2, key: row.5 ?? "")] = ChatMessage(
                     id: row.0, room: row.1, nickname: row.2, body: row.3, insertedAt: Date(storeMicros: row.4),
                     idempotencyKey: row.5)
             }
             for index in missing {
                 let message = messages[index]
-                results[index] = originals[message.room + "\u{0}" + (message.idempotencyKey ?? "")]
+                results[index] = originals[
+                    keyedComposite(room: message.room, sender: message.nickname, key: message.idempotencyKey ?? "")]
             }
         }
         return try results.map { message in
             guard let message else { throw StoreError(.queryFailed, "a message conflicted on its idempotency key but was not found") }
             return message
         }
+    }
+
+    /// One dictionary key for a keyed message's scope: room, sender and idempotency key, each
+    /// ended by a NUL (which validation keeps out of names and keys).
+    private static func keyedComposite(room: String, sender: String, key: String) -> String {
+        room + "\u{0}" + sender + "\u{0}" + key
     }
 
     private static func insertJob(_ job: NewJob, now: Int64, connection: PostgresConnection, logger: Logger) async throws -> JobInsertion {

@@ -7,9 +7,9 @@ import GRDB
 /// next id is one more than the largest id the table has ever had (AUTOINCREMENT's rule, read once
 /// per batch), and each message gets the next one in order. A chunk whose statement inserted
 /// every row needs no read back. Only when a chunk inserted fewer rows than it had (an
-/// idempotency key already stored, or repeated inside the batch) are its keyed messages looked
-/// up: a message whose stored id is the one it was given was inserted; any other is a retry and
-/// is answered with the message stored the first time. Skipped ids leave gaps, which ids may
+/// idempotency key its sender already stored in the room, or repeated inside the batch) are its
+/// keyed messages looked up: a message whose stored id is the one it was given was inserted; any
+/// other is a retry and is answered with the message its sender stored the first time. Skipped ids leave gaps, which ids may
 /// have (as on PostgreSQL); ids still grow with insertion order.
 enum SQLiteMessageBatch {
     /// Rows per statement, largest first; a batch is split greedily, so any count takes at most
@@ -25,7 +25,7 @@ enum SQLiteMessageBatch {
             return (
                 size,
                 "INSERT INTO siteflow_messages (id, room, nickname, body, inserted_at, idempotency_key) VALUES \(rows) "
-                    + "ON CONFLICT (room, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
+                    + "ON CONFLICT (room, nickname, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
             )
         })
 
@@ -35,7 +35,7 @@ enum SQLiteMessageBatch {
         """
 
     static let storedSQL =
-        "SELECT id, room, nickname, body, inserted_at, idempotency_key FROM siteflow_messages WHERE room = ? AND idempotency_key = ?"
+        "SELECT id, room, nickname, body, inserted_at, idempotency_key FROM siteflow_messages WHERE room = ? AND nickname = ? AND idempotency_key = ?"
 
     /// Inserts `messages` (already validated) stamped `now`, and returns them as stored, in order
     /// (for a retried idempotency key: the message stored the first time). Must run inside a
@@ -73,7 +73,7 @@ enum SQLiteMessageBatch {
                 let message = messages[start + offset]
                 let id = firstID + Int64(start + offset)
                 if !allInserted, let key = message.idempotencyKey {
-                    stored.append(try storedMessage(room: message.room, key: key, db: db))
+                    stored.append(try storedMessage(room: message.room, sender: message.nickname, key: key, db: db))
                 } else {
                     stored.append(
                         ChatMessage(
@@ -86,9 +86,9 @@ enum SQLiteMessageBatch {
         return stored
     }
 
-    /// The message stored under `room` and `key` (the one just inserted, or the first one).
-    private static func storedMessage(room: String, key: String, db: Database) throws -> ChatMessage {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: storedSQL), arguments: [room, key]) else {
+    /// The message `sender` stored under `room` and `key` (the one just inserted, or the first one).
+    private static func storedMessage(room: String, sender: String, key: String, db: Database) throws -> ChatMessage {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: storedSQL), arguments: [room, sender, key]) else {
             throw StoreError(.queryFailed, "a message conflicted on its idempotency key but was not found")
         }
         return ChatMessage(

@@ -97,12 +97,18 @@ public final class SQLiteStore: Store {
         try await write { db in try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") ?? -1 }
     }
 
-    /// SQLite's plan for looking up a stored message by room and idempotency key (one line per step).
+    /// SQLite's plan for looking up a stored message by room, sender and idempotency key (one line per step).
     func idempotencyLookupPlan() async throws(StoreError) -> [String] {
         try await read { db in
-            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN \(SQLiteMessageBatch.storedSQL)", arguments: ["room", "key"])
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN \(SQLiteMessageBatch.storedSQL)", arguments: ["room", "sender", "key"])
                 .map { row in row["detail"] ?? "" }
         }
+    }
+
+    /// Runs `statements` (raw SQL, trusted) in one write transaction; tests write rows of an older
+    /// schema with it, which the current insert statements no longer match.
+    func execute(trustedSQL statements: [String]) async throws(StoreError) {
+        try await write { db in for statement in statements { try db.execute(sql: statement) } }
     }
 
     /// The versions of the applied migrations, in order.

@@ -94,5 +94,25 @@ struct SchemaMigration: Sendable {
                 WHERE idempotency_key IS NOT NULL
                 """,
             ]),
+        // An idempotency key belongs to its sender: scoped per room only, one user's key answered
+        // another user's message with the first one's id and dropped it (an acknowledged message
+        // lost). The index stays partial (keyless messages stay out of it, as in version 3).
+        // Existing rows are unique per (room, key), so they are unique per (room, sender, key).
+        SchemaMigration(
+            version: 4, name: "idempotency keys scoped to the sender",
+            sqlite: [
+                "DROP INDEX siteflow_messages_idempotency",
+                """
+                CREATE UNIQUE INDEX siteflow_messages_idempotency ON siteflow_messages (room, nickname, idempotency_key) \
+                WHERE idempotency_key IS NOT NULL
+                """,
+            ],
+            postgres: [
+                "DROP INDEX siteflow_messages_idempotency",
+                """
+                CREATE UNIQUE INDEX siteflow_messages_idempotency ON siteflow_messages (room, nickname, idempotency_key) \
+                WHERE idempotency_key IS NOT NULL
+                """,
+            ]),
     ]
 }

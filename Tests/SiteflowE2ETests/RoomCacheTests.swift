@@ -1,0 +1,63 @@
+import Foundation
+import SiteflowApp
+import SiteflowRealtime
+import SiteflowStore
+import Testing
+
+@Suite("Chat room caches are bounded and evicted")
+struct RoomCacheTests {
+    func message(_ id: Int64, room: String) -> ChatMessage {
+        ChatMessage(id: id, room: room, nickname: "ann", body: "m\(id)", insertedAt: Date(timeIntervalSince1970: 0), idempotencyKey: nil)
+    }
+
+    @Test("past its cap the recent-history cache evicts the least recently used room, counted")
+    func leastRecentlyUsedEviction() {
+        let statistics = SocketStatistics()
+        let recent = RecentMessages(depth: 10, maxRooms: 2, statistics: statistics)
+        recent.load(room: "a", history: [message(1, room: "a")])
+        recent.load(room: "b", history: [message(2, room: "b")])
+        #expect(recent.latest(room: "a") != nil)  // a is now more recently used than b
+        recent.load(room: "c", history: [message(3, room: "c")])
+        #expect(recent.loadedRoomCount == 2)
+        #expect(recent.latest(room: "b") == nil)
+        #expect(recent.latest(room: "a")?.map(\.id) == [1])
+        #expect(recent.latest(room: "c")?.map(\.id) == [3])
+        #expect(statistics[.roomCacheEvictions] == 1)
+        recent.evict(room: "a")
+        recent.evict(room: "not loaded")
+        #expect(recent.loadedRoomCount == 1)
+        #expect(statistics[.roomCacheEvictions] == 2)
+    }
+
+    @Test("when a room's last member leaves its cache is evicted (counted on /metrics); the next join reads the history from the store")
+    func evictedWhenEmpty() async throws {
+        try await withNode { node in
+            let port = try #require(node.port)
+            let alice = try await PhoenixTestClient.connect(port: port)
+            defer { alice.close() }
+            let joined = try await alice.join("room:brief", payload: ["nickname": "alice"])
+            let ref = alice.push(joinRef: joined.joinRef, topic: "room:brief", event: "new_msg", payload: ["body": "kept in the store"])
+            #expect(try await alice.reply(to: ref).payload["status"] == "ok")
+            #expect(node.chat.recent.latest(room: "brief")?.map(\.body) == ["kept in the store"])
+
+            let leave = alice.push(joinRef: joined.joinRef, topic: "room:brief", event: "phx_leave", payload: .emptyObject)
+            _ = try await alice.reply(to: leave)
+            let deadline = ContinuousClock.now + .seconds(10)
+            while node.chat.recent.latest(room: "brief") != nil {
+                guard ContinuousClock.now < deadline else { throw PhoenixTestClient.Failure.timedOut("the room's eviction") }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            #expect(node.endpoint.statistics[.roomCacheEvictions] == 1)
+
+            let bob = try await PhoenixTestClient.connect(port: port)
+            defer { bob.close() }
+            _ = try await bob.join("room:brief", payload: ["nickname": "bob"])
+            let history = try await bob.next("the history push") { $0.event == "history" }
+            guard case .array(let messages)? = history.payload["messages"] else {
+                Issue.record("no messages in \(history.payload)")
+                return
+            }
+            #expect(messages.map { $0["body"] } == ["kept in the store"])
+        }
+    }
+}
