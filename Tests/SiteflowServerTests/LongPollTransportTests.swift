@@ -150,17 +150,33 @@ struct LongPollTransportTests {
         }
     }
 
-    @Test("the CORS preflight is answered")
-    func corsPreflight() async throws {
-        try await withServer(RecordingEndpoint(.echo)) { _, port in
-            let response = try await HTTPTestClient.request(
+    @Test("CORS answers the allowed origin itself, never '*'; a page of another origin is refused (403) on every request, preflight and polls included")
+    func corsForAllowedOriginsOnly() async throws {
+        let endpoint = OriginCheckingEndpoint(inner: RecordingEndpoint(.echo), allowed: "https://app.example.com")
+        try await withServer(endpoint) { _, port in
+            let preflight = try await HTTPTestClient.request(
                 port: port, method: .OPTIONS, "/socket/longpoll",
-                headers: [("access-control-request-headers", "content-type, x-phoenix-longpoll-token")]
+                headers: [("origin", "https://app.example.com"), ("access-control-request-headers", "content-type, x-phoenix-longpoll-token")]
             )
-            #expect(response.status == 200)
-            #expect(response.header("access-control-allow-origin") == "*")
-            #expect(response.header("access-control-allow-methods") == "get, post, options")
-            #expect(response.header("access-control-allow-headers") == "content-type, x-phoenix-longpoll-token")
+            #expect(preflight.status == 200)
+            #expect(preflight.header("access-control-allow-origin") == "https://app.example.com")
+            #expect(preflight.header("vary") == "origin")
+            #expect(preflight.header("access-control-allow-methods") == "get, post, options")
+            #expect(preflight.header("access-control-allow-headers") == "content-type, x-phoenix-longpoll-token")
+
+            let opened = try LongPollBody(try await HTTPTestClient.request(
+                port: port, "/socket/longpoll?vsn=2.0.0", headers: [("origin", "https://app.example.com")]))
+            let token = try #require(opened.token)
+            let sameOrigin = try await HTTPTestClient.request(port: port, "/socket/longpoll?vsn=2.0.0&token=\(token)")
+            #expect(sameOrigin.header("access-control-allow-origin") == nil, "no Origin header: no CORS needed")
+
+            for method in [HTTPMethod.OPTIONS, .GET, .POST] {
+                let foreign = try await HTTPTestClient.request(
+                    port: port, method: method, "/socket/longpoll?vsn=2.0.0&token=\(token)", headers: [("origin", "https://evil.example")],
+                    body: method == .POST ? #"[null,"1","phoenix","heartbeat",{}]"# : nil)
+                #expect(try LongPollBody(foreign).status == 403, "\(method)")
+                #expect(foreign.header("access-control-allow-origin") == nil, "\(method)")
+            }
         }
     }
 

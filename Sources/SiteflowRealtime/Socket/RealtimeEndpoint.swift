@@ -34,9 +34,14 @@ public final class RealtimeEndpoint: SocketEndpoint {
         self.environment = SocketEnvironment(router: definition.router, pubsub: pubsub, configuration: configuration, clock: clock)
     }
 
+    /// Whether the configuration's ``OriginPolicy`` allows `origin` for a request to `requestHost`.
+    public func allowsOrigin(_ origin: String?, requestHost: String?) -> Bool {
+        configuration.origins.allows(origin, requestHost: requestHost)
+    }
+
     /// Decides on a connection (see the type's description). Never blocks.
     public func connect(_ request: ConnectionRequest, connection: any TransportConnection) -> ConnectionDecision {
-        guard configuration.origins.allows(request.header("origin"), requestHost: request.header("host")) else {
+        guard allowsOrigin(request.header("origin"), requestHost: request.header("host")) else {
             statistics.increment(.originRefused)
             return .refuse(status: 403, reason: "origin not allowed")
         }

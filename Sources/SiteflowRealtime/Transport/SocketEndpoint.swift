@@ -4,6 +4,17 @@ public protocol SocketEndpoint: Sendable {
     /// Decides on a new connection. `connection` is where the socket writes its frames once
     /// accepted. Called once per connection attempt; must not block.
     func connect(_ request: ConnectionRequest, connection: any TransportConnection) -> ConnectionDecision
+
+    /// Whether a browser page of `origin` (the `Origin` header; nil when absent), addressed to
+    /// `requestHost` (the `Host` header), may use the endpoint: transports ask it for requests
+    /// that are not connection attempts (long-poll polls and posts, CORS preflights), and answer
+    /// CORS only for origins it allows. Default: every origin.
+    func allowsOrigin(_ origin: String?, requestHost: String?) -> Bool
+}
+
+extension SocketEndpoint {
+    /// Allows every origin.
+    public func allowsOrigin(_ origin: String?, requestHost: String?) -> Bool { true }
 }
 
 /// The answer to a connection attempt.

@@ -52,6 +52,14 @@ final class LongPollTransport: Sendable {
         eventLoop: any EventLoop,
         respond: @escaping @Sendable (HTTPReply) -> Void
     ) -> (session: LongPollSession, waiter: LongPollWaiter)? {
+        // Like Phoenix: every request's Origin is checked (not only the one that opens a session),
+        // and CORS is answered with the allowed origin itself, never `*`.
+        let origin = headers.first(name: "origin")
+        guard endpoint.allowsOrigin(origin, requestHost: headers.first(name: "host")) else {
+            statistics.increment(.originRefused)
+            respond(statusReply(403, reason: "origin not allowed", allowedOrigin: nil))
+            return nil
+        }
         let token = target.query["token"] ?? headers.first(name: "x-phoenix-longpoll-token")
         let existing = token.flatMap { token in sessions.withLock { $0.byToken[token] } }
         switch method {
@@ -60,39 +68,39 @@ final class LongPollTransport: Sendable {
             reply.headers.add(name: "access-control-allow-headers", value: headers[canonicalForm: "access-control-request-headers"].joined(separator: ", "))
             reply.headers.add(name: "access-control-allow-methods", value: "get, post, options")
             reply.headers.add(name: "access-control-max-age", value: "3600")
-            respond(cors(reply))
+            respond(cors(reply, allowedOrigin: origin))
         case .GET:
             guard let existing, !existing.isClosed else {
-                respond(open(target: target, headers: headers, remoteAddress: remoteAddress, eventLoop: eventLoop))
+                respond(open(target: target, headers: headers, remoteAddress: remoteAddress, eventLoop: eventLoop, allowedOrigin: origin))
                 return nil
             }
             let sessionToken = existing.token
             let waiter = LongPollWaiter(eventLoop: eventLoop) { [self] outcome in
                 switch outcome {
-                case .messages(let frames): respond(statusReply(200, token: sessionToken, messages: frames))
-                case .noContent: respond(statusReply(204, token: sessionToken))
-                case .gone: respond(statusReply(410))
+                case .messages(let frames): respond(statusReply(200, token: sessionToken, messages: frames, allowedOrigin: origin))
+                case .noContent: respond(statusReply(204, token: sessionToken, allowedOrigin: origin))
+                case .gone: respond(statusReply(410, allowedOrigin: origin))
                 }
             }
             existing.poll(waiter, window: window)
             return (existing, waiter)
         case .POST:
             guard let existing else {
-                respond(statusReply(410))
+                respond(statusReply(410, allowedOrigin: origin))
                 return nil
             }
             let frames: [TransportFrame]
             switch parseFrames(body ?? ByteBuffer(), contentType: headers.first(name: "content-type")) {
             case .success(let parsed): frames = parsed
             case .failure(let problem):
-                respond(cors(.text(.badRequest, problem.reason)))
+                respond(cors(.text(.badRequest, problem.reason), allowedOrigin: origin))
                 return nil
             }
-            respond(statusReply(existing.deliver(frames) ? 200 : 410))
+            respond(statusReply(existing.deliver(frames) ? 200 : 410, allowedOrigin: origin))
         default:
             var reply = HTTPReply.text(.methodNotAllowed, "\(path) accepts GET, POST and OPTIONS")
             reply.headers.add(name: "allow", value: "GET, POST, OPTIONS")
-            respond(cors(reply))
+            respond(cors(reply, allowedOrigin: origin))
         }
         return nil
     }
@@ -105,7 +113,7 @@ final class LongPollTransport: Sendable {
 
     // MARK: Opening
 
-    private func open(target: RequestTarget, headers: HTTPHeaders, remoteAddress: String?, eventLoop: any EventLoop) -> HTTPReply {
+    private func open(target: RequestTarget, headers: HTTPHeaders, remoteAddress: String?, eventLoop: any EventLoop, allowedOrigin: String?) -> HTTPReply {
         let reserved = sessions.withLock { sessions -> Bool in
             guard sessions.byToken.count + sessions.opening < maxSessions else { return false }
             sessions.opening += 1
@@ -114,7 +122,7 @@ final class LongPollTransport: Sendable {
         guard reserved else {
             statistics.increment(.longPollSessionLimitRefusals)
             return statusReply(503, reason: "the server holds its most long-poll sessions (\(maxSessions)); try again later",
-                               httpStatus: .serviceUnavailable)
+                               httpStatus: .serviceUnavailable, allowedOrigin: allowedOrigin)
         }
         let session = LongPollSession(
             token: SessionToken.make(),
@@ -143,10 +151,10 @@ final class LongPollTransport: Sendable {
             }
             session.attach(transportSession)
             if session.isClosed { forget(session) }
-            return statusReply(410, token: session.token, messages: [])
+            return statusReply(410, token: session.token, messages: [], allowedOrigin: allowedOrigin)
         case .refuse(let status, let reason):
             sessions.withLock { $0.opening -= 1 }
-            return statusReply(status, reason: reason)
+            return statusReply(status, reason: reason, allowedOrigin: allowedOrigin)
         }
     }
 
@@ -210,7 +218,8 @@ final class LongPollTransport: Sendable {
     // MARK: Replies
 
     private func statusReply(
-        _ status: Int, token: String? = nil, messages: [TransportFrame]? = nil, reason: String? = nil, httpStatus: HTTPResponseStatus = .ok
+        _ status: Int, token: String? = nil, messages: [TransportFrame]? = nil, reason: String? = nil, httpStatus: HTTPResponseStatus = .ok,
+        allowedOrigin: String?
     ) -> HTTPReply {
         var body = ByteBuffer()
         body.writeString("{\"status\":\(status)")
@@ -237,12 +246,16 @@ final class LongPollTransport: Sendable {
             body.writeStaticString("]")
         }
         body.writeStaticString("}")
-        return cors(HTTPReply(status: httpStatus, contentType: "application/json; charset=utf-8", body: body))
+        return cors(HTTPReply(status: httpStatus, contentType: "application/json; charset=utf-8", body: body), allowedOrigin: allowedOrigin)
     }
 
-    private func cors(_ reply: HTTPReply) -> HTTPReply {
+    /// CORS for a page of `allowedOrigin` (an origin the endpoint allows; nil: no CORS at all, as
+    /// for same-origin requests without an `Origin` header).
+    private func cors(_ reply: HTTPReply, allowedOrigin: String?) -> HTTPReply {
+        guard let allowedOrigin else { return reply }
         var reply = reply
-        reply.headers.replaceOrAdd(name: "access-control-allow-origin", value: "*")
+        reply.headers.replaceOrAdd(name: "access-control-allow-origin", value: allowedOrigin)
+        reply.headers.replaceOrAdd(name: "vary", value: "origin")
         return reply
     }
 }
