@@ -1,3 +1,5 @@
+import SiteflowRuntime
+
 /// The Phoenix socket protocol as a value: which topics are joined under which join ref, and
 /// what to do with each inbound message, channel exit and clock tick. It performs no I/O; its
 /// `mutating` methods return a ``SocketAction`` that the socket process carries out.
