@@ -1,4 +1,4 @@
-import NIOCore
+package import NIOCore
 
 /// Encodes ``JSONValue`` trees as compact JSON: keys in the object's order, so the output is
 /// deterministic. Bytes accumulate in a reserved array (appending a byte is a capacity check
@@ -6,7 +6,7 @@ import NIOCore
 ///
 /// Strings are escaped as JSON requires (`"`, `\`, control characters); non-ASCII characters are
 /// written as UTF-8. Non-finite doubles (which JSON cannot express) are written as `null`.
-struct JSONWriter {
+package struct JSONWriter {
     private(set) var bytes: [UInt8]
 
     /// Starts with room for a typical Phoenix frame, so small frames need one allocation.
@@ -89,35 +89,74 @@ struct JSONWriter {
     }
 
     mutating func writeString(_ text: String) {
-        byte(UInt8(ascii: "\""))
         var text = text
-        text.withUTF8 { utf8 in
-            var clean = 0  // start of the run of bytes that need no escaping
-            for index in utf8.indices {
-                let value = utf8[index]
-                guard value < 0x20 || value == UInt8(ascii: "\"") || value == UInt8(ascii: "\\") else { continue }
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[clean..<index]))
-                clean = index + 1
-                switch value {
-                case UInt8(ascii: "\""): raw("\\\"")
-                case UInt8(ascii: "\\"): raw("\\\\")
-                case 0x0A: raw("\\n")
-                case 0x0D: raw("\\r")
-                case 0x09: raw("\\t")
-                case 0x08: raw("\\b")
-                case 0x0C: raw("\\f")
-                default:
-                    raw("\\u00")
-                    byte(Self.hexDigit(value >> 4))
-                    byte(Self.hexDigit(value & 0xF))
-                }
+        text.withUTF8 { Self.writeString(UnsafeRawBufferPointer($0), into: &bytes) }
+    }
+
+    /// Appends `"…"` holding the UTF-8 `text` to `sink`, escaped as JSON requires (`"`, `\`,
+    /// control characters; other bytes as they are): the package's one JSON string escaper,
+    /// for this writer and for transports that write replies straight into a `ByteBuffer`.
+    package static func writeString(_ text: UnsafeRawBufferPointer, into sink: inout some JSONByteSink) {
+        sink.appendJSONByte(UInt8(ascii: "\""))
+        var clean = 0  // start of the run of bytes that need no escaping
+        for index in text.indices {
+            let value = text[index]
+            guard value < 0x20 || value == UInt8(ascii: "\"") || value == UInt8(ascii: "\\") else { continue }
+            sink.appendJSONBytes(UnsafeRawBufferPointer(rebasing: text[clean..<index]))
+            clean = index + 1
+            switch value {
+            case UInt8(ascii: "\""): sink.appendJSONBytes("\\\"")
+            case UInt8(ascii: "\\"): sink.appendJSONBytes("\\\\")
+            case 0x0A: sink.appendJSONBytes("\\n")
+            case 0x0D: sink.appendJSONBytes("\\r")
+            case 0x09: sink.appendJSONBytes("\\t")
+            case 0x08: sink.appendJSONBytes("\\b")
+            case 0x0C: sink.appendJSONBytes("\\f")
+            default:
+                sink.appendJSONBytes("\\u00")
+                sink.appendJSONByte(hexDigit(value >> 4))
+                sink.appendJSONByte(hexDigit(value & 0xF))
             }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[clean...]))
         }
-        byte(UInt8(ascii: "\""))
+        sink.appendJSONBytes(UnsafeRawBufferPointer(rebasing: text[clean...]))
+        sink.appendJSONByte(UInt8(ascii: "\""))
+    }
+
+    /// Appends `"…"` holding `text` to a `ByteBuffer`.
+    package static func writeString(_ text: String, into buffer: inout ByteBuffer) {
+        var text = text
+        text.withUTF8 { writeString(UnsafeRawBufferPointer($0), into: &buffer) }
     }
 
     private static func hexDigit(_ nibble: UInt8) -> UInt8 {
         nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
+}
+
+/// Where JSON text is appended: the writer's byte array, or a transport's `ByteBuffer`.
+package protocol JSONByteSink {
+    /// Appends one byte.
+    mutating func appendJSONByte(_ byte: UInt8)
+    /// Appends bytes.
+    mutating func appendJSONBytes(_ bytes: UnsafeRawBufferPointer)
+}
+
+extension JSONByteSink {
+    /// Appends a literal.
+    @inline(__always)
+    mutating func appendJSONBytes(_ text: StaticString) {
+        appendJSONBytes(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+}
+
+extension Array: JSONByteSink where Element == UInt8 {
+    @inline(__always)
+    package mutating func appendJSONByte(_ byte: UInt8) { append(byte) }
+    @inline(__always)
+    package mutating func appendJSONBytes(_ bytes: UnsafeRawBufferPointer) { append(contentsOf: bytes) }
+}
+
+extension ByteBuffer: JSONByteSink {
+    package mutating func appendJSONByte(_ byte: UInt8) { writeInteger(byte) }
+    package mutating func appendJSONBytes(_ bytes: UnsafeRawBufferPointer) { writeBytes(bytes) }
 }

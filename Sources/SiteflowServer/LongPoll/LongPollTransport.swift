@@ -225,11 +225,11 @@ final class LongPollTransport: Sendable {
         body.writeString("{\"status\":\(status)")
         if let token {
             body.writeStaticString(",\"token\":")
-            JSONText.writeString(token, into: &body)
+            JSONWriter.writeString(token, into: &body)
         }
         if let reason {
             body.writeStaticString(",\"reason\":")
-            JSONText.writeString(reason, into: &body)
+            JSONWriter.writeString(reason, into: &body)
         }
         if let messages {
             body.writeStaticString(",\"messages\":[")
@@ -237,10 +237,10 @@ final class LongPollTransport: Sendable {
                 if index > 0 { body.writeStaticString(",") }
                 switch frame {
                 case .text(let bytes):
-                    bytes.withUnsafeReadableBytes { JSONText.writeString($0, into: &body) }
+                    bytes.withUnsafeReadableBytes { JSONWriter.writeString($0, into: &body) }
                 case .binary(let bytes):
                     let encoded = Base64.encode(bytes.readableBytesView)
-                    encoded.withUnsafeBytes { JSONText.writeString($0, into: &body) }
+                    encoded.withUnsafeBytes { JSONWriter.writeString($0, into: &body) }
                 }
             }
             body.writeStaticString("]")

@@ -1,3 +1,5 @@
+import SiteflowRealtime
+
 /// Long-poll session tokens: 128 random bits from the system's CSPRNG, base64url without padding.
 ///
 /// The token only names a session held in this server's memory, so unguessability is all it

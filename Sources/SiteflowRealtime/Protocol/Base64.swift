@@ -1,10 +1,11 @@
-/// Base64 (RFC 4648 §4) and base64url (§5) for long-poll binary frames and session tokens.
-enum Base64 {
+/// Base64 (RFC 4648 §4) and base64url (§5): the package's one implementation, for long-poll
+/// binary frames, session and signed tokens (``Base64URL`` is its public face for tokens).
+package enum Base64 {
     private static let standard: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
     private static let url: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     /// Encodes `bytes`; `urlSafe` uses `-`/`_` and omits the `=` padding.
-    static func encode(_ bytes: some Collection<UInt8>, urlSafe: Bool = false) -> [UInt8] {
+    package static func encode(_ bytes: some Collection<UInt8>, urlSafe: Bool = false) -> [UInt8] {
         let alphabet = urlSafe ? url : standard
         var output: [UInt8] = []
         output.reserveCapacity((bytes.count + 2) / 3 * 4)
@@ -30,7 +31,7 @@ enum Base64 {
     }
 
     /// Decodes standard or url-safe base64, padded or not; `nil` for anything else.
-    static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
+    package static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
         var output: [UInt8] = []
         output.reserveCapacity(text.count / 4 * 3)
         var accumulator: UInt32 = 0
