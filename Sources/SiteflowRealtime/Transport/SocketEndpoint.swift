@@ -4,6 +4,16 @@ public protocol SocketEndpoint: Sendable {
     /// Decides on a new connection. `connection` is where the socket writes its frames once
     /// accepted. Called once per connection attempt; must not block.
     func connect(_ request: ConnectionRequest, connection: any TransportConnection) -> ConnectionDecision
+
+    /// Where the transports count their own events (ping floods, incomplete frames, paused
+    /// reads, rejected upgrades), so that they appear beside the socket layer's; `nil` (the
+    /// default) when the endpoint keeps no counters.
+    var transportStatistics: SocketStatistics? { get }
+}
+
+extension SocketEndpoint {
+    /// Endpoints keep no counters unless they say so.
+    public var transportStatistics: SocketStatistics? { nil }
 }
 
 /// The answer to a connection attempt.
