@@ -346,9 +346,9 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
             }
         }
         if inbound?.readableBytes == 0 { inbound = nil }
+        accountPartialFrames(context: context)
         // One pong per read at most: the pings of a burst are answered by the last one's pong.
         answerPing(context: context)
-        accountPartialFrames(context: context)
     }
 
     private func perform(_ action: WebSocketStateMachine.FrameAction, for opcode: WebSocketFrameParser.Opcode, context: ChannelHandlerContext) {
