@@ -54,6 +54,8 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
     }
 
     private let scheduler: LoopWriteScheduler
+    /// The server's limits (also held by `machine`; this copy is read from any thread).
+    private let limits: Limits
     private let registry: ConnectionRegistry
     private let shared = Mutex(SharedState())
     /// Payload bytes handed to a consumption-reporting session and not yet consumed.
@@ -61,7 +63,6 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
 
     // Event-loop state.
     private var machine: WebSocketStateMachine
-    private var limits: Limits { machine.limits }
     private var session: (any TransportSession)?
     private var context: ChannelHandlerContext?
     private var inbound: ByteBuffer?
@@ -91,6 +92,7 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
 
     init(scheduler: LoopWriteScheduler, limits: Limits, registry: ConnectionRegistry) {
         self.scheduler = scheduler
+        self.limits = limits
         self.machine = WebSocketStateMachine(limits: limits)
         self.registry = registry
     }
