@@ -73,6 +73,9 @@ struct WebSocketHardeningTests {
         let endpoint = RecordingEndpoint(.silent)
         var configuration = ServerConfiguration()
         configuration.partialFrameTimeout = .milliseconds(200)
+        // The rest of the stream is mid-frame, so the client's close cannot be read: the
+        // handshake ends by its timeout.
+        configuration.closeHandshakeTimeout = .milliseconds(300)
         try await withServer(endpoint, configuration: configuration) { _, port in
             let client = try await RawWebSocketClient.upgraded(port: port)
             let frame = RawWebSocketClient.frame(opcode: 0x2, payload: [UInt8](repeating: 7, count: 1_000))
@@ -104,6 +107,7 @@ struct WebSocketHardeningTests {
         let endpoint = RecordingEndpoint(.silent)
         var configuration = ServerConfiguration()
         configuration.partialFrameBudget = 1_000
+        configuration.closeHandshakeTimeout = .milliseconds(300)
         try await withServer(endpoint, configuration: configuration) { _, port in
             let first = try await RawWebSocketClient.upgraded(port: port)
             // 600 bytes of a fragmented message are held; the pong shows the server read them.

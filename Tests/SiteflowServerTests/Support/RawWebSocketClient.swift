@@ -15,6 +15,7 @@ enum RawClientEvent: Sendable, Equatable {
 
 /// A WebSocket client over a plain TCP socket that writes whatever bytes a spec gives it — part
 /// of a frame, a flood of pings, a malformed handshake — and reports what the server answers.
+/// It answers the server's close frame, as a client does.
 final class RawWebSocketClient: ChannelInboundHandler, @unchecked Sendable {
     // @unchecked Sendable: `received` and `handshakeDone` are touched only on the channel's loop.
     typealias InboundIn = ByteBuffer
@@ -143,6 +144,10 @@ final class RawWebSocketClient: ChannelInboundHandler, @unchecked Sendable {
         }
         while let (opcode, payload) = nextFrame() {
             events.push(.frame(opcode: opcode, payload: payload))
+            if opcode == 0x8 {
+                // Answer the server's close as a client does, so the handshake completes.
+                context.writeAndFlush(NIOAny(ByteBuffer(bytes: Self.frame(opcode: 0x8, payload: []))), promise: nil)
+            }
         }
         received.discardReadBytes()
     }
