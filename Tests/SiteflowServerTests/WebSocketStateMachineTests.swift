@@ -191,3 +191,15 @@ struct WebSocketHandshakeCheckTests {
         #expect(!WebSocketHandshakeCheck.isBase64OfSixteenBytes("dGhlIHNhbXBsZSBub25jZQAA"))
     }
 }
+
+extension WebSocketStateMachineTests {
+    @Test("the machine is a value: a copy does not see the original's later changes")
+    func valueSemantics() {
+        var machine = Self.machine()
+        do { let result = machine.received(Self.text("ab", fin: false)); #expect(result == .none) }
+        let copy = machine
+        do { let result = machine.received(Self.text("cd", fin: false, opcode: .continuation)); #expect(result == .none) }
+        #expect(machine.fragmentBytes == 4)
+        #expect(copy.fragmentBytes == 2)
+    }
+}

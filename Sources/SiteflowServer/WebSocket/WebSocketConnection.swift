@@ -419,10 +419,6 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
             }
             occasional.partialCharged = held
         }
-        guard held > 0 else {
-            _ = machine.holding(partialBytes: 0, now: .now())
-            return
-        }
         if let due = machine.holding(partialBytes: held, now: .now()) {
             schedulePartialDeadline(at: due, context: context)
         }

@@ -90,15 +90,16 @@ struct WebSocketStateMachine {
         self.limits = limits
     }
 
+    /// Mutates the out-of-line state, creating it, or copying it when shared (copy on write).
     private mutating func update<Result>(_ body: (inout Occasional) -> Result) -> Result {
-        if box == nil {
-            box = Box(Occasional())
-        } else if !isKnownUniquelyReferenced(&box) {
-            box = Box(box?.value ?? Occasional())
+        let storage: Box
+        if isKnownUniquelyReferenced(&box), let unique = box {
+            storage = unique
+        } else {
+            storage = Box(box?.value ?? Occasional())
+            box = storage
         }
-        // `box` is non-nil and uniquely referenced here.
-        guard let box else { var scratch = Occasional(); return body(&scratch) }
-        return body(&box.value)
+        return body(&storage.value)
     }
 
     // MARK: Frames
@@ -262,15 +263,16 @@ struct WebSocketStateMachine {
     // MARK: Partial frames
 
     /// Records how many bytes of unfinished frames and messages the connection holds after a
-    /// read, at `now`. Returns the time a deadline check must run, when a partial frame just
+    /// read, at `now` (only read when bytes are held). Returns the time a deadline check must run, when a partial frame just
     /// began and no check is pending.
-    mutating func holding(partialBytes: Int, now: NIODeadline) -> NIODeadline? {
+    mutating func holding(partialBytes: Int, now: @autoclosure () -> NIODeadline) -> NIODeadline? {
         if partialBytes == 0 {
             if box?.value.partialSince != nil { update { $0.partialSince = nil } }
             return nil
         }
         guard phase == .open, box?.value.partialSince == nil else { return nil }
         let timeout = limits.partialFrameTimeout
+        let now = now()
         return update { state -> NIODeadline? in
             state.partialSince = now
             guard !state.deadlineArmed else { return nil }
