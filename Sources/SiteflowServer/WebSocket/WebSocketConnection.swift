@@ -62,7 +62,6 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
     private let unconsumed = Atomic<Int>(0)
 
     // Event-loop state.
-    private var machine: WebSocketStateMachine
     private var session: (any TransportSession)?
     private var context: ChannelHandlerContext?
     private var inbound: ByteBuffer?
@@ -75,11 +74,13 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         occasionalState = state
         return state
     }
-    private var finished = false
     /// Links of the scheduler's list of open connections; only touched under its lock.
     var listNext: WebSocketConnection?
     /// See ``listNext``.
     var listPrevious: WebSocketConnection?
+    // The machine, then the one-byte flags, which pack behind its phase.
+    private var machine: WebSocketStateMachine
+    private var finished = false
     /// After a framing violation the byte stream cannot be parsed any more.
     private var inputBroken = false
     /// The channel's writability as of its last change (the write path reads this instead of

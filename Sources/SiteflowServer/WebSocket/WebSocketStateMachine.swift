@@ -79,11 +79,12 @@ struct WebSocketStateMachine {
         init(_ value: Occasional) { self.value = value }
     }
 
+    // Declared so that the one-byte phase comes last: the owner's flags pack behind it.
     /// The limits in force.
     let limits: Limits
+    private var box: Box?
     /// Where the connection is.
     private(set) var phase = Phase.open
-    private var box: Box?
 
     /// A machine for a freshly opened connection.
     init(limits: Limits) {
