@@ -433,6 +433,12 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
 
     private func partialDeadlineReached() {
         guard !finished, let context else { return }
+        // While the server itself is not reading (backpressure) the client cannot finish its
+        // frame: the deadline waits for reading to resume.
+        if readPaused {
+            schedulePartialDeadline(at: .now() + limits.partialFrameTimeout, context: context)
+            return
+        }
         switch machine.partialDeadlineReached(now: .now()) {
         case .none:
             break
