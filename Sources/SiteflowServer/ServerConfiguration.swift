@@ -70,6 +70,19 @@ public struct ServerConfiguration: Sendable {
     /// The most long-poll sessions the server holds at once; a new one beyond it gets 503 with
     /// a reason. Default 10,000. Idle sessions expire after ``longPollSessionTimeout``.
     public var maxLongPollSessions: Int
+    /// How many WebSocket pings may arrive while an earlier one still waits for its pong
+    /// (pings are coalesced: only the latest is answered); beyond it the connection is closed
+    /// with 1008. Default 64.
+    public var maxUnansweredPings: Int = 64
+    /// How long a WebSocket frame (or fragmented message) may stay incomplete before the
+    /// connection is closed with 1008. Default 10 s.
+    public var partialFrameTimeout: Duration = .seconds(10)
+    /// The bytes all WebSocket connections together may hold in incomplete frames; a connection
+    /// whose partial data would exceed it is closed with 1013. Default 256 MiB.
+    public var partialFrameBudget: Int = 256 << 20
+    /// Received WebSocket bytes the socket layer has not consumed yet beyond which a connection
+    /// stops reading from its client (it resumes below half). Default 1 MiB.
+    public var inboundPendingLimit: Int = 1 << 20
 
     /// Creates a configuration; every parameter defaults as documented on its property.
     /// WebSocket idle timeouts are the socket layer's business (Phoenix's 60 s), not the transport's.
@@ -147,6 +160,10 @@ public struct ServerConfiguration: Sendable {
         if maxConnections < 1 || maxConnectionsPerAddress < 1 || maxLongPollSessions < 1 {
             return "maxConnections, maxConnectionsPerAddress and maxLongPollSessions must be at least 1"
         }
+        if maxUnansweredPings < 0 { return "maxUnansweredPings must not be negative (got \(maxUnansweredPings))" }
+        if partialFrameTimeout <= .zero { return "partialFrameTimeout must be positive" }
+        if partialFrameBudget < 1 { return "partialFrameBudget must be at least 1 (got \(partialFrameBudget))" }
+        if inboundPendingLimit < 1 { return "inboundPendingLimit must be at least 1 (got \(inboundPendingLimit))" }
         if eventLoopThreads < 0 { return "eventLoopThreads must not be negative (got \(eventLoopThreads))" }
         if !(0...65_535).contains(port) { return "port must be between 0 and 65535 (got \(port))" }
         return nil

@@ -107,7 +107,12 @@ public final class SiteflowHTTPServer: Service, Sendable {
             maxMessageSize: configuration.maxFrameSize,
             outboundQueueLimit: configuration.outboundQueueLimit,
             closeHandshakeTimeout: TimeAmount(configuration.closeHandshakeTimeout),
-            receiveBufferInitialSize: configuration.receiveBufferInitialSize
+            receiveBufferInitialSize: configuration.receiveBufferInitialSize,
+            maxUnansweredPings: configuration.maxUnansweredPings,
+            partialFrameTimeout: TimeAmount(configuration.partialFrameTimeout),
+            partialFrameBudget: PartialFrameBudget(limit: configuration.partialFrameBudget),
+            inboundPendingLimit: configuration.inboundPendingLimit,
+            statistics: endpoint.transportStatistics
         )
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: configuration.backlog)

@@ -1,5 +1,7 @@
+import NIOCore
 import SiteflowRealtime
 import SiteflowRuntime
+import SiteflowRuntimeTesting
 import Testing
 
 @Suite("Endpoint: connection decisions")
@@ -40,6 +42,34 @@ struct RealtimeEndpointTests {
         #expect(decide(harness.endpoint, none).status == 403)
         #expect(harness.endpoint.statistics[.connectionsRefused] == 2)
         #expect(harness.endpoint.statistics[.connectionsAccepted] == 2)
+    }
+
+    /// Records the consumption reports a socket sends its connection.
+    final class ConsumptionConnection: TransportConnection {
+        let consumed = EventQueue<Int>()
+        func send(_ frame: TransportFrame) -> Bool { true }
+        var isClosing: Bool { false }
+        func close(code: TransportCloseCode, reason: String) {}
+        func inboundConsumed(byteCount: Int) { consumed.push(byteCount) }
+    }
+
+    @Test("a socket reports each frame it handled to its transport (heartbeats and bad frames too), so the transport can apply backpressure; the transport counts on the endpoint's statistics")
+    func consumptionReported() async throws {
+        let harness = Harness.make { _ in .accept(Assigns()) }
+        defer { harness.shutdown() }
+        let connection = ConsumptionConnection()
+        let request = ConnectionRequest(transport: .webSocket, path: "/socket/websocket", queryParameters: ["vsn": "2.0.0"])
+        guard case .accept(_, let session) = harness.endpoint.connect(request, connection: connection) else {
+            Issue.record("expected the connection to be accepted")
+            return
+        }
+        #expect(session.reportsConsumption)
+        #expect(harness.endpoint.transportStatistics === harness.endpoint.statistics)
+        let heartbeat = "[null,\"1\",\"phoenix\",\"heartbeat\",{}]"
+        session.received(.text(ByteBuffer(string: heartbeat)))
+        #expect(try await connection.consumed.next(within: .seconds(10)) == heartbeat.utf8.count)
+        session.received(.text(ByteBuffer(string: "not json")))
+        #expect(try await connection.consumed.next(within: .seconds(10)) == 8)
     }
 
     @Test("a disallowed Origin is refused with 403, an unknown vsn with 400")

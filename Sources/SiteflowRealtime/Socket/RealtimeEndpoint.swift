@@ -76,6 +76,9 @@ public final class RealtimeEndpoint: SocketEndpoint {
         return .accept(subprotocol: subprotocol, session: SocketSession(socket: pid, output: output))
     }
 
+    /// The transports count their events in ``statistics`` too.
+    public var transportStatistics: SocketStatistics? { statistics }
+
     /// Sockets open now (a socket counts until its connection has closed).
     public var socketCount: Int { sockets.count }
 

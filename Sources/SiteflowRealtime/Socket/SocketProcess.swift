@@ -32,6 +32,9 @@ public struct SocketProcess: Behavior {
         switch message {
         case .frame(let frame):
             received(frame, context: context)
+            switch frame {
+            case .text(let bytes), .binary(let bytes): output.connection.inboundConsumed(byteCount: bytes.readableBytes)
+            }
         case .transportClosed:
             context.stop(.normal)
         case .tick:

@@ -75,6 +75,22 @@ public final class SocketStatistics: Sendable {
         /// Rooms dropped from the chat's recent-history cache (least recently used past the cap,
         /// or their last member left).
         case roomCacheEvictions
+
+        // WebSocket transport (ws): SiteflowServer's WebSocket connections.
+        /// Pings left unanswered because a later ping replaced them (RFC 6455 §5.5.3).
+        case webSocketPingsCoalesced
+        /// Connections closed with 1008 for sending pings faster than they were answered.
+        case webSocketPingFloodCloses
+        /// Connections closed with 1008 because a frame stayed incomplete past its deadline.
+        case webSocketPartialFrameTimeouts
+        /// Connections closed with 1013 because the node's budget for incomplete frames was spent.
+        case webSocketPartialBudgetCloses
+        /// Times a connection stopped reading because its session had not consumed its frames.
+        case webSocketReadPauses
+        /// Close frames with an invalid code or a reason that is not UTF-8 (answered 1002/1007).
+        case webSocketInvalidCloseFrames
+        /// WebSocket upgrade requests refused with 400 (no `Connection: Upgrade`, bad key or version).
+        case webSocketUpgradesRejected
     }
 
     /// One counter cell (a class, because `Atomic` cannot be copied into an array).

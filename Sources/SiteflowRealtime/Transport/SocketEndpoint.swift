@@ -10,11 +10,19 @@ public protocol SocketEndpoint: Sendable {
     /// that are not connection attempts (long-poll polls and posts, CORS preflights), and answer
     /// CORS only for origins it allows. Default: every origin.
     func allowsOrigin(_ origin: String?, requestHost: String?) -> Bool
+
+    /// Where the transports count their own events (ping floods, incomplete frames, paused
+    /// reads, rejected upgrades), so that they appear beside the socket layer's; `nil` (the
+    /// default) when the endpoint keeps no counters.
+    var transportStatistics: SocketStatistics? { get }
 }
 
 extension SocketEndpoint {
     /// Allows every origin.
     public func allowsOrigin(_ origin: String?, requestHost: String?) -> Bool { true }
+
+    /// Endpoints keep no counters unless they say so.
+    public var transportStatistics: SocketStatistics? { nil }
 }
 
 /// The answer to a connection attempt.

@@ -16,4 +16,14 @@ public protocol TransportConnection: AnyObject, Sendable {
     /// Closes the connection with a WebSocket close code and a short reason (long-poll: ends the
     /// session, so the client's next poll gets 410). Idempotent.
     func close(code: TransportCloseCode, reason: String)
+
+    /// The session has consumed a received frame of `byteCount` payload bytes (only sessions
+    /// whose ``TransportSession/reportsConsumption`` is `true` call it, once per frame). Lets
+    /// a transport that paused reading for backpressure resume.
+    func inboundConsumed(byteCount: Int)
+}
+
+extension TransportConnection {
+    /// Transports without inbound backpressure ignore consumption reports.
+    public func inboundConsumed(byteCount: Int) {}
 }

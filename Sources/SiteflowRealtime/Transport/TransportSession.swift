@@ -9,4 +9,15 @@ public protocol TransportSession: Sendable {
 
     /// The connection has closed (either side); called exactly once, after the last `received`.
     func transportClosed(code: TransportCloseCode?, reason: String)
+
+    /// Whether the session reports each received frame's consumption through
+    /// ``TransportConnection/inboundConsumed(byteCount:)``. When it does, the transport stops
+    /// reading from the client while too many received bytes are unconsumed (backpressure);
+    /// when it does not (the default), a frame counts as consumed once handed over.
+    var reportsConsumption: Bool { get }
+}
+
+extension TransportSession {
+    /// Sessions do not report consumption unless they say so.
+    public var reportsConsumption: Bool { false }
 }

@@ -33,6 +33,18 @@ final class UpgradeNegotiation: @unchecked Sendable {
         self.registry = registry
     }
 
+    /// Checks the opening handshake of an upgrade to the WebSocket path before NIO's upgrader
+    /// sees it (see ``WebSocketHandshakeCheck``). Returns `false`, and records a 400 refusal
+    /// for the HTTP handler to send, when it is malformed.
+    func acceptsHandshake(_ head: HTTPRequestHead) -> Bool {
+        guard RequestTarget(uri: head.uri).path == webSocketPath,
+            let problem = WebSocketHandshakeCheck.problem(in: head.headers)
+        else { return true }
+        refusal = (400, problem)
+        endpoint.transportStatistics?.increment(.webSocketUpgradesRejected)
+        return false
+    }
+
     /// NIO's `shouldUpgrade`: `nil` refuses (the request then reaches the HTTP handler).
     func shouldUpgrade(channel: any NIOCore.Channel, head: HTTPRequestHead) -> EventLoopFuture<HTTPHeaders?> {
         let target = RequestTarget(uri: head.uri)

@@ -2,8 +2,9 @@ import NIOCore
 import NIOHTTP1
 import NIOWebSocket
 
-/// The WebSocket upgrader of the server: NIO's handshake (key check, `Sec-WebSocket-Accept`,
-/// the endpoint's decision through `shouldUpgrade`), but after the 101 it installs only our
+/// The WebSocket upgrader of the server: our handshake checks (``WebSocketHandshakeCheck``: a
+/// malformed request gets 400 with its reason), NIO's handshake (`Sec-WebSocket-Accept`, the
+/// endpoint's decision through `shouldUpgrade`), but after the 101 it installs only our
 /// ``WebSocketConnection`` — not NIO's frame encoder and decoder — so an upgraded connection
 /// has a single handler.
 final class LeanWebSocketUpgrader: HTTPServerProtocolUpgrader, Sendable {
@@ -27,7 +28,10 @@ final class LeanWebSocketUpgrader: HTTPServerProtocolUpgrader, Sendable {
         upgradeRequest: HTTPRequestHead,
         initialResponseHeaders: HTTPHeaders
     ) -> EventLoopFuture<HTTPHeaders> {
-        handshake.buildUpgradeResponse(channel: channel, upgradeRequest: upgradeRequest, initialResponseHeaders: initialResponseHeaders)
+        guard negotiation.acceptsHandshake(upgradeRequest) else {
+            return channel.eventLoop.makeFailedFuture(NIOWebSocketUpgradeError.invalidUpgradeHeader)
+        }
+        return handshake.buildUpgradeResponse(channel: channel, upgradeRequest: upgradeRequest, initialResponseHeaders: initialResponseHeaders)
     }
 
     func upgrade(context: ChannelHandlerContext, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<Void> {

@@ -3,47 +3,40 @@ import SiteflowRealtime
 import Synchronization
 
 /// The server side of one upgraded WebSocket: the only handler in the channel's pipeline after
-/// the upgrade. It parses, validates and reassembles the client's frames and hands them straight
-/// to the ``TransportSession``; it frames and writes the socket layer's messages through a
-/// bounded queue.
+/// the upgrade. It parses the client's frames, lets its ``WebSocketStateMachine`` decide on each
+/// (reassembly, pings, the close handshake, the partial-frame deadline) and carries the
+/// decisions out; it frames and writes the socket layer's messages through a bounded queue.
 ///
 /// There is no task, no async sequence and no separate codec handler per connection: a
-/// connection costs its NIO channel and this object. `send` and `close` may be called from any
-/// thread; frames are batched, handed to the event loop by its ``LoopWriteScheduler`` (one hop
-/// per loop for a whole broadcast) and written with one flush per batch.
+/// connection costs its NIO channel and this object. `send`, `close` and `inboundConsumed` may be
+/// called from any thread; frames are batched, handed to the event loop by its
+/// ``LoopWriteScheduler`` (one hop per loop for a whole broadcast) and written with one flush per
+/// batch.
+///
+/// Bounds: outbound, at most ``WebSocketLimits/outboundQueueLimit`` frames wait (a pending pong
+/// counts, and pings are coalesced to one pong); inbound, reading stops while the session has not
+/// consumed ``WebSocketLimits/inboundPendingLimit`` bytes (for sessions that report
+/// consumption), and incomplete frames count against a per-connection deadline and the node's
+/// ``PartialFrameBudget``.
 final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @unchecked Sendable {
-    // @unchecked Sendable: the cross-thread state lives in `shared` (a Mutex); every other
-    // stored `var` is touched only on the channel's event loop (handler callbacks, and `drain`,
-    // which the loop's LoopWriteScheduler runs there), except `listNext`/`listPrevious`, which
-    // are only touched under that scheduler's lock.
+    // @unchecked Sendable: the cross-thread state lives in `shared` (a Mutex) and `unconsumed`
+    // (an atomic); every other stored `var` is touched only on the channel's event loop (handler
+    // callbacks, and `drain`, which the loop's LoopWriteScheduler runs there), except
+    // `listNext`/`listPrevious`, which are only touched under that scheduler's lock.
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    /// The limits every connection of a server enforces (taken from ``ServerConfiguration``);
-    /// one shared object, referenced by each connection.
-    final class Limits: Sendable {
-        let maxMessageSize: Int
-        let outboundQueueLimit: Int
-        let closeHandshakeTimeout: TimeAmount
-        let receiveBufferInitialSize: Int
+    /// The limits every connection of a server enforces.
+    typealias Limits = WebSocketLimits
 
-        init(maxMessageSize: Int, outboundQueueLimit: Int, closeHandshakeTimeout: TimeAmount, receiveBufferInitialSize: Int) {
-            self.maxMessageSize = maxMessageSize
-            self.outboundQueueLimit = outboundQueueLimit
-            self.closeHandshakeTimeout = closeHandshakeTimeout
-            self.receiveBufferInitialSize = receiveBufferInitialSize
-        }
-    }
-
-    /// State an idle connection never needs — a fragmented message being reassembled, the
-    /// close handshake — kept out of line so that each idle connection carries one nil
-    /// reference instead of it.
+    /// Handler state an idle connection never needs, kept out of line so that each idle
+    /// connection carries one nil reference instead of it.
     private final class OccasionalState {
-        var fragments: ByteBuffer?
-        var fragmentIsText = false
-        var closeCode: TransportCloseCode?
-        var closeReason = ""
         var closeTimer: Scheduled<Void>?
+        /// Bytes of incomplete frames charged to the node's ``PartialFrameBudget``.
+        var partialCharged = 0
+        /// Whether a pong waiting to be written occupies a slot of the outbound queue.
+        var pongQueued = false
     }
 
     /// The receive allocator of an upgraded socket: small while idle, growing for busy ones.
@@ -53,23 +46,20 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
 
     private struct SharedState {
         var pending: [TransportFrame] = []
-        /// Frames accepted by `send` and not yet handed to the channel.
+        /// Frames accepted by `send` (and a pending pong) not yet handed to the channel.
         var queued = 0
         var drainScheduled = false
         var closeRequest: (code: TransportCloseCode, reason: String)?
         var closed = false
     }
 
-    private enum Phase {
-        case open
-        case closing
-        case closed
-    }
-
     private let scheduler: LoopWriteScheduler
+    /// The server's limits (also held by `machine`; this copy is read from any thread).
     private let limits: Limits
     private let registry: ConnectionRegistry
     private let shared = Mutex(SharedState())
+    /// Payload bytes handed to a consumption-reporting session and not yet consumed.
+    private let unconsumed = Atomic<Int>(0)
 
     // Event-loop state.
     private var session: (any TransportSession)?
@@ -77,7 +67,6 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
     private var inbound: ByteBuffer?
     private var backlog: [TransportFrame] = []
     private var drainBuffer: [TransportFrame] = []
-    private var phase = Phase.open
     private var occasionalState: OccasionalState?
     private var occasional: OccasionalState {
         if let occasionalState { return occasionalState }
@@ -85,20 +74,27 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         occasionalState = state
         return state
     }
-    private var finished = false
     /// Links of the scheduler's list of open connections; only touched under its lock.
     var listNext: WebSocketConnection?
     /// See ``listNext``.
     var listPrevious: WebSocketConnection?
+    // The machine, then the one-byte flags, which pack behind its phase.
+    private var machine: WebSocketStateMachine
+    private var finished = false
     /// After a framing violation the byte stream cannot be parsed any more.
     private var inputBroken = false
     /// The channel's writability as of its last change (the write path reads this instead of
     /// the channel, which a broadcast would otherwise touch once per socket).
     private var isWritable = true
+    /// Whether the session reports consumption (so reading pauses when it falls behind).
+    private var sessionReportsConsumption = false
+    /// Whether reading is paused because the session has not consumed enough.
+    private var readPaused = false
 
     init(scheduler: LoopWriteScheduler, limits: Limits, registry: ConnectionRegistry) {
         self.scheduler = scheduler
         self.limits = limits
+        self.machine = WebSocketStateMachine(limits: limits)
         self.registry = registry
     }
 
@@ -110,6 +106,7 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
     /// Attaches the session the endpoint accepted with. Event loop only.
     func attach(_ session: any TransportSession) {
         self.session = session
+        sessionReportsConsumption = session.reportsConsumption
         registry.webSocketOpened()
         scheduler.track(self)
     }
@@ -151,6 +148,16 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         }
     }
 
+    func inboundConsumed(byteCount: Int) {
+        let before = unconsumed.wrappingSubtract(byteCount, ordering: .relaxed).oldValue
+        let resumeAt = limits.inboundPendingLimit / 2
+        // Reading paused above the limit; the consumption that brings the backlog down to half
+        // of it wakes the loop (at most one hop per crossing).
+        if before > resumeAt, before - byteCount <= resumeAt {
+            scheduler.eventLoop.execute { self.resumeReadingIfPaused() }
+        }
+    }
+
     // MARK: Outbound path (event loop)
 
     /// Moves the frames queued by `send` into the channel (or the backlog while the channel is
@@ -167,7 +174,7 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         if !drainBuffer.isEmpty {
             // `phase == .open` also means the channel is active: `finish` (on channelInactive)
             // ends the open phase, and both run on this event loop.
-            if backlog.isEmpty, phase == .open, let context {
+            if backlog.isEmpty, machine.phase == .open, let context {
                 let written = write(drainBuffer[...], force: false, context: context)
                 if written < drainBuffer.count {
                     backlog.append(contentsOf: drainBuffer[written...])
@@ -185,9 +192,14 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         }
     }
 
-    /// Writes backlog frames while the channel is writable (all of them when `force`).
+    /// Writes a waiting pong, then backlog frames while the channel is writable (all of them
+    /// when `force`).
     private func writeBacklog(force: Bool = false) {
-        guard let context, !backlog.isEmpty, phase == .open else { return }
+        guard let context, !finished else { return }
+        if machine.hasPendingPong, isWritable || force {
+            writePendingPong(context: context)
+        }
+        guard !backlog.isEmpty else { return }
         let written = write(backlog[...], force: force, context: context)
         if written == backlog.count {
             backlog.removeAll()
@@ -242,11 +254,32 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
     }
 
+    /// Answers the latest unanswered ping when the channel can take it; otherwise the pong
+    /// waits (one at most: later pings replace it) and holds a slot of the outbound queue.
+    private func answerPing(context: ChannelHandlerContext) {
+        guard machine.hasPendingPong else { return }
+        if isWritable, backlog.isEmpty {
+            writePendingPong(context: context)
+        } else if occasionalState?.pongQueued != true {
+            occasional.pongQueued = true
+            shared.withLock { $0.queued += 1 }
+        }
+    }
+
+    private func writePendingPong(context: ChannelHandlerContext) {
+        guard let pong = machine.takePendingPong() else { return }
+        if occasionalState?.pongQueued == true {
+            occasional.pongQueued = false
+            shared.withLock { $0.queued -= 1 }
+        }
+        writeControl(.pong, payload: pong, context: context)
+    }
+
     // MARK: Channel handler
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        if phase == .closing {
+        if machine.phase == .closing {
             // The socket layer closed the connection before the upgrade finished.
             sendCloseFrame(context: context)
         } else {
@@ -282,14 +315,14 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
         // While closing, what the client still sends (other than its close frame) is dropped.
-        guard phase != .closed, !inputBroken else { return }
+        guard machine.phase != .closed, !inputBroken else { return }
         if inbound == nil {
             inbound = bytes
         } else {
             inbound?.writeBuffer(&bytes)
         }
         let parser = WebSocketFrameParser(maxPayloadSize: limits.maxMessageSize)
-        while var buffer = inbound, buffer.readableBytes > 0 {
+        parsing: while var buffer = inbound, buffer.readableBytes > 0 {
             inbound = nil
             let outcome = parser.next(from: &buffer)
             inbound = buffer
@@ -299,100 +332,46 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
                 if let rest = inbound, rest.readerIndex > 0 {
                     inbound = ByteBuffer(rest.readableBytesView)
                 }
-                return
+                break parsing
             case .violation(let code, let reason):
                 inbound = nil
                 inputBroken = true
-                failConnection(code, reason)
-                return
+                if machine.close(code: code, reason: reason) {
+                    startedClosing()
+                }
+                break parsing
             case .frame(let frame):
-                handle(frame, context: context)
+                if frame.opcode == .ping, machine.hasPendingPong {
+                    limits.count(.webSocketPingsCoalesced)
+                }
+                perform(machine.received(frame), for: frame.opcode, context: context)
                 // While closing, keep parsing: the client's close frame may follow in this read.
-                if phase == .closed || inputBroken {
+                if machine.phase == .closed || inputBroken {
                     inbound = nil
-                    return
+                    break parsing
                 }
             }
         }
-        inbound = nil
+        if inbound?.readableBytes == 0 { inbound = nil }
+        accountPartialFrames(context: context)
+        // One pong per read at most: the pings of a burst are answered by the last one's pong.
+        answerPing(context: context)
     }
 
-    private func handle(_ frame: WebSocketFrameParser.Frame, context: ChannelHandlerContext) {
-        var payload = frame.payload
-        switch frame.opcode {
-        case .text, .binary:
-            guard occasionalState?.fragments == nil else {
-                failConnection(.protocolError, "a new message began before the fragmented one ended")
-                return
-            }
-            let isText = frame.opcode == .text
-            if frame.fin {
-                deliver(payload, isText: isText)
-            } else {
-                occasional.fragments = payload
-                occasional.fragmentIsText = isText
-            }
-        case .continuation:
-            guard var buffer = occasionalState?.fragments else {
-                failConnection(.protocolError, "a continuation frame without a message to continue")
-                return
-            }
-            occasional.fragments = nil
-            guard buffer.readableBytes + payload.readableBytes <= limits.maxMessageSize else {
-                failConnection(.messageTooBig, "message larger than \(limits.maxMessageSize) bytes")
-                return
-            }
-            buffer.writeBuffer(&payload)
-            if frame.fin {
-                deliver(buffer, isText: occasional.fragmentIsText)
-            } else {
-                occasional.fragments = buffer
-            }
-        case .ping:
-            guard phase == .open else { return }
-            writeControl(.pong, payload: payload, context: context)
-        case .pong:
+    private func perform(_ action: WebSocketStateMachine.FrameAction, for opcode: WebSocketFrameParser.Opcode, context: ChannelHandlerContext) {
+        switch action {
+        case .none:
             break
-        case .close:
-            receivedClose(payload, context: context)
-        }
-    }
-
-    private func deliver(_ payload: ByteBuffer, isText: Bool) {
-        guard phase == .open, let session else { return }
-        if isText {
-            let valid = payload.withUnsafeReadableBytes { UTF8Validation.isValid($0) }
-            guard valid else {
-                failConnection(.invalidPayload, "text frame is not valid UTF-8")
-                return
+        case .deliver(let payload, let isText):
+            deliver(payload, isText: isText, context: context)
+        case .fail:
+            switch opcode {
+            case .ping: limits.count(.webSocketPingFloodCloses)
+            case .close: limits.count(.webSocketInvalidCloseFrames)
+            default: break
             }
-            session.received(.text(payload))
-        } else {
-            session.received(.binary(payload))
-        }
-    }
-
-    // MARK: Closing
-
-    /// A close frame from the client: answers it (when we had not sent ours) and ends the TCP
-    /// connection once the answer is written.
-    private func receivedClose(_ payload: ByteBuffer, context: ChannelHandlerContext) {
-        var payload = payload
-        var code: TransportCloseCode?
-        var reason = ""
-        if payload.readableBytes >= 2, let raw = payload.readInteger(as: UInt16.self) {
-            code = TransportCloseCode(rawValue: raw)
-            let valid = payload.withUnsafeReadableBytes { UTF8Validation.isValid($0) }
-            reason = valid ? (payload.readString(length: payload.readableBytes) ?? "") : ""
-        } else if payload.readableBytes == 1 {
-            failConnection(.protocolError, "close frame with a one-byte payload")
-            return
-        }
-        switch phase {
-        case .open:
-            phase = .closing
-            occasional.closeCode = code
-            occasional.closeReason = reason
+            startedClosing()
+        case .answerClose(let code):
             markClosed()
             var echo = context.channel.allocator.buffer(capacity: 4)
             WebSocketFrameParser.writeHeader(opcode: .close, length: code == nil ? 0 : 2, into: &echo)
@@ -401,21 +380,106 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
             context.writeAndFlush(wrapOutboundOut(echo)).whenComplete { _ in
                 channel.close(promise: nil)
             }
-        case .closing:
+        case .dropConnection:
             context.close(promise: nil)
-        case .closed:
-            break
         }
     }
+
+    private func deliver(_ payload: ByteBuffer, isText: Bool, context: ChannelHandlerContext) {
+        guard let session else { return }
+        if sessionReportsConsumption {
+            let total = unconsumed.wrappingAdd(payload.readableBytes, ordering: .relaxed).newValue
+            if total > limits.inboundPendingLimit, !readPaused {
+                readPaused = true
+                limits.count(.webSocketReadPauses)
+                context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+            }
+        }
+        session.received(isText ? .text(payload) : .binary(payload))
+    }
+
+    /// The session caught up: read again. Event loop only.
+    private func resumeReadingIfPaused() {
+        guard readPaused, !finished, let context else { return }
+        guard unconsumed.load(ordering: .relaxed) <= limits.inboundPendingLimit / 2 else { return }
+        readPaused = false
+        context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+    }
+
+    // MARK: Incomplete frames
+
+    /// After a read: charges the bytes held in incomplete frames to the node's budget (closing
+    /// the connection when it is spent) and arms the partial-frame deadline.
+    private func accountPartialFrames(context: ChannelHandlerContext) {
+        let held = (inbound?.readableBytes ?? 0) + machine.fragmentBytes
+        let charged = occasionalState?.partialCharged ?? 0
+        if held != charged {
+            guard limits.partialFrameBudget.adjust(by: held - charged) else {
+                limits.count(.webSocketPartialBudgetCloses)
+                dropPartialInput()
+                if machine.close(code: .tryAgainLater, reason: "the server's budget for incomplete frames is spent") {
+                    startedClosing()
+                }
+                return
+            }
+            occasional.partialCharged = held
+        }
+        if let due = machine.holding(partialBytes: held, now: .now()) {
+            schedulePartialDeadline(at: due, context: context)
+        }
+    }
+
+    private func schedulePartialDeadline(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        context.eventLoop.scheduleTask(deadline: deadline) { [weak self] in
+            self?.partialDeadlineReached()
+        }
+    }
+
+    private func partialDeadlineReached() {
+        guard !finished, let context else { return }
+        // While the server itself is not reading (backpressure) the client cannot finish its
+        // frame: the deadline waits for reading to resume.
+        if readPaused {
+            schedulePartialDeadline(at: .now() + limits.partialFrameTimeout, context: context)
+            return
+        }
+        switch machine.partialDeadlineReached(now: .now()) {
+        case .none:
+            break
+        case .checkAgain(let deadline):
+            schedulePartialDeadline(at: deadline, context: context)
+        case .fail:
+            limits.count(.webSocketPartialFrameTimeouts)
+            dropPartialInput()
+            startedClosing()
+        }
+    }
+
+    /// Stops parsing and returns the incomplete bytes' share of the node's budget.
+    private func dropPartialInput() {
+        inbound = nil
+        inputBroken = true
+        if let charged = occasionalState?.partialCharged, charged > 0 {
+            _ = limits.partialFrameBudget.adjust(by: -charged)
+            occasional.partialCharged = 0
+        }
+    }
+
+    // MARK: Closing
 
     /// Starts the closing handshake from the server side: writes what is queued, then the close
     /// frame, and drops the connection when the client answers or the handshake times out.
     private func beginClose(code: TransportCloseCode, reason: String) {
-        guard phase == .open else { return }
+        guard machine.phase == .open else { return }
         writeBacklog(force: true)
-        phase = .closing
-        occasional.closeCode = code
-        occasional.closeReason = reason
+        _ = machine.close(code: code, reason: reason)
+        startedClosing()
+    }
+
+    /// The machine has begun the handshake (``beginClose`` or a rule the client broke): what is
+    /// queued goes out first, then the close frame.
+    private func startedClosing() {
+        writeBacklog(force: true)
         markClosed()
         // Without a context the upgrade is still in flight; `handlerAdded` sends the frame.
         if let context {
@@ -424,25 +488,17 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
     }
 
     private func sendCloseFrame(context: ChannelHandlerContext) {
-        let closing = occasional
-        let code = closing.closeCode ?? .normal
-        var data = context.channel.allocator.buffer(capacity: 2 + min(closing.closeReason.utf8.count, 123))
+        let code = machine.closeCode ?? .normal
+        let reason = machine.closeReason
+        var data = context.channel.allocator.buffer(capacity: 2 + min(reason.utf8.count, 123))
         data.writeInteger(code.rawValue)
         // Control frames carry at most 125 bytes.
-        data.writeBytes(closing.closeReason.utf8.prefix(123))
+        data.writeBytes(reason.utf8.prefix(123))
         writeControl(.close, payload: data, context: context)
         let channel = context.channel
-        closing.closeTimer = context.eventLoop.scheduleTask(in: limits.closeHandshakeTimeout) {
+        occasional.closeTimer = context.eventLoop.scheduleTask(in: limits.closeHandshakeTimeout) {
             channel.close(promise: nil)
         }
-    }
-
-    /// A protocol violation by the client: start closing with `code` (what the client sends
-    /// after that, except its close frame, is ignored; the handshake timeout ends the
-    /// connection).
-    private func failConnection(_ code: TransportCloseCode, _ reason: String) {
-        occasionalState?.fragments = nil
-        beginClose(code: code, reason: reason)
     }
 
     /// No more frames are accepted; queued ones are dropped.
@@ -452,6 +508,7 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
             state.queued = 0
             state.pending.removeAll()
         }
+        occasionalState?.pongQueued = false
         backlog.removeAll()
     }
 
@@ -459,17 +516,16 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
     private func finish() {
         guard !finished else { return }
         finished = true
-        phase = .closed
+        machine.connectionClosed()
         occasionalState?.closeTimer?.cancel()
         occasionalState?.closeTimer = nil
         markClosed()
-        occasionalState?.fragments = nil
-        inbound = nil
+        dropPartialInput()
         if let session {
             scheduler.untrack(self)
             registry.webSocketClosed()
             self.session = nil
-            session.transportClosed(code: occasionalState?.closeCode, reason: occasionalState?.closeReason ?? "")
+            session.transportClosed(code: machine.closeCode, reason: machine.closeReason)
         }
     }
 }

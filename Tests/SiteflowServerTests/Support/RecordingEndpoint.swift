@@ -23,7 +23,14 @@ final class RecordingEndpoint: SocketEndpoint {
         /// Accept; on each received frame, send `count` frames at once and record how many
         /// `send` accepted (as a text frame `"accepted N"` pushed to `events`).
         case flood(count: Int)
+        /// Accept, report consumption, and consume nothing until ``RecordingEndpoint/release()``
+        /// (a stalled socket process); frames are counted, not recorded.
+        case stalled
     }
+
+    /// The counters the transport reports to (as a ``RealtimeEndpoint``'s).
+    let statistics = SocketStatistics()
+    var transportStatistics: SocketStatistics? { statistics }
 
     let events = EventQueue<EndpointEvent>()
     private let sessions = Mutex<[RecordingSession]>([])
@@ -39,12 +46,27 @@ final class RecordingEndpoint: SocketEndpoint {
         switch mode {
         case .refuse(let status, let reason):
             return .refuse(status: status, reason: reason)
-        case .echo, .silent, .flood:
+        case .echo, .silent, .flood, .stalled:
             events.push(.connected(request, connection))
             let session = RecordingSession(events: events, connection: connection, mode: mode)
             sessions.withLock { $0.append(session) }
             return .accept(subprotocol: subprotocol(request.subprotocols), session: session)
         }
+    }
+
+    /// Stalled sessions consume what they hold and, from now on, each frame as it arrives.
+    func release() {
+        for session in sessions.withLock({ $0 }) { session.release() }
+    }
+
+    /// Payload bytes the sessions were handed and have not consumed.
+    var unconsumedBytes: Int {
+        sessions.withLock { $0.reduce(0) { $0 + $1.unconsumedBytes } }
+    }
+
+    /// Payload bytes the sessions were handed in total.
+    var receivedBytes: Int {
+        sessions.withLock { $0.reduce(0) { $0 + $1.receivedBytes } }
     }
 
     /// How many times each accepted session was told `transportClosed`, in connection order.
@@ -85,6 +107,30 @@ final class RecordingSession: TransportSession {
     private let connection: any TransportConnection
     private let mode: RecordingEndpoint.Mode
     private let closes = Atomic<Int>(0)
+    private struct Consumption {
+        var released = false
+        var unconsumed = 0
+        var received = 0
+    }
+    private let consumption = Mutex(Consumption())
+
+    var reportsConsumption: Bool {
+        if case .stalled = mode { return true }
+        return false
+    }
+
+    var unconsumedBytes: Int { consumption.withLock { $0.unconsumed } }
+    var receivedBytes: Int { consumption.withLock { $0.received } }
+
+    /// Consumes what is held, and from now on each frame as it arrives.
+    func release() {
+        let held = consumption.withLock { state -> Int in
+            state.released = true
+            defer { state.unconsumed = 0 }
+            return state.unconsumed
+        }
+        if held > 0 { connection.inboundConsumed(byteCount: held) }
+    }
 
     init(events: EventQueue<EndpointEvent>, connection: any TransportConnection, mode: RecordingEndpoint.Mode) {
         self.events = events
@@ -107,6 +153,17 @@ final class RecordingSession: TransportSession {
             events.push(.received(.text(ByteBuffer(string: "accepted \(accepted)"))))
         case .silent, .refuse:
             events.push(.received(frame))
+        case .stalled:
+            let size: Int
+            switch frame {
+            case .text(let bytes), .binary(let bytes): size = bytes.readableBytes
+            }
+            let consumeNow = consumption.withLock { state -> Bool in
+                state.received += size
+                if !state.released { state.unconsumed += size }
+                return state.released
+            }
+            if consumeNow { connection.inboundConsumed(byteCount: size) }
         }
     }
 
