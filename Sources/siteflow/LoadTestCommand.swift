@@ -135,7 +135,10 @@ struct LoadTestCommand: AsyncParsableCommand {
 
     func run() async throws {
         if fuzz, let configuration = fuzzConfiguration {
-            let report = try await FuzzCampaign(configuration: configuration) { print($0) }.run()
+            // Progress goes out unbuffered, so that it shows when stdout is a file too.
+            let report = try await FuzzCampaign(configuration: configuration) { line in
+                FileHandle.standardOutput.write(Data((line + "\n").utf8))
+            }.run()
             if json {
                 print(String(decoding: try JSONEncoder().encode(report), as: UTF8.self))
             } else {

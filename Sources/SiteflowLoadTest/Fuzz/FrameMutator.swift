@@ -17,7 +17,20 @@ public struct FrameMutator: Sendable {
 
     /// The next frame; `isV2` says which protocol the connection speaks (frames of the other
     /// protocol are sent now and then too).
-    public mutating func next(isV2: Bool) -> FuzzFrame {
+    ///
+    /// A `survivable` frame is well-formed JSON (or a well-formed binary push) in the connection's
+    /// protocol whose refs, topic and event may be odd strings and whose payload may hold values
+    /// of surprising types, sizes and nesting: the server should answer it without closing the
+    /// socket, so that most frames reach the channel layer. Otherwise anything goes (malformed
+    /// JSON, wrong types at the frame level, bad UTF-8, raw bytes, WebSocket-level violations),
+    /// which usually ends the socket.
+    public mutating func next(isV2: Bool, survivable: Bool = false) -> FuzzFrame {
+        if survivable {
+            if isV2, random.chance(8) {
+                return FuzzFrame(bytes: binaryPush(), kind: .binary, isV2: true)
+            }
+            return FuzzFrame(bytes: Array(oddFrame(isV2: isV2).utf8), kind: .text, isV2: isV2)
+        }
         let roll = random.below(100)
         if roll < 4 {
             return FuzzFrame(bytes: randomBytes(count: random.below(300)), kind: random.chance(50) ? .text : .binary, isV2: isV2)
@@ -82,6 +95,50 @@ public struct FrameMutator: Sendable {
         let event = event()
         let topic = event == "heartbeat" ? "phoenix" : topic()
         return #"{"topic":"\#(topic)","event":"\#(event)","payload":\#(payload(for: event)),"ref":"\#(ref())","join_ref":"\#(random.below(8))"}"#
+    }
+
+    /// A well-formed frame (strings where the protocol wants strings, an object for the payload)
+    /// whose refs, topic and event may be odd strings and whose payload may hold values of
+    /// surprising types and sizes. (Frames with wrong types at the frame level are protocol
+    /// errors that close the socket; ``mutate(_:)`` makes those.)
+    private mutating func oddFrame(isV2: Bool) -> String {
+        let event = event()
+        var fields = [
+            random.chance(10) ? "null" : #""\#(random.below(8))""#,
+            #""\#(ref())""#,
+            #""\#(event == "heartbeat" ? "phoenix" : topic())""#,
+            #""\#(event)""#,
+            payload(for: event),
+        ]
+        if random.chance(70) {
+            let field = random.below(fields.count + 2)
+            if field < 4 {
+                fields[field] = random.chance(50) ? "\"" + randomName() + "\"" : "\"" + String(repeating: "9", count: 1 + random.below(400)) + "\""
+            } else {
+                fields[4] = #"{"body":\#(oddValue()),"nickname":\#(oddValue()),"\#(randomName())":\#(oddValue())}"#
+            }
+        }
+        if isV2 { return "[" + fields.joined(separator: ",") + "]" }
+        return #"{"join_ref":\#(fields[0]),"ref":\#(fields[1]),"topic":\#(fields[2]),"event":\#(fields[3]),"payload":\#(fields[4])}"#
+    }
+
+    /// A valid JSON value of a surprising type or size.
+    private mutating func oddValue() -> String {
+        switch random.below(5) {
+        case 0:
+            return String(decoding: wrongTypeValue(), as: UTF8.self)
+        case 1:
+            // Numbers beyond what the parser takes, and nesting beyond its depth limit (32), are
+            // decoding errors that close the socket: now and then only.
+            return random.chance(10) ? String(decoding: hugeNumber(), as: UTF8.self) : String(random.next())
+        case 2:
+            let depth = 1 + random.below(random.chance(95) ? 24 : 2_000)
+            return String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
+        case 3:
+            return "\"" + randomName() + "\""
+        default:
+            return "\"" + String(repeating: "x", count: random.below(random.chance(95) ? 200 : 20_000)) + "\""
+        }
     }
 
     /// A V2 binary push: kind 0, the four sizes, join ref, ref, topic, event, then the payload.

@@ -131,6 +131,7 @@ public struct FuzzCampaign: Sendable {
         // Does the node still serve? A fresh client joins a room.
         report.nodeServesAfterwards = await Self.nodeServes(configuration: configuration, loop: group.next())
         if let pid = configuration.pid {
+            report.processChecked = true
             report.processGone = !ProcessProbe.isAlive(pid: pid)
             let end = ProcessProbe.residentBytes(pid: pid)
             report.rssStart = memory.first
@@ -142,8 +143,9 @@ public struct FuzzCampaign: Sendable {
 
     // MARK: Workers
 
-    /// One fuzzing WebSocket after another: connect (V2 mostly, V1 sometimes), send up to
-    /// `framesPerConnection` frames at the per-socket rate, close, count how it ended.
+    /// One fuzzing WebSocket after another: connect (V2 mostly, V1 sometimes), send
+    /// 1…`framesPerConnection` frames at the per-socket rate (odd but well-formed ones, then a
+    /// malformed last one), close, count how it ended.
     private static func fuzzWebSocket(
         worker: Int, configuration: FuzzConfiguration, loop: any EventLoop, tally: FuzzTally, running: @Sendable () -> Bool
     ) async {
@@ -166,12 +168,18 @@ public struct FuzzCampaign: Sendable {
                 try? await Task.sleep(for: .milliseconds(100))
                 continue
             }
+            // Connections live for 1…framesPerConnection frames, so that the malformed last
+            // frames are a fair share of the campaign.
+            let length = 1 + random.below(configuration.framesPerConnection)
             var sent = 0
-            while sent < configuration.framesPerConnection, !socket.isClosed, running() {
-                let granted = tally.reserve(min(batch, configuration.framesPerConnection - sent))
+            while sent < length, !socket.isClosed, running() {
+                let granted = tally.reserve(min(batch, length - sent))
                 guard granted > 0 else { break }
-                for _ in 0..<granted {
-                    send(mutator.next(isV2: isV2), on: connection)
+                for offset in 0..<granted {
+                    // Only a connection's last frame may be malformed: one that ends the socket
+                    // earlier would waste the rest, unread by the server.
+                    let last = sent + offset == length - 1
+                    send(mutator.next(isV2: isV2, survivable: !last), on: connection)
                 }
                 sent += granted
                 try? await Task.sleep(for: pause)
@@ -202,13 +210,14 @@ public struct FuzzCampaign: Sendable {
         }
     }
 
-    /// One long-poll session after another: open one (GET), POST up to `framesPerConnection`
+    /// One long-poll session after another: open one (GET), POST 1…`framesPerConnection`
     /// fuzzed frames to it at the per-socket rate (binary frames as base64 lines of an ndjson
-    /// batch), and count the answers by status.
+    /// batch; only the last may be malformed), and count the POSTs' answers by status.
     private static func fuzzLongPoll(
         worker: Int, configuration: FuzzConfiguration, loop: any EventLoop, tally: FuzzTally, running: @Sendable () -> Bool
     ) async {
         var mutator = FrameMutator(random: FuzzRandom(seed: configuration.seed &+ UInt64(worker)), worker: worker)
+        var random = FuzzRandom(seed: ~(configuration.seed &+ UInt64(worker)))
         let pause = Duration.milliseconds(Int64(1000 / configuration.rateLimitPerSocket))
         var http: PlainHTTPConnection?
         while running() {
@@ -221,16 +230,17 @@ public struct FuzzCampaign: Sendable {
                     http = connection
                 }
                 let opened = try await connection.request(.GET, "/socket/longpoll?vsn=2.0.0")
-                let openKey = answerKey(opened)
                 guard let token = token(in: opened.body) else {
+                    let openKey = "open " + answerKey(opened)
                     tally.update { $0.longPollAnswers[openKey, default: 0] += 1 }
                     try? await Task.sleep(for: .milliseconds(100))
                     continue
                 }
-                tally.update { $0.longPollSessions += 1; $0.longPollAnswers[openKey, default: 0] += 1 }
+                tally.update { $0.longPollSessions += 1 }
+                let length = 1 + random.below(configuration.framesPerConnection)
                 var sent = 0
-                while sent < configuration.framesPerConnection, running(), tally.reserve(1) == 1 {
-                    let frame = mutator.next(isV2: true)
+                while sent < length, running(), tally.reserve(1) == 1 {
+                    let frame = mutator.next(isV2: true, survivable: sent < length - 1)
                     sent += 1
                     tally.update { $0.longPollFrames += 1 }
                     let answer: PlainHTTPConnection.Response

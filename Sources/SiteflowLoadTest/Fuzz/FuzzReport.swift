@@ -21,7 +21,8 @@ public struct FuzzReport: Sendable, Codable, Equatable {
     /// How the fuzzing sockets ended: close code (`1000`, `1002`, `1007`, `1008`, `1009`, …) or
     /// `dropped` (no close frame). Every opened connection ends exactly once.
     public var closes: [String: Int] = [:]
-    /// Long-poll answers by HTTP status and protocol status, e.g. `200/200`, `200/410`, `400`.
+    /// Answers to the long-poll POSTs by HTTP status and protocol status, e.g. `200/200`,
+    /// `200/410` (session gone), `400`; a GET that opened no session counts as `open <status>`.
     public var longPollAnswers: [String: Int] = [:]
     /// Seconds the campaign ran.
     public var seconds = 0.0
@@ -32,6 +33,8 @@ public struct FuzzReport: Sendable, Codable, Equatable {
     public var rssPeak: Int?
     /// The RSS after the campaign.
     public var rssEnd: Int?
+    /// The node's process was looked at after the campaign (a pid was given).
+    public var processChecked = false
     /// The node's process was gone after the campaign (only known with a pid).
     public var processGone = false
     /// A fresh client could connect, join a room and get a reply after the campaign.
@@ -74,7 +77,7 @@ public struct FuzzReport: Sendable, Codable, Equatable {
             replies (WebSocket): \(sorted(replies))
             closes (WebSocket): \(sorted(closes))
             answers (long-poll): \(sorted(longPollAnswers))
-            node: \(nodeCrashed ? "CRASHED" : "alive") (process \(processGone ? "gone" : "present or unknown"), serves afterwards: \(nodeServesAfterwards ? "yes" : "no"))
+            node: \(nodeCrashed ? "CRASHED" : "alive") (process \(processChecked ? (processGone ? "gone" : "present") : "not checked"), serves afterwards: \(nodeServesAfterwards ? "yes" : "no"))
             node RSS: start \(mebibytes(rssStart)), peak \(mebibytes(rssPeak)), end \(mebibytes(rssEnd))
             chat clients: \(chatSent) sent, \(chatAcknowledged) acknowledged, \(chatDelivered) delivered to every client, \(chatMissed) acknowledged but missed, \(chatUnacknowledged) unacknowledged, \(chatDisconnects) disconnects
             """
