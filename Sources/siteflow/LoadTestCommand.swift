@@ -4,7 +4,8 @@ import SiteflowLoadTest
 
 /// `siteflow loadtest --url ws://127.0.0.1:4000/socket/websocket --clients N --topic room:bench
 /// --rate R --duration D [--processes P]`: drives many WebSocket clients at a server and reports
-/// latency percentiles and delivery counts.
+/// latency percentiles and delivery counts. With `--fuzz` it runs a fuzzing campaign against a
+/// node on loopback instead (``FuzzCampaign``).
 struct LoadTestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loadtest",
@@ -13,6 +14,13 @@ struct LoadTestCommand: AsyncParsableCommand {
             Every client joins --topic and the clients together push new_msg at --rate per second. \
             Latency is the round trip from a push to its sender receiving its own broadcast (the \
             push → reply time is reported too). --rate 0 only connects and holds (memory checks).
+
+            --fuzz runs a fuzzing campaign against a node on loopback instead: --fuzz-sockets \
+            WebSockets and --long-poll-sessions long-poll sessions send mutated Phoenix frames \
+            (--frames in all, at most --seconds, reproducible with --seed) while --chatters \
+            well-behaved clients keep chatting; with --pid the node's RSS is sampled. The report \
+            counts frames, replies, closes by code, whether the node survived, and whether every \
+            acknowledged chat message reached every chat client.
             """
     )
 
@@ -64,6 +72,45 @@ struct LoadTestCommand: AsyncParsableCommand {
     @Flag(help: .hidden)
     var json = false
 
+    @Flag(help: "Run a fuzzing campaign against the node at --url (loopback only) instead of a load test.")
+    var fuzz = false
+
+    @Option(help: "--fuzz: frames to send in all (WebSocket and long-poll together).")
+    var frames = 1_000_000
+
+    @Option(help: "--fuzz: stop after this many seconds even if --frames are not all sent.")
+    var seconds = 600.0
+
+    @Option(help: "--fuzz: the seed of the frame generators (same seed, same frames per worker).")
+    var seed: UInt64 = 1
+
+    @Option(help: "--fuzz: the server's process id, to sample its RSS and check it survived.")
+    var pid: Int32?
+
+    @Option(help: "--fuzz: fuzzing WebSockets open at once.")
+    var fuzzSockets = 100
+
+    @Option(help: "--fuzz: fuzzing long-poll sessions open at once.")
+    var longPollSessions = 16
+
+    @Option(help: "--fuzz: frames per second per fuzzing socket or session (the server allows 100).")
+    var socketRate = 90.0
+
+    @Option(help: "--fuzz: frames a fuzzing socket or session sends before it is replaced.")
+    var framesPerConnection = 150
+
+    @Option(help: "--fuzz: well-behaved chat clients chatting during the campaign.")
+    var chatters = 3
+
+    private var fuzzConfiguration: FuzzConfiguration? {
+        guard let endpoint = LoadTestConfiguration.parse(url: url) else { return nil }
+        return FuzzConfiguration(
+            host: endpoint.host, port: endpoint.port, frames: frames, seconds: seconds, seed: seed,
+            sockets: fuzzSockets, longPollSessions: longPollSessions, rateLimitPerSocket: socketRate,
+            framesPerConnection: framesPerConnection, chatters: chatters, pid: pid
+        )
+    }
+
     func validate() throws {
         guard LoadTestConfiguration.parse(url: url) != nil else {
             throw ValidationError("--url must look like ws://host:port/path, got \(url)")
@@ -75,6 +122,9 @@ struct LoadTestCommand: AsyncParsableCommand {
         guard listeners >= 0 else { throw ValidationError("--listeners must be zero or positive") }
         guard threads >= 0 else { throw ValidationError("--threads must be zero or positive") }
         guard rooms >= 1 else { throw ValidationError("--rooms must be at least 1") }
+        if fuzz, let problem = fuzzConfiguration?.problem {
+            throw ValidationError(problem)
+        }
         for header in headers where !header.contains(":") {
             throw ValidationError("--header must look like `name: value`, got \(header)")
         }
@@ -84,6 +134,18 @@ struct LoadTestCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if fuzz, let configuration = fuzzConfiguration {
+            // Progress goes out unbuffered, so that it shows when stdout is a file too.
+            let report = try await FuzzCampaign(configuration: configuration) { line in
+                FileHandle.standardOutput.write(Data((line + "\n").utf8))
+            }.run()
+            if json {
+                print(String(decoding: try JSONEncoder().encode(report), as: UTF8.self))
+            } else {
+                print(report.text)
+            }
+            return
+        }
         guard let endpoint = LoadTestConfiguration.parse(url: url) else { return }
         let configuration = LoadTestConfiguration(
             host: endpoint.host,

@@ -25,7 +25,7 @@ struct WebSocketTransportMetricsTests {
             ).get()
             connection.close(code: 1005, reason: "")
             #expect(try await recorder.closes.next(within: .seconds(10)) == 1002)
-            let metrics = try await httpGet(port: port, path: "/metrics")
+            let metrics = try await httpGet(port: port, path: "/metrics", headers: [("Authorization", "Bearer \(node.admin.token)")])
             #expect(metrics.body.contains("siteflow_socket_events_total{event=\"webSocketInvalidCloseFrames\"} 1"))
         }
     }
