@@ -75,6 +75,8 @@ public final class SocketStatistics: Sendable {
         /// Rooms dropped from the chat's recent-history cache (least recently used past the cap,
         /// or their last member left).
         case roomCacheEvictions
+        /// Chat joins refused because the node or the connection holds its most nicknames.
+        case nicknameClaimLimitRefusals
     }
 
     /// One counter cell (a class, because `Atomic` cannot be copied into an array).
