@@ -33,9 +33,9 @@ public final class NicknameClaims: Sendable {
         public var clock: WallClock
 
         /// A policy; the defaults hold a nickname 2 minutes past its last channel, accept a
-        /// token for 7 days, and allow 50,000 claims on the node and 8 per connection.
+        /// token for 7 days, and allow 100,000 claims on the node (the default connection limit) and 8 per connection.
         public init(grace: Duration = .seconds(120), tokenLifetime: Duration = .seconds(7 * 24 * 3600),
-                    maxClaims: Int = 50_000, maxPerConnection: Int = 8, clock: WallClock = .system) {
+                    maxClaims: Int = 100_000, maxPerConnection: Int = 8, clock: WallClock = .system) {
             self.grace = grace
             self.tokenLifetime = tokenLifetime
             self.maxClaims = maxClaims
