@@ -179,6 +179,39 @@ struct NicknameClaimTests {
         }
     }
 
+    @Test("held nicknames survive a node restart (same database and key): the holder's token gets it back, nobody else can take it")
+    func claimsSurviveRestart() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("siteflow-claims-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let key = try SecretKey(bytes: Array("a test secret key of at least thirty-two bytes".utf8))
+        let configure: (inout NodeConfiguration) -> Void = { configuration in
+            configuration.database = .sqlite(path: folder.appendingPathComponent("chat.db").path)
+            configuration.secretKey = key
+        }
+        let token = try await withNode(configure: configure) { node in
+            let client = try await PhoenixTestClient.connect(port: try #require(node.port))
+            defer { client.close() }
+            let token = try #require(try await Self.joinStatus(client, "room:lobby", nickname: "Alice").token)
+            // The claim is written through off the join path: wait until it is stored.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while try await node.store.nicknameClaims().first(where: { $0.key == "alice" }) == nil {
+                guard ContinuousClock.now < deadline else { throw PhoenixTestClient.Failure.timedOut("the claim's write") }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            return token
+        }
+        try await withNode(configure: configure) { node in
+            let port = try #require(node.port)
+            let alice = try await PhoenixTestClient.connect(port: port)
+            let mallory = try await PhoenixTestClient.connect(port: port)
+            defer { alice.close(); mallory.close() }
+            #expect(try await Self.joinStatus(mallory, "room:lobby", nickname: "alice").reason == "nickname taken",
+                    "the restarted node still holds alice's nickname")
+            #expect(try await Self.joinStatus(alice, "room:lobby", nickname: "Alice", token: token).status == "ok")
+        }
+    }
+
     @Test("the registry is bounded per connection and per node; refusals say why and are counted on /metrics")
     func registryBounded() async throws {
         try await withNode(configure: { $0.nicknameClaims.maxClaims = 3; $0.nicknameClaims.maxPerConnection = 2 }) { node in

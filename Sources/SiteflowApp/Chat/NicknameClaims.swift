@@ -1,5 +1,6 @@
 import Synchronization
 public import SiteflowRealtime
+public import SiteflowStore
 
 /// Who holds which nickname (ADR 0013): a nickname is held by the identity that claimed it, and
 /// only that identity may join, post or appear in presence under it.
@@ -17,7 +18,10 @@ public import SiteflowRealtime
 /// - The registry is bounded (``Policy/maxClaims``, ``Policy/maxPerConnection``); refusals at a
 ///   bound are counted as ``SocketStatistics/Counter/nicknameClaimLimitRefusals``.
 ///
-/// The registry lives in memory; what a restart allows is written in ADR 0013.
+/// The registry lives in memory and writes through to the store (``NicknameClaimRecord``, in
+/// order, off the join path): ``load(from:secret:policy:statistics:)`` restores every claim after
+/// a restart, each held for a new grace period, so its holder reconnects with the token and
+/// nobody else takes it meanwhile (ADR 0013).
 public final class NicknameClaims: Sendable {
     /// The registry's bounds and timings.
     public struct Policy: Sendable {
@@ -92,15 +96,60 @@ public final class NicknameClaims: Sendable {
     private let statistics: SocketStatistics?
     private let graceMillis: Int64
     private let state = Mutex(State())
+    /// Store writes, in the order the registry changed (nil: not persisted).
+    private let journal: AsyncStream<JournalEntry>.Continuation?
+
+    private enum JournalEntry: Sendable {
+        case save(NicknameClaimRecord)
+        case delete(NicknameClaimRecord)
+    }
 
     /// A registry signing with `secret` (the node's secret key); refusals at a bound counted
     /// in `statistics`.
-    public init(secret: some Sequence<UInt8>, policy: Policy = Policy(), statistics: SocketStatistics? = nil) {
+    /// Not persisted: a restart forgets every claim (tokens then reclaim free nicknames).
+    public convenience init(secret: some Sequence<UInt8>, policy: Policy = Policy(), statistics: SocketStatistics? = nil) {
+        self.init(secret: secret, policy: policy, statistics: statistics, store: nil, restoring: [])
+    }
+
+    /// A registry holding every claim `store` kept (each in a new grace period) and writing its
+    /// changes through to `store`.
+    /// - Throws: ``StoreError`` if the claims cannot be read (the node does not start without them).
+    public static func load(from store: any Store, secret: some Sequence<UInt8>, policy: Policy = Policy(),
+                            statistics: SocketStatistics? = nil) async throws(StoreError) -> NicknameClaims {
+        NicknameClaims(secret: secret, policy: policy, statistics: statistics, store: store, restoring: try await store.nicknameClaims())
+    }
+
+    private init(secret: some Sequence<UInt8>, policy: Policy, statistics: SocketStatistics?, store: (any Store)?,
+                 restoring records: [NicknameClaimRecord]) {
         self.signer = TokenSigner(secret: secret, salt: "nickname claim", clock: policy.clock)
         self.policy = policy
         self.statistics = statistics
         let (seconds, attoseconds) = policy.grace.components
         self.graceMillis = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        let now = policy.clock.milliseconds()
+        state.withLock { state in
+            for record in records { state.claims[record.key] = Claim(claimID: record.claimID, idleSince: now) }
+        }
+        guard let store else {
+            journal = nil
+            return
+        }
+        // Bounded: past this many unwritten changes the newest are dropped (a dropped save is
+        // recovered by its token; a dropped delete leaves a row released at its next load).
+        let (entries, journal) = AsyncStream.makeStream(of: JournalEntry.self, bufferingPolicy: .bufferingOldest(max(1024, policy.maxClaims)))
+        self.journal = journal
+        Task {
+            for await entry in entries {
+                switch entry {
+                case .save(let record): try? await store.saveNicknameClaim(record)
+                case .delete(let record): try? await store.deleteNicknameClaim(record)
+                }
+            }
+        }
+    }
+
+    deinit {
+        journal?.finish()
     }
 
     /// A new connection identity (what the socket assigns as ``connectionAssign``).
@@ -132,7 +181,10 @@ public final class NicknameClaims: Sendable {
         }
         let now = policy.clock.milliseconds()
         let result: Result<String, Refusal> = state.withLock { state in
-            if let claim = state.claims[key], isStale(claim, now: now) { state.claims[key] = nil }
+            if let claim = state.claims[key], isStale(claim, now: now) {
+                state.claims[key] = nil
+                journal?.yield(.delete(NicknameClaimRecord(key: key, claimID: claim.claimID)))
+            }
             let claimID: String
             if let claim = state.claims[key] {
                 guard claim.holders[connection] != nil || presentedClaim == claim.claimID else { return .failure(.taken) }
@@ -147,11 +199,15 @@ public final class NicknameClaims: Sendable {
                     return .failure(.tooManyForConnection)
                 }
                 if state.claims.count >= policy.maxClaims {
-                    state.claims = state.claims.filter { !isStale($0.value, now: now) }
+                    for (staleKey, claim) in state.claims where isStale(claim, now: now) {
+                        state.claims[staleKey] = nil
+                        journal?.yield(.delete(NicknameClaimRecord(key: staleKey, claimID: claim.claimID)))
+                    }
                     guard state.claims.count < policy.maxClaims else { return .failure(.full) }
                 }
                 claimID = presentedClaim ?? Self.randomID()
                 state.claims[key] = Claim(claimID: claimID)
+                journal?.yield(.save(NicknameClaimRecord(key: key, claimID: claimID)))
             }
             if state.claims[key]?.holders[connection] == nil { state.perConnection[connection, default: 0] += 1 }
             state.claims[key]?.holders[connection, default: 0] += 1

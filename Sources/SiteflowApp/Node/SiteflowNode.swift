@@ -93,7 +93,8 @@ public final class SiteflowNode: Service, Sendable {
         let chat = ChatServices(store: store, writer: try await MessageWriter(store: store, runtime: runtime),
                                 recent: RecentMessages(depth: configuration.historyPageSize, statistics: statistics),
                                 presence: presence,
-                                claims: NicknameClaims(secret: secretKey.bytes, policy: configuration.nicknameClaims, statistics: statistics),
+                                claims: try await NicknameClaims.load(from: store, secret: secretKey.bytes, policy: configuration.nicknameClaims,
+                                                                     statistics: statistics),
                                 pageSize: configuration.historyPageSize)
 
         var router = ChannelRouter()
