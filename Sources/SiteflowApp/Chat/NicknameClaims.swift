@@ -89,6 +89,9 @@ public final class NicknameClaims: Sendable {
     private struct State {
         var claims: [String: Claim] = [:]
         var perConnection: [String: Int] = [:]
+        /// When the table was last swept for released claims (ms; at most once a second, so
+        /// joins refused at the cap do not each scan the whole table).
+        var lastSweep: Int64 = 0
     }
 
     private let signer: TokenSigner
@@ -198,13 +201,14 @@ public final class NicknameClaims: Sendable {
                 guard state.perConnection[connection, default: 0] < policy.maxPerConnection else {
                     return .failure(.tooManyForConnection)
                 }
-                if state.claims.count >= policy.maxClaims {
+                if state.claims.count >= policy.maxClaims, now - state.lastSweep >= 1000 {
+                    state.lastSweep = now
                     for (staleKey, claim) in state.claims where isStale(claim, now: now) {
                         state.claims[staleKey] = nil
                         journal?.yield(.delete(NicknameClaimRecord(key: staleKey, claimID: claim.claimID)))
                     }
-                    guard state.claims.count < policy.maxClaims else { return .failure(.full) }
                 }
+                guard state.claims.count < policy.maxClaims else { return .failure(.full) }
                 claimID = presentedClaim ?? Self.randomID()
                 state.claims[key] = Claim(claimID: claimID)
                 journal?.yield(.save(NicknameClaimRecord(key: key, claimID: claimID)))
