@@ -8,8 +8,10 @@ import SiteflowRealtime
 import SiteflowStore
 import Testing
 
-/// Starts a node on a free port with its own SQLite file; stops it and deletes the file after.
-func withNode<R>(benchTopics: Bool = false, _ body: (SiteflowNode) async throws -> R) async throws -> R {
+/// Starts a node on a free port with its own SQLite file (`configure` may change the rest of its
+/// configuration); stops it and deletes the file after.
+func withNode<R>(benchTopics: Bool = false, configure: (inout NodeConfiguration) -> Void = { _ in },
+                 _ body: (SiteflowNode) async throws -> R) async throws -> R {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("siteflow-e2e-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -17,6 +19,7 @@ func withNode<R>(benchTopics: Bool = false, _ body: (SiteflowNode) async throws 
     if benchTopics {
         configuration.channels = { router in router.channel("bench:*") { BroadcastChannel() } }
     }
+    configure(&configuration)
     let node = try await SiteflowNode.start(configuration)
     do {
         let result = try await body(node)

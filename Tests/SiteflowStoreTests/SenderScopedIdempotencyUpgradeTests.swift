@@ -27,7 +27,7 @@ struct SenderScopedIdempotencyUpgradeTests {
         await older.close()
 
         let upgraded = try await open(SchemaMigration.all)
-        #expect(try await applied(upgraded) == [1, 2, 3, 4])
+        #expect(try await applied(upgraded) == [1, 2, 3, 4, 5])
         let original = try await upgraded.insertMessage(NewMessage(room: "room:a", nickname: "mallory", body: "again", idempotencyKey: "K"))
         #expect(original.body == "first" && original.nickname == "mallory")
         let alices = try await upgraded.insertMessage(NewMessage(room: "room:a", nickname: "alice", body: "mine", idempotencyKey: "K"))

@@ -1,13 +1,16 @@
 import Foundation
 public import SiteflowRealtime
+public import SiteflowRuntime
 import SiteflowStore
 
 /// The chat app's channel for topics `room:<name>` (the contract is written at the top of the
 /// chat page's script):
 ///
-/// - join `{"nickname"}` (else the socket's `nickname` param, else a guest name) → ok
-///   `{"messages": [latest…], "nickname"}`; then `presence_state`, and the room's presence shows the
-///   nickname. If the room's history is not in memory yet, the join answers `messages: []` and a
+/// - join `{"nickname", "token"?}` (else the socket's `nickname` param, else a guest name) → ok
+///   `{"messages": [latest…], "nickname", "token"}`; then `presence_state`, and the room's presence
+///   shows the nickname. The nickname must be free, held by this connection, or claimed by the
+///   presented token (``NicknameClaims``); else the join is refused (`nickname taken`, or why the
+///   token was not accepted). The reply's token is what to present next time. If the room's history is not in memory yet, the join answers `messages: []` and a
 ///   `history` push `{"messages"}` follows once the store has answered.
 /// - `new_msg {"body", "key"?}` → committed through the group-commit writer, *then* broadcast as
 ///   `new_msg` Message to the room and acknowledged `{"id"}`; a store failure answers
@@ -21,6 +24,7 @@ public struct ChatChannel: Channel {
     private var room = ""
     private var nickname = ""
     private var historyPending = false
+    private var holding: NicknameClaims.Holding?
 
     /// A channel using the node's chat services.
     public init(services: ChatServices) {
@@ -34,24 +38,51 @@ public struct ChatChannel: Channel {
         case .failure(let refusal): return .refuse(refusal.rawValue)
         }
         let requested = payload["nickname"]?.stringValue ?? socket.assigns.get("nickname", as: String.self)
+        let token = payload["token"]?.stringValue
+        let connection = socket.assigns.get(NicknameClaims.connectionAssign, as: String.self) ?? NicknameClaims.newConnectionID()
         let nickname: String
+        let grant: NicknameClaims.Grant
         if let requested {
             switch ChatNames.nickname(requested) {
             case .success(let valid): nickname = valid
             case .failure(let refusal): return .refuse(refusal.rawValue)
             }
+            switch services.claims.claim(nickname, token: token, connection: connection) {
+            case .success(let granted): grant = granted
+            case .failure(let refusal): return .refuse(refusal.rawValue)
+            }
         } else {
-            nickname = "guest-\(UInt16.random(in: 1000...9999))"
+            // A guest name is claimed like any other; a held one is skipped.
+            var guest: (String, NicknameClaims.Grant)?
+            var lastRefusal = NicknameClaims.Refusal.taken
+            for _ in 0..<8 where guest == nil {
+                let candidate = "guest-\(UInt16.random(in: 1000...9999))"
+                switch services.claims.claim(candidate, token: nil, connection: connection) {
+                case .success(let granted): guest = (candidate, granted)
+                case .failure(let refusal): lastRefusal = refusal
+                }
+            }
+            guard let guest else { return .refuse(lastRefusal.rawValue) }
+            (nickname, grant) = guest
         }
         self.room = room
         self.nickname = nickname
+        self.holding = grant.holding
         socket.assigns["nickname"] = nickname
         let cached = services.recent.latest(room: room)
         historyPending = cached == nil
         return .ok([
             "messages": .array((cached ?? []).map(\.json)),
             "nickname": .string(nickname),
+            "token": .string(grant.token),
         ])
+    }
+
+    /// Ends this channel's hold on its nickname (the claim's grace period starts when no channel
+    /// holds it).
+    public mutating func terminate(reason: ExitReason, socket: inout ChannelSocket) {
+        if let holding { services.claims.release(holding) }
+        holding = nil
     }
 
     public mutating func afterJoin(socket: inout ChannelSocket) throws {

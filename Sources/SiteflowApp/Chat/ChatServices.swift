@@ -2,7 +2,7 @@ public import SiteflowRealtime
 public import SiteflowStore
 
 /// What every chat channel shares: the store and its group-commit writer, the recent-history
-/// cache and presence.
+/// cache, presence and the nickname claims.
 public struct ChatServices: Sendable {
     /// The node's store (history pages).
     public let store: any Store
@@ -12,16 +12,19 @@ public struct ChatServices: Sendable {
     public let recent: RecentMessages
     /// Who is in each room.
     public let presence: Presence
+    /// Who holds which nickname (a join for a held nickname needs its token).
+    public let claims: NicknameClaims
     /// How many messages a join reply and a history page carry.
     public let pageSize: Int
 
     /// Bundles the chat's shared services, and has `recent` forget a room once its presence
     /// empties (its last member left), so rooms nobody is in hold no memory.
-    public init(store: any Store, writer: MessageWriter, recent: RecentMessages, presence: Presence, pageSize: Int = 50) {
+    public init(store: any Store, writer: MessageWriter, recent: RecentMessages, presence: Presence, claims: NicknameClaims, pageSize: Int = 50) {
         self.store = store
         self.writer = writer
         self.recent = recent
         self.presence = presence
+        self.claims = claims
         self.pageSize = pageSize
         presence.whenTopicEmpties { [recent] topic in
             guard topic.hasPrefix(ChatNames.topicPrefix) else { return }

@@ -43,6 +43,8 @@ public struct NodeConfiguration: Sendable {
     public var maxConnectionsPerAddress: Int
     /// See ``maxConnections``.
     public var maxLongPollSessions: Int
+    /// How chat nicknames are held: grace period, token lifetime, bounds (see ``NicknameClaims``).
+    public var nicknameClaims = NicknameClaims.Policy()
     /// Where the node logs.
     public var logger: Logger
 

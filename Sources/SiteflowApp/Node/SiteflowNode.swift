@@ -92,13 +92,17 @@ public final class SiteflowNode: Service, Sendable {
         let presence = Presence(runtime: runtime, pubsub: pubsub, node: configuration.nodeName)
         let chat = ChatServices(store: store, writer: try await MessageWriter(store: store, runtime: runtime),
                                 recent: RecentMessages(depth: configuration.historyPageSize, statistics: statistics),
-                                presence: presence, pageSize: configuration.historyPageSize)
+                                presence: presence,
+                                claims: try await NicknameClaims.load(from: store, secret: secretKey.bytes, policy: configuration.nicknameClaims,
+                                                                     statistics: statistics),
+                                pageSize: configuration.historyPageSize)
 
         var router = ChannelRouter()
         router.channel("room:*") { ChatChannel(services: chat) }
         configuration.channels(&router)
         let definition = SocketDefinition(router: router) { request in
             var assigns = Assigns()
+            assigns[NicknameClaims.connectionAssign] = NicknameClaims.newConnectionID()
             if let nickname = request.params["nickname"] { assigns["nickname"] = nickname }
             return .accept(assigns)
         }

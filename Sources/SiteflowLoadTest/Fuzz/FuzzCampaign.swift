@@ -285,7 +285,8 @@ public struct FuzzCampaign: Sendable {
 
     /// Whether a fresh client can connect and join a room within 10 s.
     private static func nodeServes(configuration: FuzzConfiguration, loop: any EventLoop) async -> Bool {
-        let probe = ChatProbe(index: 0, topic: "room:fuzz-check", ledger: nil, eventLoop: loop)
+        // A nickname none of the chat clients holds (nicknames are claimed per connection).
+        let probe = ChatProbe(index: configuration.chatters, topic: "room:fuzz-check", ledger: nil, eventLoop: loop)
         guard let connection = try? await WebSocketClient.connect(
             host: configuration.host, port: configuration.port, target: "/socket/websocket?vsn=2.0.0",
             on: loop, delegate: probe

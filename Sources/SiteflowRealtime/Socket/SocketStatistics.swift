@@ -91,6 +91,9 @@ public final class SocketStatistics: Sendable {
         case webSocketInvalidCloseFrames
         /// WebSocket upgrade requests refused with 400 (no `Connection: Upgrade`, bad key or version).
         case webSocketUpgradesRejected
+
+        /// Chat joins refused because the node or the connection holds its most nicknames.
+        case nicknameClaimLimitRefusals
     }
 
     /// One counter cell (a class, because `Atomic` cannot be copied into an array).

@@ -608,6 +608,36 @@ public final class PostgresStore: Store {
         }
     }
 
+    public func nicknameClaims() async throws(StoreError) -> [NicknameClaimRecord] {
+        try await transaction(atomic: false) { connection, logger in
+            var claims: [NicknameClaimRecord] = []
+            for try await (key, claimID) in try await connection.query(
+                "SELECT nickname_key, claim_id FROM siteflow_nickname_claims", logger: logger
+            ).decode((String, String).self) {
+                claims.append(NicknameClaimRecord(key: key, claimID: claimID))
+            }
+            return claims
+        }
+    }
+
+    public func saveNicknameClaim(_ claim: NicknameClaimRecord) async throws(StoreError) {
+        try await transaction(atomic: false) { connection, logger in
+            _ = try await connection.query(
+                """
+                INSERT INTO siteflow_nickname_claims (nickname_key, claim_id) VALUES (\(claim.key), \(claim.claimID)) \
+                ON CONFLICT (nickname_key) DO UPDATE SET claim_id = excluded.claim_id
+                """, logger: logger)
+        }
+    }
+
+    public func deleteNicknameClaim(_ claim: NicknameClaimRecord) async throws(StoreError) {
+        try await transaction(atomic: false) { connection, logger in
+            _ = try await connection.query(
+                "DELETE FROM siteflow_nickname_claims WHERE nickname_key = \(claim.key) AND claim_id = \(claim.claimID)",
+                logger: logger)
+        }
+    }
+
     public func close() async {
         guard !closed.exchange(true, ordering: .relaxed) else { return }
         runner.cancel()

@@ -411,6 +411,31 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func nicknameClaims() async throws(StoreError) -> [NicknameClaimRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT nickname_key, claim_id FROM siteflow_nickname_claims").map { row in
+                NicknameClaimRecord(key: row[0], claimID: row[1])
+            }
+        }
+    }
+
+    public func saveNicknameClaim(_ claim: NicknameClaimRecord) async throws(StoreError) {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO siteflow_nickname_claims (nickname_key, claim_id) VALUES (?, ?) \
+                    ON CONFLICT (nickname_key) DO UPDATE SET claim_id = excluded.claim_id
+                    """, arguments: [claim.key, claim.claimID])
+        }
+    }
+
+    public func deleteNicknameClaim(_ claim: NicknameClaimRecord) async throws(StoreError) {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM siteflow_nickname_claims WHERE nickname_key = ? AND claim_id = ?",
+                           arguments: [claim.key, claim.claimID])
+        }
+    }
+
     public func close() async {
         guard !closed.exchange(true, ordering: .relaxed) else { return }
         try? pool.close()

@@ -114,5 +114,15 @@ struct SchemaMigration: Sendable {
                 WHERE idempotency_key IS NOT NULL
                 """,
             ]),
+        // Held chat nicknames (ADR 0013): the claim registry writes through to this table, so a
+        // restart keeps every nickname held by its claim. A new table: existing data is untouched.
+        SchemaMigration(
+            version: 5, name: "nickname claims",
+            sqlite: [
+                "CREATE TABLE siteflow_nickname_claims (nickname_key TEXT PRIMARY KEY NOT NULL, claim_id TEXT NOT NULL)",
+            ],
+            postgres: [
+                "CREATE TABLE siteflow_nickname_claims (nickname_key TEXT PRIMARY KEY, claim_id TEXT NOT NULL)",
+            ]),
     ]
 }

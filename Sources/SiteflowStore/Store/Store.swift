@@ -53,6 +53,15 @@ public protocol Store: Sendable {
     /// Deletes completed and discarded jobs that finished before `cutoff`; returns how many.
     func pruneJobs(finishedBefore cutoff: Date) async throws(StoreError) -> Int
 
+    /// Every held nickname's claim (ADR 0013), in no order.
+    func nicknameClaims() async throws(StoreError) -> [NicknameClaimRecord]
+
+    /// Records that `claim.claimID` holds `claim.key` (replacing any earlier claim of the key).
+    func saveNicknameClaim(_ claim: NicknameClaimRecord) async throws(StoreError)
+
+    /// Forgets `claim` if the key is still held by that claim id (a newer claim stays).
+    func deleteNicknameClaim(_ claim: NicknameClaimRecord) async throws(StoreError)
+
     /// Closes the store; later operations throw `closed`.
     func close() async
 }

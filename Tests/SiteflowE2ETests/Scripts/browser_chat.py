@@ -2,7 +2,8 @@
 """Two real browser sessions (headless Chromium driven by Selenium) use the chat app served at
 BASE_URL — alice over Phoenix long-polling (`?transport=longpoll`), bob over a WebSocket: they
 join the same room, see each other online, exchange messages, see the typing indicator, and see
-a departure; a reload shows the persisted history.
+a departure; a reload shows the persisted history and keeps the nickname (the page presents the
+token it kept), while another browser cannot take the held nickname.
 
 Usage: browser_chat.py BASE_URL ROOM
 Exit codes: 0 passed, 1 failed (the reason is printed), 77 skipped (no Selenium or Chromium).
@@ -61,6 +62,11 @@ def text_of(driver, element_id):
 
 
 def join(driver, base_url, nickname, room):
+    fill_and_join(driver, base_url, nickname, room)
+    wait_for(driver, lambda d: nickname in online(d), f"{nickname} to see themself online")
+
+
+def fill_and_join(driver, base_url, nickname, room):
     driver.get(base_url)
     wait_for(driver, EC.presence_of_element_located((By.ID, "nickname")), "the chat page")
     driver.find_element(By.ID, "nickname").clear()
@@ -68,7 +74,6 @@ def join(driver, base_url, nickname, room):
     driver.find_element(By.ID, "room").clear()
     driver.find_element(By.ID, "room").send_keys(room)
     driver.find_element(By.ID, "join").click()
-    wait_for(driver, lambda d: nickname in online(d), f"{nickname} to see themself online")
 
 
 def online(driver):
@@ -92,6 +97,7 @@ def main():
     base_url, room = sys.argv[1], sys.argv[2]
     alice = open_browser()
     bob = None
+    mallory = None
     try:
         bob = open_browser()
         longpoll_url = base_url + ("&" if "?" in base_url else "?") + "transport=longpoll"
@@ -120,11 +126,18 @@ def main():
         alice.refresh()
         join(alice, longpoll_url, "alice", room)
         wait_for(alice, lambda d: {"hello from alice", "hi alice"} <= set(messages(d)), "history after a reload")
-        print("ok history: a reload shows the persisted messages")
+        if "nickname taken" in (text_of(alice, "error") or ""):
+            raise AssertionError("the reload lost alice's nickname")
+        print("ok history: a reload shows the persisted messages and keeps the nickname (token presented)")
+
+        mallory = open_browser()
+        fill_and_join(mallory, base_url, "alice", room)
+        wait_for(mallory, lambda d: "nickname taken" in (text_of(d, "error") or ""), "another browser to be refused alice")
+        print("ok identity: another browser cannot take a held nickname")
         return 0
     except AssertionError as failure:
         print(f"FAIL {failure}")
-        for name, driver in (("alice", alice), ("bob", bob)):
+        for name, driver in (("alice", alice), ("bob", bob), ("mallory", mallory)):
             if driver is None:
                 continue
             print(f"  {name}: online={online(driver)!r} messages={messages(driver)!r} error={text_of(driver, 'error')!r}")
@@ -135,7 +148,7 @@ def main():
                 pass
         return 1
     finally:
-        for driver in (alice, bob):
+        for driver in (alice, bob, mallory):
             if driver is not None:
                 try:
                     driver.quit()

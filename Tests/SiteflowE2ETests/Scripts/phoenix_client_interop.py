@@ -73,7 +73,7 @@ async def run(ws_url, room, version):
         if not client.is_topic_joined(room):
             raise AssertionError("the client does not consider the topic joined")
         body = f"interop {version.value if hasattr(version, 'value') else version}"
-        speaker = asyncio.create_task(speak(ws_url, room, "speaker", body))
+        speaker = asyncio.create_task(speak(ws_url, room, f"speaker-{version.name.lower()}", body))
         seen = set()
         got_message = False
         expects_broadcasts = version == PhoenixChannelsProtocolVersion.V1

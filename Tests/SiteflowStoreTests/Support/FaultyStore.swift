@@ -73,5 +73,11 @@ final class FaultyStore: Store {
 
     func pruneJobs(finishedBefore cutoff: Date) async throws(StoreError) -> Int { try await base.pruneJobs(finishedBefore: cutoff) }
 
+    func nicknameClaims() async throws(StoreError) -> [NicknameClaimRecord] { try await base.nicknameClaims() }
+
+    func saveNicknameClaim(_ claim: NicknameClaimRecord) async throws(StoreError) { try await base.saveNicknameClaim(claim) }
+
+    func deleteNicknameClaim(_ claim: NicknameClaimRecord) async throws(StoreError) { try await base.deleteNicknameClaim(claim) }
+
     func close() async { await base.close() }
 }

@@ -7,9 +7,14 @@
  *   Socket:  ws(s)://<host>/socket/websocket?vsn=2.0.0   frames [join_ref, ref, topic, event, payload]
  *            heartbeat [null, ref, "phoenix", "heartbeat", {}] every 30 s, expects an ok reply.
  *   Topic:   "room:<name>"
- *   join     phx_join {"nickname": "<nickname>"}
- *            → ok    {"messages": [Message, …]}   the latest history, oldest first
+ *   join     phx_join {"nickname": "<nickname>", "token": "<token>"?}
+ *            → ok    {"messages": [Message, …], "nickname": "…", "token": "<token>"}
+ *                    the latest history, oldest first; the token holds the nickname
  *            → error {"reason": "<text>"}         shown to the user (e.g. nickname taken)
+ *            A nickname is held by whoever claimed it: the page keeps the join's token per
+ *            nickname (localStorage) and presents it on every join, rejoin and reconnect. A
+ *            token the server no longer accepts ("invalid nickname token", "nickname token
+ *            expired") is forgotten and the join tried once more without it.
  *            If the room's history was not in memory, messages is [] and the server pushes
  *   server   history {"messages": [Message, …]}   soon after (oldest first)
  *   push     new_msg {"body": "<text>"}
@@ -368,7 +373,9 @@
     this.pending[push.ref] = push;
     clearTimeout(push.timer);
     push.timer = setTimeout(function () { push.settle("timeout", {}); }, PUSH_TIMEOUT_MS);
-    this.socket.push({ joinRef: this.joinRef, ref: push.ref, topic: this.topic, event: "phx_join", payload: this.params });
+    // Params may be a function (read at every join and rejoin: the nickname token can change).
+    var payload = typeof this.params === "function" ? this.params() : this.params;
+    this.socket.push({ joinRef: this.joinRef, ref: push.ref, topic: this.topic, event: "phx_join", payload: payload });
   };
 
   Channel.prototype.scheduleRejoin = function () {
@@ -596,14 +603,31 @@
     oldestId = null;
   }
 
-  function join(nickname, room) {
+  // The nickname tokens, per nickname (compared case-insensitively, like the server).
+  var TOKEN_PREFIX = "siteflow.nicknameToken.";
+  function loadToken(nickname) {
+    try { return window.localStorage.getItem(TOKEN_PREFIX + nickname.toLowerCase()); } catch (e) { return null; }
+  }
+  function saveToken(nickname, token) {
+    try {
+      if (token) { window.localStorage.setItem(TOKEN_PREFIX + nickname.toLowerCase(), token); }
+      else { window.localStorage.removeItem(TOKEN_PREFIX + nickname.toLowerCase()); }
+    } catch (e) { /* storage unavailable: the nickname is held for this page's life only */ }
+  }
+
+  function join(nickname, room, retried) {
     if (channel) { channel.leave(); channel = null; }
     resetRoom();
     showError(null);
     setJoined(false);
     var topic = "room:" + room;
     element("room-title").textContent = topic;
-    var joined = socket.channel(topic, { nickname: nickname });
+    var joined = socket.channel(topic, function () {
+      var params = { nickname: nickname };
+      var token = loadToken(nickname);
+      if (token) { params.token = token; }
+      return params;
+    });
     channel = joined;
     joined.on("new_msg", function (message) { appendMessages([message]); });
     // The room's history, when the server had to read it from the store after the join.
@@ -626,13 +650,20 @@
     joined.join()
       .receive("ok", function (response) {
         if (channel !== joined) { return; }
+        if (response.token) { saveToken(nickname, response.token); }
         setJoined(true);
         appendMessages(response.messages || []);
         element("message").focus();
       })
       .receive("error", function (response) {
         if (channel !== joined) { return; }
-        showError("Could not join " + topic + ": " + (response.reason || "refused"));
+        var reason = response.reason || "refused";
+        if (!retried && (reason === "invalid nickname token" || reason === "nickname token expired")) {
+          saveToken(nickname, null);
+          join(nickname, room, true);
+          return;
+        }
+        showError("Could not join " + topic + ": " + reason);
       })
       .receive("timeout", function () {
         if (channel !== joined) { return; }

@@ -1,0 +1,259 @@
+import Synchronization
+public import SiteflowRealtime
+public import SiteflowStore
+
+/// Who holds which nickname (ADR 0013): a nickname is held by the identity that claimed it, and
+/// only that identity may join, post or appear in presence under it.
+///
+/// - A join for a free nickname claims it: the registry records a new random claim id and issues
+///   a token signing (claim id, nickname) with the node's secret key.
+/// - A join for a held nickname is granted only to a connection that already holds it (another
+///   room of the same connection) or that presents a valid, unexpired token of that claim; any
+///   other join is refused `nickname taken`. Nicknames compare case-insensitively.
+/// - A presented token must be valid: forged, tampered, expired or other-nickname tokens are
+///   refused (the page then forgets the token and claims afresh).
+/// - A claim nobody holds (its last channel ended) is released after ``Policy/grace``, so a
+///   reconnect with the token gets the nickname back and nobody takes it meanwhile. A valid token
+///   for a free nickname (released, or the node restarted) claims it again under the same id.
+/// - The registry is bounded (``Policy/maxClaims``, ``Policy/maxPerConnection``); refusals at a
+///   bound are counted as ``SocketStatistics/Counter/nicknameClaimLimitRefusals``.
+///
+/// The registry lives in memory and writes through to the store (``NicknameClaimRecord``, in
+/// order, off the join path): ``load(from:secret:policy:statistics:)`` restores every claim after
+/// a restart, each held for a new grace period, so its holder reconnects with the token and
+/// nobody else takes it meanwhile (ADR 0013).
+public final class NicknameClaims: Sendable {
+    /// The registry's bounds and timings.
+    public struct Policy: Sendable {
+        /// How long a nickname stays held after the last channel holding it ended.
+        public var grace: Duration
+        /// How long an issued token is accepted (each join issues a fresh one).
+        public var tokenLifetime: Duration
+        /// The most nicknames held at once on the node.
+        public var maxClaims: Int
+        /// The most nicknames one connection may hold at once.
+        public var maxPerConnection: Int
+        /// The clock that stamps tokens and times the grace period (tests move it).
+        public var clock: WallClock
+
+        /// A policy; the defaults hold a nickname 2 minutes past its last channel, accept a
+        /// token for 7 days, and allow 100,000 claims on the node (the default connection limit) and 8 per connection.
+        public init(grace: Duration = .seconds(120), tokenLifetime: Duration = .seconds(7 * 24 * 3600),
+                    maxClaims: Int = 100_000, maxPerConnection: Int = 8, clock: WallClock = .system) {
+            self.grace = grace
+            self.tokenLifetime = tokenLifetime
+            self.maxClaims = maxClaims
+            self.maxPerConnection = maxPerConnection
+            self.clock = clock
+        }
+    }
+
+    /// Why a claim was refused (the text of the join refusal).
+    public enum Refusal: String, Error, Sendable {
+        /// Another identity holds the nickname.
+        case taken = "nickname taken"
+        /// The presented token is malformed, forged or for another nickname.
+        case invalidToken = "invalid nickname token"
+        /// The presented token is older than the token lifetime.
+        case expiredToken = "nickname token expired"
+        /// The node holds its most nicknames.
+        case full = "too many nicknames held on this server; try again later"
+        /// The connection holds its most nicknames.
+        case tooManyForConnection = "too many nicknames on this connection"
+    }
+
+    /// A granted claim: the token to present next time, and the holding to release when the
+    /// channel ends.
+    public struct Grant: Sendable {
+        /// The signed token for (claim id, nickname).
+        public let token: String
+        /// What ``release(_:)`` takes.
+        public let holding: Holding
+    }
+
+    /// One channel's hold on a nickname.
+    public struct Holding: Sendable, Hashable {
+        let key: String
+        let claimID: String
+        let connection: String
+    }
+
+    private struct Claim {
+        let claimID: String
+        /// Channels holding the claim, per connection.
+        var holders: [String: Int] = [:]
+        /// When the last holder left (ms), if none holds it now.
+        var idleSince: Int64?
+    }
+
+    private struct State {
+        var claims: [String: Claim] = [:]
+        var perConnection: [String: Int] = [:]
+        /// When the table was last swept for released claims (ms; at most once a second, so
+        /// joins refused at the cap do not each scan the whole table).
+        var lastSweep: Int64 = 0
+    }
+
+    private let signer: TokenSigner
+    private let policy: Policy
+    private let statistics: SocketStatistics?
+    private let graceMillis: Int64
+    private let state = Mutex(State())
+    /// Store writes, in the order the registry changed (nil: not persisted).
+    private let journal: AsyncStream<JournalEntry>.Continuation?
+
+    private enum JournalEntry: Sendable {
+        case save(NicknameClaimRecord)
+        case delete(NicknameClaimRecord)
+    }
+
+    /// A registry signing with `secret` (the node's secret key); refusals at a bound counted
+    /// in `statistics`.
+    /// Not persisted: a restart forgets every claim (tokens then reclaim free nicknames).
+    public convenience init(secret: some Sequence<UInt8>, policy: Policy = Policy(), statistics: SocketStatistics? = nil) {
+        self.init(secret: secret, policy: policy, statistics: statistics, store: nil, restoring: [])
+    }
+
+    /// A registry holding every claim `store` kept (each in a new grace period) and writing its
+    /// changes through to `store`.
+    /// - Throws: ``StoreError`` if the claims cannot be read (the node does not start without them).
+    public static func load(from store: any Store, secret: some Sequence<UInt8>, policy: Policy = Policy(),
+                            statistics: SocketStatistics? = nil) async throws(StoreError) -> NicknameClaims {
+        NicknameClaims(secret: secret, policy: policy, statistics: statistics, store: store, restoring: try await store.nicknameClaims())
+    }
+
+    private init(secret: some Sequence<UInt8>, policy: Policy, statistics: SocketStatistics?, store: (any Store)?,
+                 restoring records: [NicknameClaimRecord]) {
+        self.signer = TokenSigner(secret: secret, salt: "nickname claim", clock: policy.clock)
+        self.policy = policy
+        self.statistics = statistics
+        let (seconds, attoseconds) = policy.grace.components
+        self.graceMillis = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        let now = policy.clock.milliseconds()
+        state.withLock { state in
+            for record in records { state.claims[record.key] = Claim(claimID: record.claimID, idleSince: now) }
+        }
+        guard let store else {
+            journal = nil
+            return
+        }
+        // Bounded: past this many unwritten changes the newest are dropped (a dropped save is
+        // recovered by its token; a dropped delete leaves a row released at its next load).
+        let (entries, journal) = AsyncStream.makeStream(of: JournalEntry.self, bufferingPolicy: .bufferingOldest(max(1024, policy.maxClaims)))
+        self.journal = journal
+        Task {
+            for await entry in entries {
+                switch entry {
+                case .save(let record): try? await store.saveNicknameClaim(record)
+                case .delete(let record): try? await store.deleteNicknameClaim(record)
+                }
+            }
+        }
+    }
+
+    deinit {
+        journal?.finish()
+    }
+
+    /// A new connection identity (what the socket assigns as ``connectionAssign``).
+    public static func newConnectionID() -> String { randomID() }
+
+    private static func randomID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return Base64URL.encode((0..<12).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+    }
+
+    /// The socket assign naming the connection (shared by all its channels).
+    public static let connectionAssign = "connection_id"
+
+    /// Claims `nickname` for `connection`, presenting `token` if the client has one (see the
+    /// type's description for when it is granted).
+    public func claim(_ nickname: String, token: String?, connection: String) -> Result<Grant, Refusal> {
+        let key = nickname.lowercased()
+        var presentedClaim: String?
+        if let token {
+            do {
+                let data = try signer.verify(token, maxAge: policy.tokenLifetime)
+                guard let newline = data.firstIndex(of: "\n"), data[data.index(after: newline)...].lowercased() == key else {
+                    return .failure(.invalidToken)
+                }
+                presentedClaim = String(data[..<newline])
+            } catch {
+                return .failure(error.code == .expired ? .expiredToken : .invalidToken)
+            }
+        }
+        let now = policy.clock.milliseconds()
+        let result: Result<String, Refusal> = state.withLock { state in
+            if let claim = state.claims[key], isStale(claim, now: now) {
+                state.claims[key] = nil
+                journal?.yield(.delete(NicknameClaimRecord(key: key, claimID: claim.claimID)))
+            }
+            let claimID: String
+            if let claim = state.claims[key] {
+                guard claim.holders[connection] != nil || presentedClaim == claim.claimID else { return .failure(.taken) }
+                claimID = claim.claimID
+                if claim.holders[connection] == nil {
+                    guard state.perConnection[connection, default: 0] < policy.maxPerConnection else {
+                        return .failure(.tooManyForConnection)
+                    }
+                }
+            } else {
+                guard state.perConnection[connection, default: 0] < policy.maxPerConnection else {
+                    return .failure(.tooManyForConnection)
+                }
+                if state.claims.count >= policy.maxClaims, now - state.lastSweep >= 1000 {
+                    state.lastSweep = now
+                    for (staleKey, claim) in state.claims where isStale(claim, now: now) {
+                        state.claims[staleKey] = nil
+                        journal?.yield(.delete(NicknameClaimRecord(key: staleKey, claimID: claim.claimID)))
+                    }
+                }
+                guard state.claims.count < policy.maxClaims else { return .failure(.full) }
+                claimID = presentedClaim ?? Self.randomID()
+                state.claims[key] = Claim(claimID: claimID)
+                journal?.yield(.save(NicknameClaimRecord(key: key, claimID: claimID)))
+            }
+            if state.claims[key]?.holders[connection] == nil { state.perConnection[connection, default: 0] += 1 }
+            state.claims[key]?.holders[connection, default: 0] += 1
+            state.claims[key]?.idleSince = nil
+            return .success(claimID)
+        }
+        switch result {
+        case .success(let claimID):
+            return .success(Grant(token: signer.sign(claimID + "\n" + nickname),
+                                  holding: Holding(key: key, claimID: claimID, connection: connection)))
+        case .failure(let refusal):
+            if refusal == .full || refusal == .tooManyForConnection { statistics?.increment(.nicknameClaimLimitRefusals) }
+            return .failure(refusal)
+        }
+    }
+
+    /// Ends one channel's hold; when no channel holds the claim, its grace period starts.
+    public func release(_ holding: Holding) {
+        let now = policy.clock.milliseconds()
+        state.withLock { state in
+            guard var claim = state.claims[holding.key], claim.claimID == holding.claimID,
+                  let count = claim.holders[holding.connection] else { return }
+            if count > 1 {
+                claim.holders[holding.connection] = count - 1
+            } else {
+                claim.holders[holding.connection] = nil
+                let left = state.perConnection[holding.connection, default: 1] - 1
+                state.perConnection[holding.connection] = left > 0 ? left : nil
+            }
+            if claim.holders.isEmpty { claim.idleSince = now }
+            state.claims[holding.key] = claim
+        }
+    }
+
+    /// How many nicknames are held or within their grace period (for tests and the dashboard).
+    public var count: Int {
+        let now = policy.clock.milliseconds()
+        return state.withLock { state in state.claims.values.count { !isStale($0, now: now) } }
+    }
+
+    private func isStale(_ claim: Claim, now: Int64) -> Bool {
+        guard let idleSince = claim.idleSince else { return false }
+        return now - idleSince >= graceMillis
+    }
+}
