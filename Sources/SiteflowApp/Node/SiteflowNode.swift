@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 public import ServiceLifecycle
 public import SiteflowObservability
 public import SiteflowRealtime
@@ -39,11 +40,24 @@ public final class SiteflowNode: Service, Sendable {
     public let admin: AdminAccess
     /// The key that signs the node's tokens.
     public let secretKey: SecretKey
+    /// The root supervisor (registered as ``NodeProcessNames/root``): one_for_one over the message
+    /// writer's process, the job engine's supervisor and ticker, and the sockets' supervisor.
+    public let root: SupervisorRef
     private let idleTimer: TimerHandle
+    /// Set once ``stop()`` begins: the root's end is then expected.
+    private let stopping = Atomic<Bool>(false)
+
+    /// The root supervisor's restart intensity: 5 restarts in 30 seconds. Its children hold no
+    /// state of their own (the queue, the running jobs, the sockets live outside them) and are
+    /// back within milliseconds, and none crashes on an ordinary failure (a commit or a tick
+    /// that fails is reported to its senders or logged, not thrown), so a restart is a bug or an
+    /// operator's kill: a few in a row are repaired, but a child that keeps crashing makes the
+    /// root give up within 30 s instead of looping for ever, and the node reports it.
+    public static let rootIntensity = RestartIntensity(maxRestarts: 5, period: .seconds(30))
 
     private init(configuration: NodeConfiguration, runtime: Runtime, store: any Store, chat: ChatServices, pubsub: PubSub,
                  endpoint: RealtimeEndpoint, server: SiteflowHTTPServer, jobs: JobEngine, metrics: NodeMetrics,
-                 dashboard: Dashboard, admin: AdminAccess, secretKey: SecretKey, idleTimer: TimerHandle) {
+                 dashboard: Dashboard, admin: AdminAccess, secretKey: SecretKey, root: SupervisorRef, idleTimer: TimerHandle) {
         self.configuration = configuration
         self.runtime = runtime
         self.store = store
@@ -56,6 +70,7 @@ public final class SiteflowNode: Service, Sendable {
         self.dashboard = dashboard
         self.admin = admin
         self.secretKey = secretKey
+        self.root = root
         self.idleTimer = idleTimer
     }
 
@@ -90,7 +105,7 @@ public final class SiteflowNode: Service, Sendable {
         let statistics = SocketStatistics()
         let pubsub = PubSub(runtime: runtime, statistics: statistics)
         let presence = Presence(runtime: runtime, pubsub: pubsub, node: configuration.nodeName)
-        let chat = ChatServices(store: store, writer: try await MessageWriter(store: store, runtime: runtime),
+        let chat = ChatServices(store: store, writer: MessageWriter(store: store),
                                 recent: RecentMessages(depth: configuration.historyPageSize, statistics: statistics),
                                 presence: presence, pageSize: configuration.historyPageSize)
 
@@ -152,12 +167,30 @@ public final class SiteflowNode: Service, Sendable {
             endpoint: endpoint, routes: routes, logger: logger)
         metrics.add(RealtimeMetrics(endpoint: endpoint, pubsub: pubsub, server: server, registry: metrics.registry))
 
+        let root: SupervisorRef
+        do {
+            root = try await Supervisor.start(
+                runtime: runtime, strategy: .oneForOne,
+                children: [chat.writer.committerSpec(name: NodeProcessNames.messageWriter)]
+                    + jobs.childSpecs(name: NodeProcessNames.jobs)
+                    + [endpoint.socketSupervisorSpec(name: NodeProcessNames.sockets)],
+                intensity: Self.rootIntensity, name: NodeProcessNames.root)
+        } catch {
+            await store.close()
+            runtime.shutdown()
+            throw error
+        }
         let idleTimer = runtime.timers.scheduleRepeating(every: configuration.idleCheckInterval) { endpoint.tick() }
         let node = SiteflowNode(configuration: configuration, runtime: runtime, store: store, chat: chat, pubsub: pubsub,
                                 endpoint: endpoint, server: server, jobs: jobs, metrics: metrics, dashboard: dashboard, admin: admin,
-                                secretKey: secretKey, idleTimer: idleTimer)
+                                secretKey: secretKey, root: root, idleTimer: idleTimer)
+        runtime.onExit(of: root.id) { [weak node] _, reason in
+            // Before `stop()`: a child kept crashing and the root gave up (its intensity).
+            guard let node, !node.stopping.load(ordering: .relaxed) else { return }
+            logger.critical("the node's root supervisor ended; the node no longer repairs itself",
+                            metadata: ["reason": "\(reason)"])
+        }
         do {
-            try await jobs.start()
             try await server.start()
         } catch {
             await node.stop()
@@ -188,10 +221,14 @@ public final class SiteflowNode: Service, Sendable {
 
     /// Stops the node in order (see the type's description). Idempotent.
     public func stop() async {
+        stopping.store(true, ordering: .relaxed)
         runtime.cancelTimer(idleTimer)
         await server.shutdown()
+        // Each ends its processes normally, so the root (their children being transient) does
+        // not restart them; then the root stops the rest in reverse start order.
         await jobs.stop()
         await chat.writer.close()
+        _ = await root.stop(reason: .shutdown)
         await store.close()
         runtime.shutdown()
     }
