@@ -1,5 +1,6 @@
 import Foundation
 import SiteflowApp
+import SiteflowObservability
 import SiteflowRealtime
 import SiteflowRuntime
 import SiteflowStore
@@ -120,6 +121,26 @@ struct NodeSupervisionTests {
             #expect(acknowledged.count == 25)
             #expect(history.count == min(acknowledged.count, node.configuration.historyPageSize))
             #expect(process(named: NodeProcessNames.root, in: runtime)?.id == root.id, "the root itself was never restarted")
+        }
+    }
+
+    @Test("the dashboard's supervision tree shows the whole node: the root, its children, and each socket with its channels")
+    func dashboardTree() async throws {
+        try await withNode { node in
+            let port = try #require(node.port)
+            let alice = try await PhoenixTestClient.connect(port: port)
+            defer { alice.close() }
+            _ = try await alice.join("room:tree", payload: ["nickname": "alice"])
+            let trees = node.dashboard.document().sections.flatMap(\.trees)
+            let root = try #require(trees.first { $0.label.hasPrefix(NodeProcessNames.root) }, "\(trees.map(\.label))")
+            let children = root.children.map(\.label)
+            for name in [NodeProcessNames.messageWriter, NodeProcessNames.jobSupervisor, NodeProcessNames.jobTicker, NodeProcessNames.sockets] {
+                #expect(children.contains { $0.hasPrefix(name) }, "\(name) in \(children)")
+            }
+            let sockets = try #require(root.children.first { $0.label.hasPrefix(NodeProcessNames.sockets) })
+            let socket = try #require(sockets.children.first, "alice's socket under \(sockets.label)")
+            #expect(socket.label.contains("socket"))
+            #expect(socket.children.contains { $0.label.contains("channel") }, "\(socket.children.map(\.label))")
         }
     }
 }
