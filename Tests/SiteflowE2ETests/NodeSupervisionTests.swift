@@ -84,6 +84,25 @@ struct NodeSupervisionTests {
             }
             #expect(try await node.jobs.tick().isEmpty, "the engine ticks with its new supervisor")
 
+            // Presence's watcher: the new one watches the owners tracked before the kill (dave
+            // leaving is seen) and those tracked after it (erin joining and leaving).
+            let dave = try await PhoenixTestClient.connect(port: port)
+            _ = try await dave.join("room:tree", payload: ["nickname": "dave"])
+            _ = try await bob.next("dave joining") { $0.event == "presence_diff" && $0.payload["joins"]?["dave"] != nil }
+            let watcher = try #require(process(named: NodeProcessNames.presence, in: runtime))
+            #expect(watcher.parent == root.id)
+            runtime.exit(watcher.id, reason: .kill)
+            let newWatcher = try await restarted(NodeProcessNames.presence, replacing: watcher.id, in: node)
+            #expect(newWatcher.parent == root.id)
+            dave.close()
+            _ = try await bob.next("dave leaving") { $0.event == "presence_diff" && $0.payload["leaves"]?["dave"] != nil }
+            let erin = try await PhoenixTestClient.connect(port: port)
+            _ = try await erin.join("room:tree", payload: ["nickname": "erin"])
+            _ = try await bob.next("erin joining") { $0.event == "presence_diff" && $0.payload["joins"]?["erin"] != nil }
+            erin.close()
+            _ = try await bob.next("erin leaving") { $0.event == "presence_diff" && $0.payload["leaves"]?["erin"] != nil }
+            try await chatWorks("after presence")
+
             // The sockets' supervisor: new sockets go under the new one.
             let sockets = try #require(process(named: NodeProcessNames.sockets, in: runtime))
             #expect(sockets.parent == root.id)
@@ -118,7 +137,7 @@ struct NodeSupervisionTests {
             }
             let stored = try await node.store.history(room: "tree", limit: 1000, before: nil)
             #expect(Set(stored.messages.map(\.id)).isSuperset(of: acknowledged), "no acknowledged message lost")
-            #expect(acknowledged.count == 25)
+            #expect(acknowledged.count == 26)
             #expect(history.count == min(acknowledged.count, node.configuration.historyPageSize))
             #expect(process(named: NodeProcessNames.root, in: runtime)?.id == root.id, "the root itself was never restarted")
         }
@@ -134,7 +153,8 @@ struct NodeSupervisionTests {
             let trees = node.dashboard.document().sections.flatMap(\.trees)
             let root = try #require(trees.first { $0.label.hasPrefix(NodeProcessNames.root) }, "\(trees.map(\.label))")
             let children = root.children.map(\.label)
-            for name in [NodeProcessNames.messageWriter, NodeProcessNames.jobSupervisor, NodeProcessNames.jobTicker, NodeProcessNames.sockets] {
+            for name in [NodeProcessNames.messageWriter, NodeProcessNames.jobSupervisor, NodeProcessNames.jobTicker,
+                         NodeProcessNames.presence, NodeProcessNames.sockets] {
                 #expect(children.contains { $0.hasPrefix(name) }, "\(name) in \(children)")
             }
             let sockets = try #require(root.children.first { $0.label.hasPrefix(NodeProcessNames.sockets) })

@@ -12,6 +12,8 @@ public enum NodeProcessNames {
     public static let jobSupervisor = "siteflow.jobs.supervisor"
     /// The job engine's ticker (kind `job_ticker`).
     public static let jobTicker = "siteflow.jobs.ticker"
+    /// The process that watches presence owners (a server).
+    public static let presence = "siteflow.presence"
     /// The supervisor every socket process (with its channels) is placed under.
     public static let sockets = "siteflow.sockets"
 }

@@ -173,6 +173,7 @@ public final class SiteflowNode: Service, Sendable {
                 runtime: runtime, strategy: .oneForOne,
                 children: [chat.writer.committerSpec(name: NodeProcessNames.messageWriter)]
                     + jobs.childSpecs(name: NodeProcessNames.jobs)
+                    + [presence.watcherSpec(name: NodeProcessNames.presence)]
                     + [endpoint.socketSupervisorSpec(name: NodeProcessNames.sockets)],
                 intensity: Self.rootIntensity, name: NodeProcessNames.root)
         } catch {
