@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import ServiceLifecycle
 import SiteflowApp
 import SiteflowObservability
 import SiteflowRealtime
@@ -162,5 +164,36 @@ struct NodeSupervisionTests {
             #expect(socket.label.contains("socket"))
             #expect(socket.children.contains { $0.label.contains("channel") }, "\(socket.children.map(\.label))")
         }
+    }
+
+    @Test("run() is a ServiceGroup of the runtime, the store, the tree and the server; a graceful shutdown stops them in reverse order")
+    func serviceGroup() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("siteflow-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let configuration = NodeConfiguration(port: 0, database: .sqlite(path: folder.appendingPathComponent("chat.db").path), runsDigestJob: false)
+        let node = try await SiteflowNode.start(configuration)
+        #expect(node.services.map { "\($0)" }.prefix(3) == ["runtime", "store", "supervision tree"])
+        let group = ServiceGroup(services: [node], logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let port = try #require(node.port)
+            let alice = try await PhoenixTestClient.connect(port: port)
+            defer { alice.close() }
+            let join = try await alice.join("room:group", payload: ["nickname": "alice"])
+            let ref = alice.push(joinRef: join.joinRef, topic: "room:group", event: "new_msg", payload: ["body": "hi"])
+            #expect(try await alice.reply(to: ref).payload["status"] == "ok")
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        // Reverse order: the server closed the socket, the tree stopped (the root has ended and
+        // the writer refuses), the store closed.
+        #expect(!node.root.id.isAlive)
+        let refused = await #expect(throws: StoreError.self) {
+            _ = try await node.chat.writer.write(NewMessage(room: "room:group", nickname: "alice", body: "late"))
+        }
+        #expect(refused?.code == .closed)
+        await #expect(throws: (any Error).self) { _ = try await PhoenixTestClient.connect(port: node.port ?? configuration.port) }
+        await node.stop()
     }
 }

@@ -213,23 +213,42 @@ public final class SiteflowNode: Service, Sendable {
         "http://\(configuration.host):\(port ?? configuration.port)/dashboard/?token=\(admin.token)"
     }
 
-    /// Runs until a graceful shutdown is requested (SIGTERM/SIGINT through a `ServiceGroup`), then
-    /// stops the node.
+    /// The node's parts as services, in start order: the runtime, the store, the supervision tree
+    /// (the root and what it holds) and the HTTP server. ``run()`` runs them in a `ServiceGroup`,
+    /// which stops them in reverse order: the server stops accepting and closes its sockets, the
+    /// tree stops (jobs finish, the writer commits what it holds), the store closes, the runtime
+    /// stops.
+    public var services: [any Service] {
+        [
+            NodePartService("runtime") { [runtime] in runtime.shutdown() },
+            NodePartService("store") { [store] in await store.close() },
+            NodePartService("supervision tree") { [self] in await stopTree() },
+            server,
+        ]
+    }
+
+    /// Runs ``services`` in a `ServiceGroup` until a graceful shutdown is requested (SIGTERM/SIGINT
+    /// through the group this node runs in), which stops them in reverse order.
     public func run() async throws {
-        try? await gracefulShutdown()
-        await stop()
+        try await ServiceGroup(services: services, logger: configuration.logger).run()
+    }
+
+    /// Stops the supervision tree: the job engine and the writer end their processes normally,
+    /// so the root (those children being transient) does not restart them; then the root stops
+    /// the rest in reverse start order. Idempotent.
+    private func stopTree() async {
+        stopping.store(true, ordering: .relaxed)
+        runtime.cancelTimer(idleTimer)
+        await jobs.stop()
+        await chat.writer.close()
+        _ = await root.stop(reason: .shutdown)
     }
 
     /// Stops the node in order (see the type's description). Idempotent.
     public func stop() async {
         stopping.store(true, ordering: .relaxed)
-        runtime.cancelTimer(idleTimer)
         await server.shutdown()
-        // Each ends its processes normally, so the root (their children being transient) does
-        // not restart them; then the root stops the rest in reverse start order.
-        await jobs.stop()
-        await chat.writer.close()
-        _ = await root.stop(reason: .shutdown)
+        await stopTree()
         await store.close()
         runtime.shutdown()
     }
