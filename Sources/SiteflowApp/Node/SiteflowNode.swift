@@ -12,6 +12,9 @@ public import SiteflowStore
 /// engine, PubSub and presence, the socket endpoint with the chat channel, metrics, the dashboard,
 /// and the HTTP server that serves them all on one port.
 ///
+/// Its long-lived processes form one supervision tree under ``root``; its parts are
+/// ``services`` of a `ServiceGroup` (ADR 0013).
+///
 /// Start it with ``start(_:)``; stop it with ``stop()`` (or run it as a ``Service``): the server
 /// stops accepting and tells clients to reconnect elsewhere (close 1001), running jobs finish,
 /// the writer commits what it holds, the store closes, and the runtime stops.
@@ -41,7 +44,8 @@ public final class SiteflowNode: Service, Sendable {
     /// The key that signs the node's tokens.
     public let secretKey: SecretKey
     /// The root supervisor (registered as ``NodeProcessNames/root``): one_for_one over the message
-    /// writer's process, the job engine's supervisor and ticker, and the sockets' supervisor.
+    /// writer's process, the job engine's supervisor and ticker, presence's watcher, and the
+    /// sockets' supervisor (see ``NodeProcessNames``).
     public let root: SupervisorRef
     private let idleTimer: TimerHandle
     /// Set once ``stop()`` begins: the root's end is then expected.
