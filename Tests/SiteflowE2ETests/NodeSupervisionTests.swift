@@ -82,6 +82,14 @@ struct NodeSupervisionTests {
                 runtime.exit(old.id, reason: .kill)
                 let new = try await restarted(name, replacing: old.id, in: node)
                 #expect(new.parent == root.id)
+                if name == NodeProcessNames.jobTicker {
+                    // The new ticker ticks at once (a tick is one message handled).
+                    let deadline = ContinuousClock.now + .seconds(10)
+                    while (runtime.snapshot(of: new.id)?.messagesHandled ?? 0) == 0, ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(10))
+                    }
+                    #expect((runtime.snapshot(of: new.id)?.messagesHandled ?? 0) > 0, "the new ticker ticks")
+                }
                 try await chatWorks("after \(name)")
             }
             #expect(try await node.jobs.tick().isEmpty, "the engine ticks with its new supervisor")
