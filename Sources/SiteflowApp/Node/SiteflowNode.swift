@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 public import ServiceLifecycle
 public import SiteflowObservability
 public import SiteflowRealtime
@@ -10,6 +11,9 @@ public import SiteflowStore
 /// One running Siteflow node: the runtime, the store with its group-commit writer and job
 /// engine, PubSub and presence, the socket endpoint with the chat channel, metrics, the dashboard,
 /// and the HTTP server that serves them all on one port.
+///
+/// Its long-lived processes form one supervision tree under ``root``; its parts are
+/// ``services`` of a `ServiceGroup` (ADR 0013).
 ///
 /// Start it with ``start(_:)``; stop it with ``stop()`` (or run it as a ``Service``): the server
 /// stops accepting and tells clients to reconnect elsewhere (close 1001), running jobs finish,
@@ -39,11 +43,25 @@ public final class SiteflowNode: Service, Sendable {
     public let admin: AdminAccess
     /// The key that signs the node's tokens.
     public let secretKey: SecretKey
+    /// The root supervisor (registered as ``NodeProcessNames/root``): one_for_one over the message
+    /// writer's process, the job engine's supervisor and ticker, presence's watcher, and the
+    /// sockets' supervisor (see ``NodeProcessNames``).
+    public let root: SupervisorRef
     private let idleTimer: TimerHandle
+    /// Set once ``stop()`` begins: the root's end is then expected.
+    private let stopping = Atomic<Bool>(false)
+
+    /// The root supervisor's restart intensity: 5 restarts in 30 seconds. Its children hold no
+    /// state of their own (the queue, the running jobs, the sockets live outside them) and are
+    /// back within milliseconds, and none crashes on an ordinary failure (a commit or a tick
+    /// that fails is reported to its senders or logged, not thrown), so a restart is a bug or an
+    /// operator's kill: a few in a row are repaired, but a child that keeps crashing makes the
+    /// root give up within 30 s instead of looping for ever, and the node reports it.
+    public static let rootIntensity = RestartIntensity(maxRestarts: 5, period: .seconds(30))
 
     private init(configuration: NodeConfiguration, runtime: Runtime, store: any Store, chat: ChatServices, pubsub: PubSub,
                  endpoint: RealtimeEndpoint, server: SiteflowHTTPServer, jobs: JobEngine, metrics: NodeMetrics,
-                 dashboard: Dashboard, admin: AdminAccess, secretKey: SecretKey, idleTimer: TimerHandle) {
+                 dashboard: Dashboard, admin: AdminAccess, secretKey: SecretKey, root: SupervisorRef, idleTimer: TimerHandle) {
         self.configuration = configuration
         self.runtime = runtime
         self.store = store
@@ -56,6 +74,7 @@ public final class SiteflowNode: Service, Sendable {
         self.dashboard = dashboard
         self.admin = admin
         self.secretKey = secretKey
+        self.root = root
         self.idleTimer = idleTimer
     }
 
@@ -90,7 +109,7 @@ public final class SiteflowNode: Service, Sendable {
         let statistics = SocketStatistics()
         let pubsub = PubSub(runtime: runtime, statistics: statistics)
         let presence = Presence(runtime: runtime, pubsub: pubsub, node: configuration.nodeName)
-        let chat = ChatServices(store: store, writer: try await MessageWriter(store: store, runtime: runtime),
+        let chat = ChatServices(store: store, writer: MessageWriter(store: store),
                                 recent: RecentMessages(depth: configuration.historyPageSize, statistics: statistics),
                                 presence: presence,
                                 claims: try await NicknameClaims.load(from: store, secret: secretKey.bytes, policy: configuration.nicknameClaims,
@@ -156,12 +175,31 @@ public final class SiteflowNode: Service, Sendable {
             endpoint: endpoint, routes: routes, logger: logger)
         metrics.add(RealtimeMetrics(endpoint: endpoint, pubsub: pubsub, server: server, registry: metrics.registry))
 
+        let root: SupervisorRef
+        do {
+            root = try await Supervisor.start(
+                runtime: runtime, strategy: .oneForOne,
+                children: [chat.writer.committerSpec(name: NodeProcessNames.messageWriter)]
+                    + jobs.childSpecs(name: NodeProcessNames.jobs)
+                    + [presence.watcherSpec(name: NodeProcessNames.presence)]
+                    + [endpoint.socketSupervisorSpec(name: NodeProcessNames.sockets)],
+                intensity: Self.rootIntensity, name: NodeProcessNames.root)
+        } catch {
+            await store.close()
+            runtime.shutdown()
+            throw error
+        }
         let idleTimer = runtime.timers.scheduleRepeating(every: configuration.idleCheckInterval) { endpoint.tick() }
         let node = SiteflowNode(configuration: configuration, runtime: runtime, store: store, chat: chat, pubsub: pubsub,
                                 endpoint: endpoint, server: server, jobs: jobs, metrics: metrics, dashboard: dashboard, admin: admin,
-                                secretKey: secretKey, idleTimer: idleTimer)
+                                secretKey: secretKey, root: root, idleTimer: idleTimer)
+        runtime.onExit(of: root.id) { [weak node] _, reason in
+            // Before `stop()`: a child kept crashing and the root gave up (its intensity).
+            guard let node, !node.stopping.load(ordering: .relaxed) else { return }
+            logger.critical("the node's root supervisor ended; the node no longer repairs itself",
+                            metadata: ["reason": "\(reason)"])
+        }
         do {
-            try await jobs.start()
             try await server.start()
         } catch {
             await node.stop()
@@ -183,19 +221,42 @@ public final class SiteflowNode: Service, Sendable {
         "http://\(configuration.host):\(port ?? configuration.port)/dashboard/?token=\(admin.token)"
     }
 
-    /// Runs until a graceful shutdown is requested (SIGTERM/SIGINT through a `ServiceGroup`), then
-    /// stops the node.
+    /// The node's parts as services, in start order: the runtime, the store, the supervision tree
+    /// (the root and what it holds) and the HTTP server. ``run()`` runs them in a `ServiceGroup`,
+    /// which stops them in reverse order: the server stops accepting and closes its sockets, the
+    /// tree stops (jobs finish, the writer commits what it holds), the store closes, the runtime
+    /// stops.
+    public var services: [any Service] {
+        [
+            NodePartService("runtime") { [runtime] in runtime.shutdown() },
+            NodePartService("store") { [store] in await store.close() },
+            NodePartService("supervision tree") { [self] in await stopTree() },
+            server,
+        ]
+    }
+
+    /// Runs ``services`` in a `ServiceGroup` until a graceful shutdown is requested (SIGTERM/SIGINT
+    /// through the group this node runs in), which stops them in reverse order.
     public func run() async throws {
-        try? await gracefulShutdown()
-        await stop()
+        try await ServiceGroup(services: services, logger: configuration.logger).run()
+    }
+
+    /// Stops the supervision tree: the job engine and the writer end their processes normally,
+    /// so the root (those children being transient) does not restart them; then the root stops
+    /// the rest in reverse start order. Idempotent.
+    private func stopTree() async {
+        stopping.store(true, ordering: .relaxed)
+        runtime.cancelTimer(idleTimer)
+        await jobs.stop()
+        await chat.writer.close()
+        _ = await root.stop(reason: .shutdown)
     }
 
     /// Stops the node in order (see the type's description). Idempotent.
     public func stop() async {
-        runtime.cancelTimer(idleTimer)
+        stopping.store(true, ordering: .relaxed)
         await server.shutdown()
-        await jobs.stop()
-        await chat.writer.close()
+        await stopTree()
         await store.close()
         runtime.shutdown()
     }

@@ -39,6 +39,9 @@ public final class Presence: Sendable {
     private let state: Mutex<State>
     private let refPrefix: UInt64
     private let emptiedObservers = Mutex<[@Sendable (String) -> Void]>([])
+    /// The process watching the owners, once ``watcherSpec(id:name:)`` started one (the latest
+    /// of its restarts); without one, owners are watched through the runtime's exit hooks.
+    private let watcher = Mutex<ServerRef<PresenceWatcher>?>(nil)
 
     /// Presence for `runtime`'s processes, broadcasting diffs through `pubsub`; `node` must be
     /// unique in the cluster.
@@ -80,7 +83,12 @@ public final class Presence: Sendable {
             return (ref, entry, watch)
         }
         if watch {
-            runtime.onExit(of: owner) { [weak self] owner, _ in self?.ownerExited(owner) }
+            if let watcher = watcher.withLock({ $0 }) {
+                // Dropped if the watcher is between restarts: the next one monitors every owner.
+                watcher.info(.watch(owner))
+            } else {
+                runtime.onExit(of: owner) { [weak self] owner, _ in self?.ownerExited(owner) }
+            }
         }
         broadcastDiff(topic: topic, joins: [entry], leaves: [])
         return ref
@@ -134,10 +142,28 @@ public final class Presence: Sendable {
         }
     }
 
+    /// The child specification of the process that watches the owners (a server,
+    /// registered under `name`): `permanent`; each (re)start monitors every owner present then.
+    /// Without it, owners are watched through the runtime's exit hooks.
+    public func watcherSpec(id: String = "presence", name: String? = nil) -> ChildSpec {
+        .server(id: id, options: SpawnOptions(name: name)) { [self] in PresenceWatcher(presence: self) }
+    }
+
+    /// Makes `started` the watcher of owners tracked from now on (called by it as it starts,
+    /// before it reads ``owners()``, so that every owner is watched by it one way or the other).
+    func adopt(_ started: ServerRef<PresenceWatcher>) {
+        watcher.withLock { $0 = started }
+    }
+
+    /// The processes that have presences now.
+    func owners() -> [ProcessID] {
+        state.withLock { Array($0.dotsByOwner.keys) }
+    }
+
     /// Removes an exited owner's presences (O(its own entries)) and queues their leaves; the
     /// thread that finds no broadcast running broadcasts the queue, one diff per topic, until it is
     /// empty, taking along the leaves other exits add meanwhile.
-    private func ownerExited(_ owner: ProcessID) {
+    func ownerExited(_ owner: ProcessID) {
         let broadcasts = state.withLock { state -> Bool in
             for dot in state.dotsByOwner.removeValue(forKey: owner) ?? [] {
                 guard let entry = state.set.entries[dot] else { continue }

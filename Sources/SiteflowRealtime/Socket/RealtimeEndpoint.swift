@@ -20,6 +20,8 @@ public final class RealtimeEndpoint: SocketEndpoint {
     public let statistics: SocketStatistics
     private let environment: SocketEnvironment
     private let sockets = SocketRegistry()
+    /// The supervisor new socket processes are placed under (see ``socketSupervisorSpec(id:name:)``).
+    private let socketSupervisor = Mutex<ProcessID?>(nil)
 
     /// Creates an endpoint; `clock` drives idle timeouts and rate limits (inject one in tests).
     public init(runtime: Runtime, definition: SocketDefinition, pubsub: PubSub,
@@ -65,7 +67,7 @@ public final class RealtimeEndpoint: SocketEndpoint {
         let process = SocketProcess(output: output, assigns: assigns, environment: environment)
         let pid: PID<SocketMessage>
         do {
-            pid = try runtime.spawn(process, options: SpawnOptions(trapExits: true))
+            pid = try runtime.spawn(process, options: SpawnOptions(trapExits: true, parent: socketSupervisor.withLock { $0 }))
         } catch {
             statistics.increment(.connectionsRefused)
             return .refuse(status: 503, reason: "server at capacity")
@@ -78,6 +80,26 @@ public final class RealtimeEndpoint: SocketEndpoint {
 
     /// The transports count their events in ``statistics`` too.
     public var transportStatistics: SocketStatistics? { statistics }
+
+    /// The child specification of the supervisor every socket process is started under (a
+    /// ``DynamicSupervisor``, kind `supervisor`, registered under `name`): the node's tree shows
+    /// each socket, with its channels, beneath it. Sockets are never restarted — a socket whose
+    /// process ended has lost its connection, and its client reconnects (the idle sweep,
+    /// ``tick()``, closes the connection of a socket process that ended). When this supervisor is
+    /// restarted, new sockets go under the new one.
+    ///
+    /// Sockets are placed under it synchronously (``connect(_:connection:)`` never blocks): they
+    /// name it as their parent rather than being started by it, so its child count does not
+    /// include them and its shutdown does not stop them — the HTTP server's shutdown closes them.
+    public func socketSupervisorSpec(id: String = "sockets", name: String? = nil) -> ChildSpec {
+        ChildSpec(id: id, restart: .permanent, type: .supervisor) { [self] context in
+            let started = try await DynamicSupervisor.start(
+                runtime: context.runtime, intensity: RestartIntensity(maxRestarts: 3, period: .seconds(5)),
+                options: context.spawnOptions(basedOn: SpawnOptions(name: name)))
+            socketSupervisor.withLock { $0 = started.id }
+            return started.id
+        }
+    }
 
     /// Sockets open now (a socket counts until its connection has closed).
     public var socketCount: Int { sockets.count }

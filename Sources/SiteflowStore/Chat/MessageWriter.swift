@@ -61,7 +61,8 @@ public final class MessageWriter: Sendable {
     /// The committing process (set once, right after it starts).
     private let committer = Mutex<ServerRef<MessageCommitter>?>(nil)
 
-    /// Creates a writer for `store` and starts its committing process on `runtime`.
+    /// Creates a writer for `store` and starts its committing process on `runtime`, unsupervised:
+    /// if that process ends, queued and later messages fail with `closed`.
     /// - Parameter maxBatch: most messages per transaction (default 2,000).
     /// - Throws: the ``SpawnError`` (wrapped in ``ServerStartError``) if the process cannot start.
     public init(store: any Store, runtime: Runtime, maxBatch: Int = 2000) async throws {
@@ -70,6 +71,50 @@ public final class MessageWriter: Sendable {
         let started = try await MessageCommitter.start(MessageCommitter(writer: self), runtime: runtime)
         committer.withLock { $0 = started }
         runtime.onExit(of: started.id) { [self] _, _ in failQueued() }
+    }
+
+    /// Creates a writer for `store` whose committing process a supervisor runs: add
+    /// ``committerSpec(id:name:)`` to one. Messages queue until the process has started.
+    /// - Parameter maxBatch: most messages per transaction (default 2,000).
+    public init(store: any Store, maxBatch: Int = 2000) {
+        self.store = store
+        self.maxBatch = max(1, maxBatch)
+    }
+
+    /// The child specification of this writer's committing process (kind `message_writer`,
+    /// registered under `name`), for a writer made with ``init(store:maxBatch:)``.
+    ///
+    /// The child is `transient`: ``close()`` ends it normally and it stays down; killed or
+    /// crashed, its supervisor starts a new one, which takes over the queue — a process is
+    /// ended only between messages, so no batch is ever half taken, and the messages queued
+    /// meanwhile are committed by the new process (none is failed or dropped). An orderly end
+    /// without ``close()`` (its supervisor shutting down) fails what is queued with `closed`.
+    public func committerSpec(id: String = "message_writer", name: String? = nil) -> ChildSpec {
+        ChildSpec(id: id, restart: .transient) { [self] context in
+            let started = try await MessageCommitter.start(
+                MessageCommitter(writer: self), runtime: context.runtime,
+                options: context.spawnOptions(basedOn: SpawnOptions(name: name)))
+            adopt(started, runtime: context.runtime)
+            return started.id
+        }
+    }
+
+    /// Makes `started` the committing process, wakes it if messages wait, and fails the queue if
+    /// it ends in an orderly way (its supervisor stopping it) without ``close()``.
+    private func adopt(_ started: ServerRef<MessageCommitter>, runtime: Runtime) {
+        committer.withLock { $0 = started }
+        let wake = state.withLock { state -> Bool in
+            if state.messages.isEmpty {
+                state.committing = false
+                return false
+            }
+            state.committing = true
+            return true
+        }
+        if wake { started.info(.commitQueued) }
+        runtime.onExit(of: started.id) { [self] _, reason in
+            if reason.isOrderly { failQueued() }
+        }
     }
 
     /// The number of messages queued for the next commit (not counting the one in flight).
@@ -118,8 +163,14 @@ public final class MessageWriter: Sendable {
     public func close() async {
         state.withLock { $0.closed = true }
         let committer = committer.withLock { $0 }
-        // Answered once the queue is committed; fails at once if the committer has ended.
-        try? await committer?.call(.close, timeout: nil)
+        // Answered once the queue is committed; fails at once if the committer has ended, and
+        // then nobody will commit what is queued: fail it.
+        do {
+            try await committer?.call(.close, timeout: nil)
+        } catch {
+            failQueued()
+        }
+        if committer == nil { failQueued() }
     }
 
     /// The committer: commits the queue, batch after batch, until it is empty.

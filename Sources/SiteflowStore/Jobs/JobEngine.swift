@@ -82,6 +82,39 @@ public final class JobEngine: Sendable {
         if let loser { try? await loser.call(.stop, timeout: nil) }
     }
 
+    /// The restart intensity of the job supervisor: at most 10 restarts in 10 seconds. Its
+    /// children (one per attempt) are `temporary` — a failed attempt is retried by the engine,
+    /// through the store, with ``RetryBackoff`` — so the supervisor itself never restarts one;
+    /// the bound is a real guard instead of OTP's intensity turned off, should a restartable
+    /// child ever be added.
+    public static let jobSupervisorIntensity = RestartIntensity(maxRestarts: 10, period: .seconds(10))
+
+    /// The child specifications that run this engine under a supervisor, in start order: the
+    /// job supervisor (`jobs`, a ``DynamicSupervisor`` registered as `name.supervisor`) and the
+    /// ticker (`job_ticker`, registered as `name.ticker`). Use them instead of ``start()``.
+    ///
+    /// Both are `transient`: ``stop()`` ends them in an orderly way and they stay down; killed
+    /// or crashed, each is started again and the engine uses the new process at once (the
+    /// ticker ticks at once; a killed job supervisor takes its running attempts with it — they
+    /// are recorded as failed and retried).
+    public func childSpecs(name: String = "siteflow.jobs") -> [ChildSpec] {
+        let supervisor = ChildSpec(id: "job_supervisor", restart: .transient, type: .supervisor) { [self] context in
+            let started = try await DynamicSupervisor.start(
+                runtime: context.runtime, intensity: Self.jobSupervisorIntensity,
+                options: context.spawnOptions(basedOn: SpawnOptions(name: "\(name).supervisor")))
+            state.withLock { $0.supervisor = started }
+            return started.id
+        }
+        let ticker = ChildSpec(id: "job_ticker", restart: .transient) { [self] context in
+            let started = try await JobTicker.start(
+                JobTicker(engine: self, interval: configuration.pollInterval, logger: logger), runtime: context.runtime,
+                options: context.spawnOptions(basedOn: SpawnOptions(name: "\(name).ticker")))
+            state.withLock { $0.ticker = started }
+            return started.id
+        }
+        return [supervisor, ticker]
+    }
+
     /// Stops polling, waits for running jobs to finish and their results to be recorded, then
     /// stops the job supervisor.
     public func stop() async {
@@ -115,7 +148,7 @@ public final class JobEngine: Sendable {
 
     private func supervisor() async throws(SupervisorError) -> DynamicSupervisorRef {
         if let existing = state.withLock({ $0.supervisor }) { return existing }
-        let started = try await DynamicSupervisor.start(runtime: runtime, intensity: RestartIntensity(maxRestarts: 1_000_000, period: .seconds(1)))
+        let started = try await DynamicSupervisor.start(runtime: runtime, intensity: Self.jobSupervisorIntensity)
         let (winner, loser) = state.withLock { state -> (DynamicSupervisorRef, DynamicSupervisorRef?) in
             if let existing = state.supervisor { return (existing, started) }
             state.supervisor = started
