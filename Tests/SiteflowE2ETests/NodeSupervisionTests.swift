@@ -124,7 +124,8 @@ struct NodeSupervisionTests {
             // acknowledged message in the history.
             let carol = try await PhoenixTestClient.connect(port: port)
             defer { carol.close() }
-            _ = try await carol.join("room:tree", payload: ["nickname": "carol"])
+            let carolJoin = try await carol.join("room:tree", payload: ["nickname": "carol"])
+            let carolToken = try #require(carolJoin.reply["response"]?["token"]?.stringValue, "the join hands out carol's nickname token")
             // Alice's and bob's sockets stay under the old (dead) supervisor; carol's is the one
             // under the new one.
             let carolSocket = try #require(runtime.snapshots().first { $0.kind == "socket" && $0.parent == newSockets.id })
@@ -140,7 +141,8 @@ struct NodeSupervisionTests {
             try await chatWorks("after a socket")
             let again = try await PhoenixTestClient.connect(port: port)
             defer { again.close() }
-            let rejoin = try await again.join("room:tree", payload: ["nickname": "carol"])
+            // The client comes back as phoenix.js would with our page: presenting carol's token.
+            let rejoin = try await again.join("room:tree", payload: ["nickname": "carol", "token": .string(carolToken)])
             guard case .array(let history)? = rejoin.reply["response"]?["messages"] else {
                 Issue.record("the join reply has no messages: \(rejoin.reply)")
                 return

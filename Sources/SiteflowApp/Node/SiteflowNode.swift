@@ -13,7 +13,7 @@ public import SiteflowStore
 /// and the HTTP server that serves them all on one port.
 ///
 /// Its long-lived processes form one supervision tree under ``root``; its parts are
-/// ``services`` of a `ServiceGroup` (ADR 0013).
+/// ``services`` of a `ServiceGroup` (ADR 0014).
 ///
 /// Start it with ``start(_:)``; stop it with ``stop()`` (or run it as a ``Service``): the server
 /// stops accepting and tells clients to reconnect elsewhere (close 1001), running jobs finish,

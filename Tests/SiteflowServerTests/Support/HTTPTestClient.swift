@@ -20,14 +20,14 @@ enum HTTPTestClient {
         headers: [(String, String)] = [],
         body: String? = nil
     ) async throws -> TestResponse {
-        let promise = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: TestResponse.self)
+        let promise = TestClientGroup.shared.next().makePromise(of: TestResponse.self)
         var head = HTTPRequestHead(version: .http1_1, method: method, uri: target)
         head.headers.add(name: "host", value: "127.0.0.1:\(port)")
         head.headers.add(name: "connection", value: "close")
         for (name, value) in headers { head.headers.add(name: name, value: value) }
         if let body { head.headers.add(name: "content-length", value: String(body.utf8.count)) }
         let requestHead = head
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let channel = try await ClientBootstrap(group: TestClientGroup.shared)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()

@@ -29,7 +29,7 @@ final class RawTCPClient: Sendable {
     /// address, to be a different client address).
     static func connect(port: Int, from sourceAddress: String? = nil) async throws -> RawTCPClient {
         let collector = ByteCollector()
-        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        var bootstrap = ClientBootstrap(group: TestClientGroup.shared)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
             }

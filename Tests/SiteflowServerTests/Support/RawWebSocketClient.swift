@@ -28,7 +28,7 @@ final class RawWebSocketClient: ChannelInboundHandler, @unchecked Sendable {
     /// Connects and sends `request` verbatim (nothing else).
     static func connect(port: Int, request: String) async throws -> RawWebSocketClient {
         let client = RawWebSocketClient()
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let channel = try await ClientBootstrap(group: TestClientGroup.shared)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(client) }
@@ -98,7 +98,7 @@ final class RawWebSocketClient: ChannelInboundHandler, @unchecked Sendable {
     /// Writes `bytes` as they are.
     @discardableResult
     func write(_ bytes: [UInt8]) -> EventLoopFuture<Void> {
-        guard let channel else { return MultiThreadedEventLoopGroup.singleton.next().makeSucceededVoidFuture() }
+        guard let channel else { return TestClientGroup.shared.next().makeSucceededVoidFuture() }
         return channel.writeAndFlush(ByteBuffer(bytes: bytes))
     }
 

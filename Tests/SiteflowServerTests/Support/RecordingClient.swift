@@ -37,7 +37,7 @@ final class RecordingClient: WebSocketClientDelegate {
             port: port,
             target: target,
             subprotocols: subprotocols,
-            on: MultiThreadedEventLoopGroup.singleton,
+            on: TestClientGroup.shared,
             delegate: client
         ).get()
         return (client, connection)

@@ -16,7 +16,10 @@ enum StoreBackend: String, Sendable, CaseIterable, CustomTestStringConvertible {
 
     /// Opens a fresh, empty store of this kind (its own SQLite file or PostgreSQL database).
     func makeStore(clock: any StoreClock = ManualStoreClock(), limits: MessageLimits = MessageLimits()) async throws -> any Store {
-        let configuration = StoreConfiguration(clock: clock, limits: limits)
+        var configuration = StoreConfiguration(clock: clock, limits: limits)
+        // The whole suite runs in one process on two cores: a busy moment must not read as an
+        // unavailable database (the fault specs set their own short timeouts).
+        configuration.operationTimeout = .seconds(30)
         switch self {
         case .sqlite:
             return try await SQLiteStore(path: try Self.temporarySQLitePath(), configuration: configuration)
