@@ -117,8 +117,10 @@ struct HTTPRequestLimitTests {
             try await client.send("GET /socket/longpoll?token=\(token) HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n")
             let polled = try await client.response()
             #expect(statusCode(of: polled) == 200)
+            // Answered at the window's end (600 ms, past both short timeouts): the parked poll was
+            // neither closed as idle nor timed out. (The idle counter is not asserted: the first
+            // request's keep-alive connection may rightly be closed as idle meanwhile.)
             #expect(polled.contains(#"{"status":204"#))
-            #expect(server.statistics[.keepAliveIdleCloses] == 0)
             #expect(server.statistics[.requestTimeouts] == 0)
             await client.close()
         }
