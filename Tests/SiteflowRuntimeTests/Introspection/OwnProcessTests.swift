@@ -15,15 +15,15 @@ struct OwnProcessTests {
     }
 
     #if os(Linux)
-    @Test("on Linux: the resident size follows a large touched allocation, and the executable path names a real file")
+    @Test("on Linux: the resident size counts a large touched allocation, and the executable path names a real file")
     func linuxReadings() throws {
-        let before = OwnProcess.residentBytes()
-        #expect(before > 0)
+        #expect(OwnProcess.residentBytes() > 0)
+        // Other suites allocate and free meanwhile: only what this test holds is certain.
         let size = 64 << 20
         let block = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 4096)
         defer { block.deallocate() }
         block.initializeMemory(as: UInt8.self, repeating: 1, count: size)
-        #expect(OwnProcess.residentBytes() >= before + size / 2)
+        #expect(OwnProcess.residentBytes() >= size)
         #expect(OwnProcess.heapBytes() >= size)
         let executable = try #require(OwnProcess.executablePath())
         #expect(FileManager.default.isExecutableFile(atPath: executable))
