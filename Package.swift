@@ -184,9 +184,11 @@ let package = Package(
         ),
         // `siteflow-fuzz`: libFuzzer's entry point when built with -sanitize=fuzzer -DFUZZING,
         // a corpus replayer otherwise.
+        // libFuzzer's driver declaration, for siteflow-fuzz's fuzzing build.
+        .target(name: "CSiteflowFuzz"),
         .executableTarget(
             name: "siteflow-fuzz",
-            dependencies: ["SiteflowFuzzTargets"],
+            dependencies: ["SiteflowFuzzTargets", "CSiteflowFuzz"],
             swiftSettings: strictSettings
         ),
         .executableTarget(

@@ -61,12 +61,15 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         guard again.encoded() == encoded else { throw Violation(description: "JSON encoding is not stable: \(String(buffer: encoded))") }
     }
 
-    /// A decoded Phoenix message encodes, and the encoding decodes to the same message.
+    /// Any frame decodes to a message or a typed error; a message decoded from JSON text encodes,
+    /// and the encoding decodes to the same message. (A binary frame is a client's push, whose
+    /// shape differs from what the server sends, so it has no round trip to check.)
     private static func phoenix(_ bytes: UnsafeRawBufferPointer) throws(Violation) {
         var buffer = ByteBufferAllocator().buffer(capacity: bytes.count)
         buffer.writeBytes(bytes)
         for serializer in PhoenixSerializer.allCases {
-            for frame in [TransportFrame.text(buffer), .binary(buffer)] {
+            _ = try? serializer.decode(.binary(buffer))
+            for frame in [TransportFrame.text(buffer)] {
                 guard let message = try? serializer.decode(frame) else { continue }
                 guard let encoded = serializer.encode(message) else { continue }  // e.g. binary payloads on V1
                 guard let again = try? serializer.decode(encoded), again == message else {

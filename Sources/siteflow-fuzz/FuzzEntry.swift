@@ -2,33 +2,33 @@ import Foundation
 import SiteflowFuzzTargets
 
 #if FUZZING
-// Built with `-sanitize=fuzzer -DFUZZING` (scripts/fuzz.sh): libFuzzer owns `main` and the
-// command line; SITEFLOW_FUZZ_TARGET names the target.
+import CSiteflowFuzz
 
-/// The target chosen once, before the first input (libFuzzer calls this first).
+// Built with `-sanitize=fuzzer -DFUZZING` (scripts/fuzz.sh): this module's entry point (SwiftPM
+// links `main` to `siteflow_fuzz_main`) hands the command line to libFuzzer's driver;
+// SITEFLOW_FUZZ_TARGET names the target.
+
+/// The target, chosen before the driver starts.
 nonisolated(unsafe) private var selectedTarget: FuzzTarget?
 
-@_cdecl("LLVMFuzzerInitialize")
-public func fuzzerInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
+@_cdecl("siteflow_fuzz_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
     guard let name = ProcessInfo.processInfo.environment["SITEFLOW_FUZZ_TARGET"], let target = FuzzTarget(rawValue: name) else {
         let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: ", ")
         FileHandle.standardError.write(Data("set SITEFLOW_FUZZ_TARGET to one of: \(names)\n".utf8))
-        exit(2)
+        return 2
     }
     selectedTarget = target
-    return 0
-}
-
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    guard let target = selectedTarget else { return 0 }
-    do {
-        try target.run(UnsafeRawBufferPointer(start: data, count: size))
-    } catch {
-        FileHandle.standardError.write(Data("\(target.rawValue): \(error)\n".utf8))
-        abort()
+    var count = argc
+    var vector = argv
+    return LLVMFuzzerRunDriver(&count, &vector) { data, size in
+        guard let target = selectedTarget else { return 0 }
+        if let violation = target.check(Array(UnsafeBufferPointer(start: data, count: size))) {
+            FileHandle.standardError.write(Data("\(target.rawValue): \(violation)\n".utf8))
+            abort()
+        }
+        return 0
     }
-    return 0
 }
 #else
 /// `siteflow-fuzz TARGET PATH…`: replays files (or every file of folders) through a fuzzing

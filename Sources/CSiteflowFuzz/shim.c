@@ -1,0 +1,1 @@
+// The declarations in include/CSiteflowFuzz.h need no code of ours.
