@@ -75,15 +75,7 @@ struct AsyncServerProcess<Server: AsyncGenServer>: AsyncBehavior {
                 caller.fail(.serverCrashed(error))
                 throw error
             }
-            switch result {
-            case .reply(let reply):
-                caller.reply(reply)
-            case .noReply:
-                break
-            case .stop(let reason, let reply):
-                caller.reply(reply)
-                context.stop(reason)
-            }
+            result.deliver(to: caller, context: context)
         case .cast(let message):
             try await server.handleCast(message, context: context)
         case .info(let message):

@@ -101,15 +101,7 @@ struct ServerProcess<Server: GenServer>: Behavior {
                 caller.fail(.serverCrashed(error))
                 throw error
             }
-            switch result {
-            case .reply(let reply):
-                caller.reply(reply)
-            case .noReply:
-                break
-            case .stop(let reason, let reply):
-                caller.reply(reply)
-                context.stop(reason)
-            }
+            result.deliver(to: caller, context: context)
         case .cast(let message):
             try server.handleCast(message, context: context)
         case .info(let message):
@@ -164,3 +156,20 @@ extension Runtime {
 }
 
 import Synchronization
+
+extension CallResult {
+    /// Answers `caller` as this result says and stops the server when it asks to: the one place
+    /// where both server kinds (``GenServer``, ``AsyncGenServer``) carry out a call's result.
+    @inlinable
+    func deliver<Server>(to caller: Caller<Reply>, context: ServerContext<Server>) {
+        switch self {
+        case .reply(let reply):
+            caller.reply(reply)
+        case .noReply:
+            break
+        case .stop(let reason, let reply):
+            caller.reply(reply)
+            context.stop(reason)
+        }
+    }
+}
