@@ -142,9 +142,12 @@ let package = Package(
             name: "SiteflowApp",
             dependencies: [
                 "SiteflowRuntime", "SiteflowRealtime", "SiteflowStore", "SiteflowServer", "SiteflowObservability",
+                // The node supervisor: posix_spawn's close-from, the crash notifier, the demangler.
+                "CSiteflowSpawn", "CSiteflowRuntime",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             // The chat page, script and style sheet, as real files (served from memory).
             resources: [.copy("Resources/chat")],

@@ -83,6 +83,10 @@ public struct ServerConfiguration: Sendable {
     /// Received WebSocket bytes the socket layer has not consumed yet beyond which a connection
     /// stops reading from its client (it resumes below half). Default 1 MiB.
     public var inboundPendingLimit: Int = 1 << 20
+    /// A socket already bound and listening (a file descriptor handed over by a supervisor
+    /// process) to accept on instead of binding ``host``:``port``; the server closes only its own
+    /// use of it. Default nil.
+    public var listeningSocket: CInt?
 
     /// Creates a configuration; every parameter defaults as documented on its property.
     /// WebSocket idle timeouts are the socket layer's business (Phoenix's 60 s), not the transport's.

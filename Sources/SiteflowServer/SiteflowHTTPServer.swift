@@ -189,7 +189,11 @@ public final class SiteflowHTTPServer: Service, Sendable {
             }
         let channel: any NIOCore.Channel
         do {
-            channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+            if let descriptor = configuration.listeningSocket {
+                channel = try await bootstrap.withBoundSocket(descriptor).get()
+            } else {
+                channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+            }
         } catch {
             try? await group.shutdownGracefully()
             throw error

@@ -54,6 +54,27 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
+    @Flag(help: "Enable the loopback-only fault-injection hooks (POST /_fault/trap, /_fault/throw, /_fault/stall?ms=N, /_fault/kill?name=NAME) for tests and drills. Never in production.")
+    var faultInjection = false
+
+    @Flag(help: "Run the node in this process, without the supervisor process that restarts it after a crash and reloads it on SIGHUP.")
+    var noSupervise = false
+
+    @Option(help: "Supervisor: the most node restarts within --restart-window before it gives up (exits 1).")
+    var maxRestarts = 5
+
+    @Option(help: "Supervisor: the window, in seconds, that --max-restarts counts restarts in.")
+    var restartWindow = 60
+
+    @Option(help: "Supervisor: where node crash reports are kept (default: beside the SQLite file, or ./siteflow-crash-reports).")
+    var crashReports: String?
+
+    @Option(help: .hidden)
+    var listenFd: Int32?
+
+    @Option(help: .hidden)
+    var supervisorFd: Int32?
+
     func validate() throws {
         do {
             _ = try DatabaseURL(parsing: database)
@@ -65,17 +86,60 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--max-connections, --max-connections-per-address and --max-long-poll-sessions must be at least 1")
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \(logLevel)") }
+        guard maxRestarts >= 0, restartWindow >= 1 else { throw ValidationError("--max-restarts must be at least 0 and --restart-window at least 1") }
+        guard (listenFd == nil) == (supervisorFd == nil), listenFd == nil || noSupervise else {
+            throw ValidationError("--listen-fd and --supervisor-fd are set by the node supervisor, together with --no-supervise")
+        }
+    }
+
+    /// Where crash reports are kept for this command line.
+    private func crashReportFolder(_ database: DatabaseURL) -> CrashReportFolder {
+        crashReports.map { CrashReportFolder(path: $0) } ?? CrashReportFolder(database: database)
+    }
+
+    /// Runs the node supervisor (the default): this process listens and runs the node as its child.
+    private func supervise(logger: Logger) async throws {
+        let supervisor = NodeSupervisor(NodeSupervisor.Configuration(
+            host: host, port: port, executable: NodeSupervisor.currentExecutable(),
+            nodeArguments: Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment,
+            intensity: NodeRestartIntensity(maxRestarts: maxRestarts, window: .seconds(restartWindow)),
+            crashReports: crashReportFolder(try DatabaseURL(parsing: database)), logger: logger))
+        let code: Int32
+        do {
+            code = try await supervisor.run()
+        } catch let error as SupervisorError {
+            throw ServeError(message: error.description)
+        }
+        if code != 0 { throw ExitCode(code) }
     }
 
     func run() async throws {
         var logger = Logger(label: "siteflow")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        if !noSupervise {
+            var supervisorLogger = Logger(label: "siteflow.supervisor")
+            supervisorLogger.logLevel = logger.logLevel
+            return try await supervise(logger: supervisorLogger)
+        }
+        var link: SupervisorLink?
+        if let listenFd, let supervisorFd {
+            do {
+                link = try SupervisorLink(
+                    noticeDescriptor: supervisorFd, listeningDescriptor: listenFd,
+                    supervisorPID: ProcessInfo.processInfo.environment["SITEFLOW_SUPERVISOR_PID"].flatMap { Int32($0) })
+            } catch let error as SupervisorError {
+                throw ServeError(message: error.description)
+            }
+        }
         var configuration = NodeConfiguration(
             host: host, port: port, database: try DatabaseURL(parsing: database),
             origins: origin.contains("*") ? .any : .sameOrigin(plus: origin),
             pinsEventLoops: pinEventLoops, maxConnections: maxConnections, maxConnectionsPerAddress: maxConnectionsPerAddress,
             maxLongPollSessions: maxLongPollSessions, logger: logger)
         if let node { configuration.nodeName = node }
+        configuration.listeningSocket = listenFd
+        configuration.faultInjection = faultInjection
+        configuration.crashReports = crashReportFolder(configuration.database)
         let environment = ProcessInfo.processInfo.environment
         if let token = environment["SITEFLOW_ADMIN_TOKEN"] {
             do {
@@ -103,6 +167,7 @@ struct ServeCommand: AsyncParsableCommand {
             + "Dashboard (keep this link private; it holds the admin token): \(siteflow.dashboardURL)\n"
             + "Prometheus scrapes /metrics with 'Authorization: Bearer <token>' (SITEFLOW_ADMIN_TOKEN or SITEFLOW_METRICS_TOKEN).\n"
         FileHandle.standardOutput.write(Data(banner.utf8))
+        link?.ready(port: siteflow.port ?? port)
         let group = ServiceGroup(services: [siteflow], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }

@@ -1,13 +1,13 @@
 import ArgumentParser
 import SiteflowRuntime
 
-/// The `siteflow` executable: `serve` (the default), `bench`, `loadtest`, `loadtest-server`.
+/// The `siteflow` executable: `serve` (the default), `reload`, `bench`, `loadtest`, `loadtest-server`.
 @main
 struct SiteflowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "siteflow",
         abstract: "Siteflow: Erlang/OTP-style processes for Swift.",
-        subcommands: [ServeCommand.self, BenchCommand.self, LoadTestCommand.self, LoadTestServerCommand.self],
+        subcommands: [ServeCommand.self, ReloadCommand.self, BenchCommand.self, LoadTestCommand.self, LoadTestServerCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 

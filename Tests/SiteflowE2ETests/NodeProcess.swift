@@ -15,11 +15,43 @@ final class NodeProcess: Sendable {
         }
     }
 
-    /// What the child printed, gathered from its pipe's thread.
+    /// What the child printed, gathered from its pipe's thread; tests can wait for a line.
     final class OutputLog: Sendable {
-        private let text = Mutex("")
-        func append(_ more: String) { text.withLock { $0 += more } }
-        var value: String { text.withLock { $0 } }
+        private struct State {
+            var text = ""
+            var waiters: [(text: String, continuation: CheckedContinuation<Void, Never>)] = []
+        }
+        private let state = Mutex(State())
+        func append(_ more: String) {
+            let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                state.text += more
+                let text = state.text
+                let (met, waiting) = (state.waiters.filter { text.contains($0.text) }, state.waiters.filter { !text.contains($0.text) })
+                state.waiters = waiting
+                return met.map(\.continuation)
+            }
+            for continuation in ready { continuation.resume() }
+        }
+        /// Ends every wait (the pipe closed).
+        func finish() {
+            let all = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                defer { state.waiters = [] }
+                return state.waiters.map(\.continuation)
+            }
+            for continuation in all { continuation.resume() }
+        }
+        var value: String { state.withLock { $0.text } }
+        /// Returns once the output contains `text` (or the pipe closed).
+        func waitFor(_ text: String) async {
+            await withCheckedContinuation { continuation in
+                let now = state.withLock { state -> Bool in
+                    if state.text.contains(text) { return true }
+                    state.waiters.append((text, continuation))
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        }
     }
 
     let port: Int
@@ -48,9 +80,15 @@ final class NodeProcess: Sendable {
 
     /// Starts `siteflow serve --port 0 --database <database>` and waits (up to 60 s) for it to listen.
     /// With `openFilesLimit`, the child runs under `prlimit` with that many file descriptors.
-    static func start(database: String, openFilesLimit: Int? = nil) async throws -> NodeProcess {
+    /// Without `supervised`, the node runs in the child itself (`--no-supervise`); with it, the
+    /// child is the node supervisor, which runs the node as its own child.
+    static func start(
+        database: String, openFilesLimit: Int? = nil, supervised: Bool = false, logLevel: String = "warning",
+        extraArguments: [String] = []
+    ) async throws -> NodeProcess {
         let process = Process()
-        let arguments = ["serve", "--port", "0", "--database", database, "--log-level", "warning"]
+        let arguments = ["serve", "--port", "0", "--database", database, "--log-level", logLevel]
+            + (supervised ? [] : ["--no-supervise"]) + extraArguments
         if let openFilesLimit {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
             process.arguments = ["--nofile=\(openFilesLimit):\(openFilesLimit)", "--", try executable().path] + arguments
@@ -71,6 +109,7 @@ final class NodeProcess: Sendable {
             guard !data.isEmpty else {
                 handle.readabilityHandler = nil
                 lines.continuation.finish()
+                output.finish()
                 return
             }
             let text = String(decoding: data, as: UTF8.self)
@@ -130,4 +169,26 @@ final class NodeProcess: Sendable {
 
     /// Everything the process printed so far.
     var printed: String { output.value }
+
+    /// Returns once the process has printed `text` (or closed its output).
+    func waitForOutput(_ text: String) async {
+        await output.waitFor(text)
+    }
+
+    /// The child's OS process id (the supervisor's, when supervised).
+    var pid: Int32 { process.processIdentifier }
+
+    /// The pid of node `generation` under a supervised child, from its "node started" log line.
+    func nodePID(generation: Int) async -> Int32? {
+        let marker = "node=\(generation) pid="
+        await output.waitFor(marker)
+        let text = output.value
+        guard let range = text.range(of: marker) else { return nil }
+        return Int32(text[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    /// Waits for the process to end; returns its exit status (code, or 128 + signal).
+    func exitStatus() async -> Int32 {
+        await PythonScript.exitStatus(of: process.processIdentifier, process: process)
+    }
 }

@@ -94,4 +94,17 @@ static inline void sf_set_idle(sf_worker_shared *s) { __atomic_store_n(&s->idle,
 static inline int sf_clear_idle(sf_worker_shared *s) {
   long e = 1; return __atomic_compare_exchange_n(&s->idle, &e, 0, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
+/// The calling worker's shared fields, for the crash notifier (NULL on other threads).
+void sf_set_current_worker_shared(sf_worker_shared *s);
+/// Installs handlers for the fatal signals (SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV)
+/// that, before anything else, shut down every connected socket except `keep_fd`, write
+/// "crashed <signal> <process serial>\n" to `notify_fd` (-1: none), then pass the signal to the
+/// handler installed before (Swift's backtracer) or its default action. Returns 0 or an errno.
+int sf_install_crash_notifier(int notify_fd, int keep_fd);
+/// Asks the kernel to send `signal_number` to this process when its parent dies (Linux); sends
+/// it at once if the parent is no longer `expected_parent`. Returns 0 or an errno.
+int sf_stop_with_parent(int expected_parent, int signal_number);
+/// The Swift runtime's demangler (exported by libswiftCore): a malloc'd readable name, or NULL.
+char *swift_demangle(const char *mangled_name, size_t mangled_name_length, char *output_buffer,
+                     size_t *output_buffer_size, uint32_t flags);
 #endif

@@ -8,4 +8,8 @@
 /// sockets open. Returns 0 or an errno value.
 int sf_spawn_file_actions_add_close_from(posix_spawn_file_actions_t *actions, int lowest);
 
+/// pipe2(fds, O_CLOEXEC): a pipe whose ends no spawned program inherits unless dup2'd.
+/// Returns 0, or -1 with errno set.
+int sf_pipe_cloexec(int fds[2]);
+
 #endif

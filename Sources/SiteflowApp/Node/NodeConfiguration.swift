@@ -45,6 +45,15 @@ public struct NodeConfiguration: Sendable {
     public var maxLongPollSessions: Int
     /// How chat nicknames are held: grace period, token lifetime, bounds (see ``NicknameClaims``).
     public var nicknameClaims = NicknameClaims.Policy()
+    /// A listening socket handed over by the node supervisor (`siteflow serve` without
+    /// `--no-supervise`), accepted on instead of binding ``host``:``port``. Default nil.
+    public var listeningSocket: CInt?
+    /// Where the node supervisor keeps crash reports of earlier nodes, shown on the dashboard.
+    /// Default nil (no panel).
+    public var crashReports: CrashReportFolder?
+    /// Whether the loopback-only fault-injection hooks (`POST /_fault/…`, see `FaultInjection`)
+    /// and their process run. Default false: never on a production node.
+    public var faultInjection = false
     /// Where the node logs.
     public var logger: Logger
 

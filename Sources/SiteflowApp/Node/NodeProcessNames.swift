@@ -16,4 +16,6 @@ public enum NodeProcessNames {
     public static let presence = "siteflow.presence"
     /// The supervisor every socket process (with its channels) is placed under.
     public static let sockets = "siteflow.sockets"
+    /// The fault-injection process (only with `--fault-injection`).
+    public static let faults = "siteflow.faults"
 }

@@ -141,6 +141,7 @@ public final class SiteflowNode: Service, Sendable {
         let dashboard = Dashboard(nodeName: configuration.nodeName)
         dashboard.add(RuntimeDashboard(runtime: runtime))
         dashboard.add(RealtimeDashboard(endpoint: endpoint, pubsub: pubsub, jobs: jobs))
+        if let crashReports = configuration.crashReports { dashboard.add(CrashReportDashboard(folder: crashReports)) }
 
         var routes = RouteTable()
         chatAssets.register(in: &routes)
@@ -163,16 +164,17 @@ public final class SiteflowNode: Service, Sendable {
                               headers: [(name: "content-security-policy", value: dashboardPolicy)])
             }
         }
+        if configuration.faultInjection { FaultInjection.register(in: &routes, runtime: runtime) }
         routes.get("/dashboard/data") { request in
             guard admin.authorizesAdmin(request) else { return admin.unauthorized("/dashboard/data") }
             return RouteResponse(contentType: Dashboard.documentContentType, body: dashboard.documentJSON(), headers: [(name: "cache-control", value: "no-store")])
         }
-        let server = SiteflowHTTPServer(
-            configuration: ServerConfiguration(
-                host: configuration.host, port: configuration.port, maxFrameSize: configuration.socket.maxFrameBytes,
-                pinsEventLoops: configuration.pinsEventLoops, maxConnections: configuration.maxConnections,
-                maxConnectionsPerAddress: configuration.maxConnectionsPerAddress, maxLongPollSessions: configuration.maxLongPollSessions),
-            endpoint: endpoint, routes: routes, logger: logger)
+        var serverConfiguration = ServerConfiguration(
+            host: configuration.host, port: configuration.port, maxFrameSize: configuration.socket.maxFrameBytes,
+            pinsEventLoops: configuration.pinsEventLoops, maxConnections: configuration.maxConnections,
+            maxConnectionsPerAddress: configuration.maxConnectionsPerAddress, maxLongPollSessions: configuration.maxLongPollSessions)
+        serverConfiguration.listeningSocket = configuration.listeningSocket
+        let server = SiteflowHTTPServer(configuration: serverConfiguration, endpoint: endpoint, routes: routes, logger: logger)
         metrics.add(RealtimeMetrics(endpoint: endpoint, pubsub: pubsub, server: server, registry: metrics.registry))
 
         let root: SupervisorRef
@@ -182,7 +184,8 @@ public final class SiteflowNode: Service, Sendable {
                 children: [chat.writer.committerSpec(name: NodeProcessNames.messageWriter)]
                     + jobs.childSpecs(name: NodeProcessNames.jobs)
                     + [presence.watcherSpec(name: NodeProcessNames.presence)]
-                    + [endpoint.socketSupervisorSpec(name: NodeProcessNames.sockets)],
+                    + [endpoint.socketSupervisorSpec(name: NodeProcessNames.sockets)]
+                    + (configuration.faultInjection ? [FaultInjection.childSpec()] : []),
                 intensity: Self.rootIntensity, name: NodeProcessNames.root)
         } catch {
             await store.close()

@@ -175,6 +175,7 @@ final class Worker: @unchecked Sendable {
     /// The worker thread's main loop; returns when the scheduler stops.
     func loop() {
         sf_set_current_worker(Unmanaged.passUnretained(self).toOpaque())
+        sf_set_current_worker_shared(shared)
         sf_set_shard_hint(UInt32(truncatingIfNeeded: index + 1))
         seenRuns = Array(repeating: -1, count: siblings.count)
         seenAt = Array(repeating: 0, count: siblings.count)
@@ -190,6 +191,7 @@ final class Worker: @unchecked Sendable {
         smallNodes.release()
         largeNodes.release()
         sf_set_current_worker(nil)
+        sf_set_current_worker_shared(nil)
     }
 
     @inline(__always)

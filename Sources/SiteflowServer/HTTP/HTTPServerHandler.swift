@@ -125,20 +125,24 @@ final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler {
                 handlerBound.value.write(reply, head: head, keepAlive: keepAlive, context: loopBound.value)
             }
         default:
-            guard let handler = routes.handler(for: target.path) else {
+            let methods = routes.methods(for: target.path)
+            guard !methods.isEmpty else {
                 write(.text(.notFound, "no route for \(head.method.rawValue) \(target.path)"), head: head, keepAlive: keepAlive, context: context)
                 return
             }
-            guard head.method == .GET || head.method == .HEAD else {
-                var reply = HTTPReply.text(.methodNotAllowed, "\(target.path) accepts GET and HEAD")
-                reply.headers.add(name: "allow", value: "GET, HEAD")
+            guard let handler = routes.handler(for: target.path, method: head.method.rawValue) else {
+                let allowed = methods.joined(separator: ", ")
+                var reply = HTTPReply.text(.methodNotAllowed, "\(target.path) accepts \(allowed)")
+                reply.headers.add(name: "allow", value: allowed)
                 write(reply, head: head, keepAlive: keepAlive, context: context)
                 return
             }
             let response = handler(RouteRequest(
                 path: target.path,
                 queryParameters: target.query,
-                headers: head.headers.map { (name: $0.name.lowercased(), value: $0.value) }
+                headers: head.headers.map { (name: $0.name.lowercased(), value: $0.value) },
+                method: head.method.rawValue,
+                remoteAddress: context.remoteAddress?.ipAddress
             ))
             var headers = HTTPHeaders()
             for header in response.headers { headers.add(name: header.name, value: header.value) }

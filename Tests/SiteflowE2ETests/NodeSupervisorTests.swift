@@ -1,0 +1,131 @@
+import Foundation
+import SiteflowApp
+import SiteflowRealtime
+import Testing
+
+/// `siteflow serve` as it runs by default: a supervisor process that owns the port and runs the
+/// node as its child. Real processes, real sockets, real signals.
+@Suite("Node supervisor: crash, restart, reload, stop", .serialized)
+struct NodeSupervisorTests {
+    private func temporaryDatabase() throws -> (folder: URL, database: String) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("siteflow-supervisor-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return (folder, "sqlite:" + folder.appendingPathComponent("chat.db").path)
+    }
+
+    /// The bodies of a room's history as a fresh client sees it on joining.
+    private func history(port: Int, room: String) async throws -> [String] {
+        let client = try await PhoenixTestClient.connect(port: port)
+        defer { client.close() }
+        let joined = try await client.join("room:\(room)", payload: ["nickname": .string("reader\(UInt32.random(in: 0...999_999))")])
+        var messages = joined.reply["response"]?["messages"]
+        if case .array(let list)? = messages, list.isEmpty {
+            messages = try await client.next("the room's history") { $0.event == "history" }.payload["messages"]
+        }
+        guard case .array(let list)? = messages else { return [] }
+        return list.compactMap { $0["body"]?.stringValue }
+    }
+
+    @Test("a node that crashes (SIGSEGV) is replaced on the same port: its clients are closed at once, new clients wait in the accept queue, no acknowledged message is lost, and a crash report is kept")
+    func crashedNodeIsReplaced() async throws {
+        let (folder, database) = try temporaryDatabase()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let supervisor = try await NodeProcess.start(database: database, supervised: true, logLevel: "info")
+        defer { supervisor.signal(SIGKILL) }
+        guard let first = await supervisor.nodePID(generation: 1) else {
+            Issue.record("no 'node started' line:\n\(supervisor.printed)")
+            return
+        }
+        #expect(first != supervisor.pid, "the node runs in a child process of the supervisor")
+
+        let client = try await PhoenixTestClient.connect(port: supervisor.port)
+        let joined = try await client.join("room:lobby", payload: ["nickname": .string("alice")])
+        #expect(joined.reply["status"] == "ok")
+        let ref = client.push(joinRef: joined.joinRef, topic: "room:lobby", event: "new_msg",
+                              payload: ["body": .string("before the crash"), "key": .string("alice-1")])
+        #expect(try await client.reply(to: ref).payload["status"] == "ok")
+
+        kill(first, SIGSEGV)
+        // The crashed node's clients are closed by its crash handler, without waiting for it to exit.
+        await #expect(throws: PhoenixTestClient.Failure.self) {
+            _ = try await client.next("the connection to close", within: .seconds(30)) { _ in false }
+        }
+        client.close()
+        // Sent at once, before the replacement is ready: the connection waits in the accept queue
+        // of the supervisor's socket and is answered by the new node.
+        let page = try await rawHTTP(port: supervisor.port, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        #expect(page.head.hasPrefix("HTTP/1.1 200"), "\(page.head)")
+        let second = await supervisor.nodePID(generation: 2)
+        #expect(second != nil && second != first)
+        #expect(try await history(port: supervisor.port, room: "lobby").contains("before the crash"))
+
+        await supervisor.waitForOutput("crash report: node 1")
+        let reports = CrashReportFolder(path: folder.appendingPathComponent("chat.db.crash-reports").path).reports()
+        #expect(reports.count == 1)
+        if let report = reports.first {
+            #expect(report.generation == 1)
+            #expect(report.pid == first)
+            #expect(report.signal == SIGSEGV)
+            #expect(report.status.contains("SIGSEGV"))
+            #expect(report.decision == "restarted as node 2")
+            #expect(!report.backtrace.isEmpty, "the Swift backtracer's output is kept")
+            #expect(!report.frames.isEmpty)
+        }
+
+        supervisor.signal(SIGTERM)
+        #expect(await supervisor.exitStatus() == 0, "SIGTERM drains the node and the supervisor exits 0")
+    }
+
+    @Test("a node that keeps crashing makes the supervisor give up past its restart intensity, with a clear message and exit code 1")
+    func restartIntensityEndsTheSupervisor() async throws {
+        let (folder, database) = try temporaryDatabase()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let supervisor = try await NodeProcess.start(
+            database: database, supervised: true, logLevel: "info", extraArguments: ["--max-restarts", "1", "--restart-window", "600"])
+        defer { supervisor.signal(SIGKILL) }
+        guard let first = await supervisor.nodePID(generation: 1) else {
+            Issue.record("no 'node started' line:\n\(supervisor.printed)")
+            return
+        }
+        await supervisor.waitForOutput("node 1 is ready")
+        kill(first, SIGABRT)
+        guard let second = await supervisor.nodePID(generation: 2) else {
+            Issue.record("node 1 was not replaced:\n\(supervisor.printed)")
+            return
+        }
+        await supervisor.waitForOutput("node 2 is ready")
+        kill(second, SIGABRT)
+        #expect(await supervisor.exitStatus() == 1)
+        #expect(supervisor.printed.contains("crashed more than 1 times within"), "\(supervisor.printed.suffix(2000))")
+        #expect(!supervisor.printed.contains("node=3 pid="), "no third node")
+    }
+
+    @Test("SIGHUP starts a new node on the same socket and drains the old one once the new one is ready; no connection is refused")
+    func reloadReplacesTheNodeWithoutDowntime() async throws {
+        let (folder, database) = try temporaryDatabase()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let supervisor = try await NodeProcess.start(database: database, supervised: true, logLevel: "info")
+        defer { supervisor.signal(SIGKILL) }
+        guard let first = await supervisor.nodePID(generation: 1) else {
+            Issue.record("no 'node started' line:\n\(supervisor.printed)")
+            return
+        }
+        await supervisor.waitForOutput("node 1 is ready")
+        supervisor.signal(SIGHUP)
+        // While the new node starts and the old one drains, every request is answered.
+        for _ in 0..<20 {
+            let page = try await rawHTTP(port: supervisor.port, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            #expect(page.head.hasPrefix("HTTP/1.1 200"), "\(page.head)")
+        }
+        let second = await supervisor.nodePID(generation: 2)
+        #expect(second != nil && second != first)
+        await supervisor.waitForOutput("node 2 is ready")
+        await supervisor.waitForOutput("draining node")
+        await supervisor.waitForOutput("node=1 status=exited with code 0")
+        #expect(supervisor.printed.contains("node=1 status=exited with code 0"), "the old node drained and exited 0")
+        let page = try await rawHTTP(port: supervisor.port, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        #expect(page.head.hasPrefix("HTTP/1.1 200"))
+        supervisor.signal(SIGTERM)
+        #expect(await supervisor.exitStatus() == 0)
+    }
+}
