@@ -42,7 +42,11 @@ static void crash_handler(int sig, siginfo_t *info, void *context) {
   if (!crash_entered) {
     crash_entered = 1;
     int saved = errno;
-    // 1. Close every connected socket (not listening ones: the supervisor's socket is shared).
+    // 1. Stop accepting: close our copy of the supervisor's listening socket (closing, not
+    //    shutdown(), which would end the socket for the supervisor and the next node too), so
+    //    connections wait in its queue for the replacement instead of reaching a dying node.
+    if (crash_keep_fd >= 0) close(crash_keep_fd);
+    // 2. Close every connected socket (not listening ones, which may be shared).
     for (int fd = 0; fd < crash_fd_limit; fd++) {
       if (fd == crash_notify_fd || fd == crash_keep_fd) continue;
       int listening = 0;
@@ -50,7 +54,7 @@ static void crash_handler(int sig, siginfo_t *info, void *context) {
       if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) != 0) continue;
       if (!listening) shutdown(fd, SHUT_RDWR);
     }
-    // 2. Tell the supervisor: "crashed <signal> <serial of the process running on this thread>".
+    // 3. Tell the supervisor: "crashed <signal> <serial of the process running on this thread>".
     if (crash_notify_fd >= 0) {
       char line[64];
       size_t at = put_text(line, 0, sizeof line, "crashed ");
@@ -64,7 +68,7 @@ static void crash_handler(int sig, siginfo_t *info, void *context) {
     }
     errno = saved;
   }
-  // 3. Hand the signal to whoever had it before (Swift's backtracer), or to the default action.
+  // 4. Hand the signal to whoever had it before (Swift's backtracer), or to the default action.
   if (index < CRASH_SIGNAL_COUNT) {
     struct sigaction *previous = &crash_previous[index];
     if (previous->sa_flags & SA_SIGINFO) {

@@ -98,6 +98,9 @@ final class NodeProcess: Sendable {
         }
         var environment = ProcessInfo.processInfo.environment
         environment["SITEFLOW_ADMIN_TOKEN"] = adminToken
+        // A supervised node gets the supervisor's backtracer settings, as a user's would (the
+        // test runner's own setting, if any, would otherwise be inherited).
+        if supervised { environment["SWIFT_BACKTRACE"] = nil }
         process.environment = environment
         let pipe = Pipe()
         process.standardOutput = pipe

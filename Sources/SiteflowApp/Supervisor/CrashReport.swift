@@ -11,7 +11,7 @@ public struct CrashReport: Codable, Sendable, Equatable {
     public var generation: Int
     /// The node's OS process id.
     public var pid: Int32
-    /// How it ended, e.g. "killed by signal 4 (SIGILL)".
+    /// How it ended, e.g. "crashed with signal 4 (SIGILL)" or "exited with code 1".
     public var status: String
     /// The fatal signal its crash notice named (nil when it died without one, e.g. SIGKILL).
     public var signal: Int32?
@@ -72,7 +72,11 @@ extension CrashReport {
         }
         let formatter = ISO8601DateFormatter()
         return CrashReport(
-            time: formatter.string(from: Date()), generation: generation, pid: pid, status: status.description,
+            time: formatter.string(from: Date()), generation: generation, pid: pid,
+            status: notice.map { notice in
+                let crashed = "crashed with signal \(notice.signal) (\(NodeExitStatus.signalName(notice.signal)))"
+                return status == .signaled(notice.signal) ? crashed : "\(crashed), then \(status) after its grace period"
+            } ?? status.description,
             signal: notice?.signal,
             process: notice.flatMap { $0.processSerial == 0 ? nil : "<0.\($0.processSerial).0>" },
             handler: handler, frames: frames, backtrace: parsed.backtrace,

@@ -25,7 +25,7 @@ public struct NodeSupervisor: Sendable {
         /// How many restarts within which window before the supervisor gives up.
         public var intensity: NodeRestartIntensity
         /// How long a crashed node may take to write its backtrace before it is killed.
-        public var crashGrace: Duration = .seconds(2)
+        public var crashGrace: Duration = .seconds(10)
         /// Where crash reports are kept.
         public var crashReports: CrashReportFolder
         /// Where the supervisor logs.

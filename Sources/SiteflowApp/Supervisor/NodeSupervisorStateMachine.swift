@@ -49,7 +49,7 @@ public struct NodeSupervisorStateMachine: Sendable {
 
     /// A machine that allows `intensity` restarts and gives a crashed node `crashGrace` to finish
     /// its backtrace before it is killed.
-    public init(intensity: NodeRestartIntensity, crashGrace: Duration = .seconds(2)) {
+    public init(intensity: NodeRestartIntensity, crashGrace: Duration = .seconds(10)) {
         self.intensity = intensity
         self.crashGrace = crashGrace
     }
