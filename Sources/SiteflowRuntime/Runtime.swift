@@ -34,6 +34,8 @@ public final class Runtime: Sendable {
     public let timers: TimerService
     /// Where the runtime's own reports go.
     public var logger: Logger { configuration.logger }
+    /// The time source of the runtime's timers and supervisors (``RuntimeConfiguration/clock``).
+    public var clock: any RuntimeClock { configuration.clock }
 
     /// Creates a runtime and starts its worker threads.
     public init(configuration: RuntimeConfiguration = RuntimeConfiguration()) {
@@ -46,7 +48,7 @@ public final class Runtime: Sendable {
         self.ordinaryPoolReference = Unmanaged.passUnretained(scheduler)
         self.blockingPoolReference = Unmanaged.passUnretained(blockingScheduler)
         self.monitorThread = SchedulerMonitor()
-        self.timers = TimerService(threadName: "siteflow-timers", shards: configuration.scheduler.threads + 1)
+        self.timers = TimerService(clock: configuration.clock, threadName: "siteflow-timers", shards: configuration.scheduler.threads + 1)
         scheduler.start()
         blockingScheduler.start()
         monitorThread.start(runtime: self)
