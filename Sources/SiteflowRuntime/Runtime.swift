@@ -287,16 +287,3 @@ public final class Runtime: Sendable {
         for process in processTable.all() { processTable.remove(process) }
     }
 }
-
-/// Logging metadata keys used by the runtime (one place, so logs stay consistent).
-public enum LogKey {
-    public static let process = "process"
-    public static let name = "name"
-    public static let behavior = "behavior"
-    public static let reason = "reason"
-    public static let supervisor = "supervisor"
-    public static let child = "child"
-    public static let decision = "decision"
-    public static let worker = "worker"
-    public static let duration = "duration_ms"
-}

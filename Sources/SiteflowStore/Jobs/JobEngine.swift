@@ -306,7 +306,7 @@ public final class JobEngine: Sendable {
         // The lease stays in the store; when it expires the job is rescued and run again.
         logger.error(
             "could not record a job attempt; it will run again after its lease expires",
-            metadata: ["job": "\(lease.jobID)", "attempt": "\(lease.attempt)", "error": "\(error)"])
+            metadata: [LogKey.job: "\(lease.jobID)", LogKey.attempt: "\(lease.attempt)", LogKey.error: "\(error)"])
     }
 
     private func release(_ finished: [(JobLease, String)]) {
