@@ -97,8 +97,8 @@ public final class Runtime: Sendable {
         try spawn(behavior, options: options, caller: nil)
     }
 
-    /// `@inlinable` so that the process type's metadata is known where the behaviour is: a generic
-    /// metadata look-up per spawn was a tenth of spawn time.
+    /// `@inlinable` so that spawning is specialised for the behaviour's type where the behaviour is
+    /// known (no generic metadata look-up per spawn; ADR 0001).
     @inlinable
     func spawn<B: Behavior>(_ behavior: consuming sending B, options: SpawnOptions, caller: ProcessCore?) throws(SpawnError) -> PID<B.Message> {
         try reserve()
