@@ -1,7 +1,7 @@
 import CSiteflowRuntime
 import Synchronization
 
-/// Runs timer actions at their deadlines: ``TimingWheel``s behind `Mutex`es, each driven by a
+/// Runs timer actions at their deadlines: timing wheels behind `Mutex`es, each driven by a
 /// dedicated OS thread that sleeps until its next deadline (or by explicit ``fireDue(now:)`` calls).
 ///
 /// The wheels are sharded: a scheduler worker schedules on its own shard, so callers on different
@@ -16,8 +16,8 @@ import Synchronization
 /// are skipped — the action fires once and the next deadline is the first multiple still in the
 /// future — rather than firing in a burst.
 ///
-/// - Note: With `runsOwnThread: false` nothing fires by itself; tests inject a `ManualClock` (SiteflowRuntimeTesting)
-///   and call ``fireDue()`` after advancing it, so no test ever sleeps.
+/// - Note: With `runsOwnThread: false` nothing fires by itself; tests inject SiteflowRuntimeTesting's
+///   `ManualClock` and call ``fireDue()`` after advancing it, so no test ever sleeps.
 public final class TimerService: Sendable {
     private let shards: [Shard]
     private let clockSource: any RuntimeClock
@@ -128,7 +128,7 @@ public final class TimerService: Sendable {
         shards.reduce(0) { sum, shard in sum + shard.core.state.withLock { $0.wheel.count } }
     }
 
-    /// A lower bound on the earliest pending deadline (see ``TimingWheel/nextDeadline``), or `nil`.
+    /// A lower bound on the earliest pending deadline (monotonic ns, as ``clock`` reads), or `nil`.
     public var nextDeadline: UInt64? {
         shards.compactMap { shard in shard.core.state.withLock { $0.wheel.nextDeadline } }.min()
     }
