@@ -259,13 +259,14 @@ let package = Package(
         ),
         .testTarget(
             name: "SiteflowStoreTests",
-            dependencies: ["SiteflowStore", "SiteflowStoreTesting", "SiteflowRuntime", "SiteflowStoreCrashWriter", "CSiteflowSpawn"],
+            dependencies: ["SiteflowStore", "SiteflowStoreTesting", "SiteflowRuntime", "SiteflowRuntimeTesting", "SiteflowStoreCrashWriter", "CSiteflowSpawn"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "SiteflowE2ETests",
             dependencies: [
                 "SiteflowApp", "SiteflowRealtime", "SiteflowStore", "SiteflowLoadTest", "SiteflowLoadTestServer", "SiteflowRuntime",
+                "SiteflowRuntimeTesting",
                 // Built for the crash test, which runs `siteflow serve` as a child process.
                 "siteflow",
                 .product(name: "NIOCore", package: "swift-nio"),

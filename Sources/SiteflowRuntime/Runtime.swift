@@ -34,6 +34,8 @@ public final class Runtime: Sendable {
     public let timers: TimerService
     /// Where the runtime's own reports go.
     public var logger: Logger { configuration.logger }
+    /// The time source of the runtime's timers and supervisors (``RuntimeConfiguration/clock``).
+    public var clock: any RuntimeClock { configuration.clock }
 
     /// Creates a runtime and starts its worker threads.
     public init(configuration: RuntimeConfiguration = RuntimeConfiguration()) {
@@ -46,7 +48,7 @@ public final class Runtime: Sendable {
         self.ordinaryPoolReference = Unmanaged.passUnretained(scheduler)
         self.blockingPoolReference = Unmanaged.passUnretained(blockingScheduler)
         self.monitorThread = SchedulerMonitor()
-        self.timers = TimerService(threadName: "siteflow-timers", shards: configuration.scheduler.threads + 1)
+        self.timers = TimerService(clock: configuration.clock, threadName: "siteflow-timers", shards: configuration.scheduler.threads + 1)
         scheduler.start()
         blockingScheduler.start()
         monitorThread.start(runtime: self)
@@ -95,8 +97,8 @@ public final class Runtime: Sendable {
         try spawn(behavior, options: options, caller: nil)
     }
 
-    /// `@inlinable` so that the process type's metadata is known where the behaviour is: a generic
-    /// metadata look-up per spawn was a tenth of spawn time.
+    /// `@inlinable` so that spawning is specialised for the behaviour's type where the behaviour is
+    /// known (no generic metadata look-up per spawn; ADR 0001).
     @inlinable
     func spawn<B: Behavior>(_ behavior: consuming sending B, options: SpawnOptions, caller: ProcessCore?) throws(SpawnError) -> PID<B.Message> {
         try reserve()
@@ -284,17 +286,4 @@ public final class Runtime: Sendable {
         blockingScheduler.stop()
         for process in processTable.all() { processTable.remove(process) }
     }
-}
-
-/// Logging metadata keys used by the runtime (one place, so logs stay consistent).
-public enum LogKey {
-    public static let process = "process"
-    public static let name = "name"
-    public static let behavior = "behavior"
-    public static let reason = "reason"
-    public static let supervisor = "supervisor"
-    public static let child = "child"
-    public static let decision = "decision"
-    public static let worker = "worker"
-    public static let duration = "duration_ms"
 }

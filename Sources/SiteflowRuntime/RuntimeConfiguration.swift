@@ -10,17 +10,22 @@ public struct RuntimeConfiguration: Sendable {
     public var maxProcesses: Int
     /// Where crash reports, restart decisions and long-run warnings go.
     public var logger: Logger
+    /// The time source of the runtime's timers and, unless they are given their own, its
+    /// supervisors (default: ``SystemClock``).
+    public var clock: any RuntimeClock
 
     /// Creates a configuration; see each property.
     public init(
         scheduler: SchedulerConfiguration = SchedulerConfiguration(),
         blockingScheduler: SchedulerConfiguration = .blockingPool,
         maxProcesses: Int = 20_000_000,
-        logger: Logger = Logger(label: "siteflow.runtime")
+        logger: Logger = Logger(label: "siteflow.runtime"),
+        clock: any RuntimeClock = SystemClock()
     ) {
         self.scheduler = scheduler
         self.blockingScheduler = blockingScheduler
         self.maxProcesses = Swift.max(1, maxProcesses)
         self.logger = logger
+        self.clock = clock
     }
 }

@@ -1,5 +1,6 @@
 public import Logging
 import NIOCore
+import SiteflowRuntime
 import NIOHTTP1
 import NIOPosix
 public import ServiceLifecycle
@@ -209,7 +210,7 @@ public final class SiteflowHTTPServer: Service, Sendable {
             throw ServerError.alreadyStarted
         }
         boundPort.store(channel.localAddress?.port ?? configuration.port, ordering: .releasing)
-        logger.info("listening", metadata: ["host": "\(configuration.host)", "port": "\(localPort ?? 0)"])
+        logger.info("listening", metadata: [LogKey.host: "\(configuration.host)", LogKey.port: "\(localPort ?? 0)"])
     }
 
     /// Runs the server until a graceful shutdown (or cancellation), then shuts it down.

@@ -4,18 +4,7 @@ import SiteflowRealtime
 import SiteflowStore
 import Synchronization
 import Testing
-
-/// A wall clock the test moves by hand (tokens and the grace period read it).
-final class ManualWallClock: Sendable {
-    private let millis = Atomic<Int64>(1_800_000_000_000)
-
-    var clock: WallClock { WallClock { [self] in self.millis.load(ordering: .relaxed) } }
-
-    func advance(by duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        millis.wrappingAdd(seconds * 1000 + attoseconds / 1_000_000_000_000_000, ordering: .relaxed)
-    }
-}
+import SiteflowRuntimeTesting
 
 @Suite("Nicknames are held by whoever claimed them (real node, real sockets)")
 struct NicknameClaimTests {
@@ -98,8 +87,8 @@ struct NicknameClaimTests {
 
     @Test("forged, tampered, garbage, other-nickname and expired tokens are refused with a clear reason")
     func badTokensRefused() async throws {
-        let time = ManualWallClock()
-        try await withNode(configure: { $0.nicknameClaims.clock = time.clock; $0.nicknameClaims.tokenLifetime = .seconds(3600) }) { node in
+        let time = ManualClock()
+        try await withNode(configure: { $0.nicknameClaims.clock = time; $0.nicknameClaims.tokenLifetime = .seconds(3600) }) { node in
             let port = try #require(node.port)
             let alice = try await PhoenixTestClient.connect(port: port)
             let bob = try await PhoenixTestClient.connect(port: port)
@@ -108,7 +97,7 @@ struct NicknameClaimTests {
             let token = try #require(try await Self.joinStatus(alice, "room:lobby", nickname: "alice").token)
             let bobToken = try #require(try await Self.joinStatus(bob, "room:lobby", nickname: "bob").token)
 
-            let forged = TokenSigner(secret: Array(repeating: UInt8(7), count: 64), salt: "nickname claim", clock: time.clock)
+            let forged = TokenSigner(secret: Array(repeating: UInt8(7), count: 64), salt: "nickname claim", clock: time)
                 .sign("anything\nalice")
             var parts = token.split(separator: ".").map(String.init)
             parts[0] = Base64URL.encode(Array("stolen\nalice".utf8))
@@ -131,8 +120,8 @@ struct NicknameClaimTests {
 
     @Test("a nickname nobody holds is released after the grace period, not before; then a new claim holds it against the old token")
     func releasedAfterGrace() async throws {
-        let time = ManualWallClock()
-        try await withNode(configure: { $0.nicknameClaims.clock = time.clock; $0.nicknameClaims.grace = .seconds(60) }) { node in
+        let time = ManualClock()
+        try await withNode(configure: { $0.nicknameClaims.clock = time; $0.nicknameClaims.grace = .seconds(60) }) { node in
             let port = try #require(node.port)
             let observer = try await PhoenixTestClient.connect(port: port)
             let alice = try await PhoenixTestClient.connect(port: port)

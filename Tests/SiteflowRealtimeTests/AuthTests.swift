@@ -1,13 +1,7 @@
 import SiteflowRealtime
 import Synchronization
 import Testing
-
-/// A wall clock the test sets.
-final class ManualWallClock: Sendable {
-    let millis = Atomic<Int64>(1_700_000_000_000)
-    var clock: WallClock { WallClock { [self] in self.millis.load(ordering: .relaxed) } }
-    func advance(seconds: Int64) { millis.wrappingAdd(seconds * 1000, ordering: .relaxed) }
-}
+import SiteflowRuntimeTesting
 
 @Suite("Auth: signed expiring tokens, Origin allow-list, auth-token subprotocol")
 struct AuthTests {
@@ -24,34 +18,34 @@ struct AuthTests {
 
     @Test("a token verifies to its data within maxAge")
     func signAndVerify() throws {
-        let time = ManualWallClock()
-        let signer = TokenSigner(secret: secret, salt: "user socket", clock: time.clock)
+        let time = ManualClock()
+        let signer = TokenSigner(secret: secret, salt: "user socket", clock: time)
         let token = signer.sign("user:42")
-        time.advance(seconds: 59)
+        time.advance(by: .seconds(59))
         #expect(try signer.verify(token, maxAge: .seconds(60)) == "user:42")
     }
 
     @Test("a token older than maxAge is expired")
     func expiry() {
-        let time = ManualWallClock()
-        let signer = TokenSigner(secret: secret, salt: "user socket", clock: time.clock)
+        let time = ManualClock()
+        let signer = TokenSigner(secret: secret, salt: "user socket", clock: time)
         let token = signer.sign("user:42")
-        time.advance(seconds: 61)
+        time.advance(by: .seconds(61))
         #expect(verifyError(signer, token) == TokenError(.expired))
     }
 
     @Test("a tampered token, another salt, another secret or garbage is invalid")
     func invalid() {
-        let time = ManualWallClock()
-        let signer = TokenSigner(secret: secret, salt: "user socket", clock: time.clock)
+        let time = ManualClock()
+        let signer = TokenSigner(secret: secret, salt: "user socket", clock: time)
         let token = signer.sign("user:42")
         let parts = token.split(separator: ".")
         let forged = Base64URL.encode(Array("user:1".utf8)) + "." + parts[1] + "." + parts[2]
         #expect(verifyError(signer, forged) == TokenError(.invalid))
         let laterStamp = parts[0] + "." + String((Int64(parts[1]) ?? 0) + 1) + "." + parts[2]
         #expect(verifyError(signer, laterStamp) == TokenError(.invalid))
-        #expect(verifyError(TokenSigner(secret: secret, salt: "other", clock: time.clock), token) == TokenError(.invalid))
-        #expect(verifyError(TokenSigner(secret: Array("another secret".utf8), salt: "user socket", clock: time.clock), token)
+        #expect(verifyError(TokenSigner(secret: secret, salt: "other", clock: time), token) == TokenError(.invalid))
+        #expect(verifyError(TokenSigner(secret: Array("another secret".utf8), salt: "user socket", clock: time), token)
             == TokenError(.invalid))
         for garbage in ["", "a.b", "a.b.c", "...", "!!.1.x", token + "x"] {
             #expect(verifyError(signer, garbage) == TokenError(.invalid), "\(garbage)")

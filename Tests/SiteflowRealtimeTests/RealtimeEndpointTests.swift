@@ -21,8 +21,8 @@ struct RealtimeEndpointTests {
 
     @Test("a token in the subprotocol is verified by connect; the server answers subprotocol phoenix")
     func tokenSubprotocol() {
-        let time = ManualWallClock()
-        let signer = TokenSigner(secret: Array("endpoint-secret-endpoint-secret!".utf8), salt: "user socket", clock: time.clock)
+        let time = ManualClock()
+        let signer = TokenSigner(secret: Array("endpoint-secret-endpoint-secret!".utf8), salt: "user socket", clock: time)
         let harness = Harness.make { request in
             guard let token = request.authToken ?? request.params["token"],
                 let user = try? signer.verify(token, maxAge: .seconds(3600))
@@ -36,7 +36,7 @@ struct RealtimeEndpointTests {
         #expect(decide(harness.endpoint, good) == (nil, "phoenix"))
         let query = ConnectionRequest(transport: .webSocket, path: "/socket/websocket", queryParameters: ["vsn": "2.0.0", "token": token])
         #expect(decide(harness.endpoint, query) == (nil, nil))
-        time.advance(seconds: 3601)
+        time.advance(by: .seconds(3601))
         #expect(decide(harness.endpoint, good).status == 403)
         let none = ConnectionRequest(transport: .webSocket, path: "/socket/websocket", queryParameters: ["vsn": "2.0.0"])
         #expect(decide(harness.endpoint, none).status == 403)

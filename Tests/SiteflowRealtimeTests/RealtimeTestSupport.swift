@@ -80,16 +80,6 @@ struct TestError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A clock the test moves.
-final class ManualSocketClock: SocketClock {
-    private let value = Atomic<UInt64>(0)
-    func now() -> UInt64 { value.load(ordering: .relaxed) }
-    func advance(by duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        value.wrappingAdd(UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000), ordering: .relaxed)
-    }
-}
-
 /// A channel for tests: `echo` replies with the payload, `crash` throws, `stop` stops normally,
 /// `push` pushes `pushed`, `shout` broadcasts, `shout_from` broadcasts from, `noreply` does not reply.
 /// A join with `{"deny": true}` is refused; `{"crash": true}` throws.
@@ -149,7 +139,7 @@ struct Harness {
     let runtime: Runtime
     let pubsub: PubSub
     let endpoint: RealtimeEndpoint
-    let clock: ManualSocketClock
+    let clock: ManualClock
     let presence: Presence
 
     static func make(
@@ -167,7 +157,7 @@ struct Harness {
         router.channel("room:*") { EchoChannel() }
         router.channel("presence:*") { EchoChannel(presence: presence) }
         routes(&router)
-        let clock = ManualSocketClock()
+        let clock = ManualClock(start: 0)
         let endpoint = RealtimeEndpoint(runtime: runtime, definition: SocketDefinition(router: router, connect: connect),
                                         pubsub: pubsub, configuration: configuration, statistics: statistics, clock: clock)
         return Harness(runtime: runtime, pubsub: pubsub, endpoint: endpoint, clock: clock, presence: presence)

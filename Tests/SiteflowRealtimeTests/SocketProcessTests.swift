@@ -2,6 +2,7 @@ import Dispatch
 import NIOCore
 import SiteflowRealtime
 import SiteflowRuntime
+import SiteflowRuntimeTesting
 import Testing
 
 @Suite("Socket process: a live socket with channels, over a recording connection")

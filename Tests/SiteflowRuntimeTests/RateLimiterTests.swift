@@ -1,9 +1,10 @@
 import Testing
 @testable import SiteflowRuntime
+import SiteflowRuntimeTesting
 
 @Suite struct RateLimiterTests {
     @Test func burstUpToCapacityThenDeny() throws {
-        let clock = ManualTableClock()
+        let clock = ManualClock()
         let limiter = RateLimiter<String>(capacity: 3, refillPerSecond: 1, clock: clock)
         #expect(try limiter.tryAcquire("k") == .allowed(remaining: 2))
         #expect(try limiter.tryAcquire("k") == .allowed(remaining: 1))
@@ -15,14 +16,14 @@ import Testing
     }
 
     @Test func keysHaveIndependentBuckets() throws {
-        let limiter = RateLimiter<String>(capacity: 1, refillPerSecond: 1, clock: ManualTableClock())
+        let limiter = RateLimiter<String>(capacity: 1, refillPerSecond: 1, clock: ManualClock())
         #expect(try limiter.tryAcquire("a").isAllowed)
         #expect(try !limiter.tryAcquire("a").isAllowed)
         #expect(try limiter.tryAcquire("b").isAllowed)
     }
 
     @Test func refillsOverTimeAndCapsAtCapacity() throws {
-        let clock = ManualTableClock()
+        let clock = ManualClock()
         let limiter = RateLimiter<String>(capacity: 4, refillPerSecond: 2, clock: clock)
         #expect(try limiter.tryAcquire("k", tokens: 4) == .allowed(remaining: 0))
         clock.advance(by: .milliseconds(500))  // +1 token
@@ -34,7 +35,7 @@ import Testing
     }
 
     @Test func retryAfterIsExactlyEnough() throws {
-        let clock = ManualTableClock()
+        let clock = ManualClock()
         let limiter = RateLimiter<String>(capacity: 10, refillPerSecond: 3, clock: clock)
         #expect(try limiter.tryAcquire("k", tokens: 10).isAllowed)
         clock.advance(by: .milliseconds(100))  // 0.3 tokens accrued
@@ -45,14 +46,14 @@ import Testing
         }
         // 1.7 tokens at 3/s ≈ 566.67 ms.
         #expect(wait > 566_000_000 && wait < 567_000_000)
-        clock.advance(byNanoseconds: wait - 1)
+        clock.advance(by: .nanoseconds(wait - 1))
         #expect(try !limiter.tryAcquire("k", tokens: 2).isAllowed)
-        clock.advance(byNanoseconds: 1)
+        clock.advance(by: .nanoseconds(1))
         #expect(try limiter.tryAcquire("k", tokens: 2).isAllowed)
     }
 
     @Test func deniedAcquisitionTakesNothing() throws {
-        let clock = ManualTableClock()
+        let clock = ManualClock()
         let limiter = RateLimiter<String>(capacity: 5, refillPerSecond: 1, clock: clock)
         #expect(try limiter.tryAcquire("k", tokens: 3).isAllowed)
         #expect(try limiter.tryAcquire("k", tokens: 3) == .denied(retryAfterNanoseconds: 1_000_000_000))
@@ -60,7 +61,7 @@ import Testing
     }
 
     @Test func resetRefillsTheBucket() throws {
-        let limiter = RateLimiter<String>(capacity: 2, refillPerSecond: 0.001, clock: ManualTableClock())
+        let limiter = RateLimiter<String>(capacity: 2, refillPerSecond: 0.001, clock: ManualClock())
         #expect(try limiter.tryAcquire("k", tokens: 2).isAllowed)
         #expect(try !limiter.tryAcquire("k").isAllowed)
         try limiter.reset("k")
@@ -68,13 +69,13 @@ import Testing
     }
 
     @Test func invalidTokenCountsThrow() {
-        let limiter = RateLimiter<String>(capacity: 2, refillPerSecond: 1, clock: ManualTableClock())
+        let limiter = RateLimiter<String>(capacity: 2, refillPerSecond: 1, clock: ManualClock())
         #expect(throws: TableError.invalidArgument) { try limiter.tryAcquire("k", tokens: 0) }
         #expect(throws: TableError.invalidArgument) { try limiter.tryAcquire("k", tokens: 3) }
     }
 
     @Test func purgeIdleDropsOnlyFullBuckets() throws {
-        let clock = ManualTableClock()
+        let clock = ManualClock()
         let limiter = RateLimiter<String>(capacity: 2, refillPerSecond: 1, clock: clock)
         _ = try limiter.tryAcquire("a", tokens: 2)
         _ = try limiter.tryAcquire("b", tokens: 1)
@@ -86,7 +87,7 @@ import Testing
     }
 
     @Test func concurrentAcquisitionsNeverOverspend() async throws {
-        let limiter = RateLimiter<String>(capacity: 1_000, refillPerSecond: 1, clock: ManualTableClock())
+        let limiter = RateLimiter<String>(capacity: 1_000, refillPerSecond: 1, clock: ManualClock())
         let granted = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<8 {
                 group.addTask {
@@ -101,7 +102,7 @@ import Testing
     }
 
     @Test func closedLimiterThrows() {
-        let limiter = RateLimiter<String>(capacity: 2, refillPerSecond: 1, clock: ManualTableClock())
+        let limiter = RateLimiter<String>(capacity: 2, refillPerSecond: 1, clock: ManualClock())
         limiter.close()
         #expect(limiter.isClosed)
         #expect(throws: TableError.closed) { try limiter.tryAcquire("k") }

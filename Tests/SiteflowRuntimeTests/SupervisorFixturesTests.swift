@@ -107,17 +107,6 @@ struct StubbornChild: Behavior {
     }
 }
 
-/// A clock the test moves by hand, so restart windows do not depend on real time.
-final class ManualClock: SupervisorClock {
-    private let current = Mutex<Duration>(.zero)
-
-    func now() -> Duration { current.withLock { $0 } }
-
-    func advance(by duration: Duration) {
-        current.withLock { $0 += duration }
-    }
-}
-
 extension SupervisorError.Code {
     /// The code of `error` if it is a ``SupervisorError``.
     static func of(_ error: any Error) -> SupervisorError.Code? {

@@ -1,9 +1,10 @@
 import Testing
 @testable import SiteflowRuntime
+import SiteflowRuntimeTesting
 
 @Suite struct TTLCacheTests {
     @Test func entriesExpireAfterTheirTTL() throws {
-        let clock = ManualTableClock()
+        let clock = ManualClock()
         let cache = TTLCache<String, Int>(clock: clock)
         try cache.put(1, for: "a", ttl: .seconds(10))
         try cache.put(2, for: "b", ttl: .seconds(20))
@@ -18,7 +19,7 @@ import Testing
     }
 
     @Test func putReplacesValueAndResetsTTL() throws {
-        let clock = ManualTableClock()
+        let clock = ManualClock()
         let cache = TTLCache<String, Int>(clock: clock)
         try cache.put(1, for: "a", ttl: .seconds(5))
         clock.advance(by: .seconds(4))
@@ -29,14 +30,14 @@ import Testing
     }
 
     @Test func nonPositiveTTLIsImmediatelyExpired() throws {
-        let clock = ManualTableClock()
+        let clock = ManualClock()
         let cache = TTLCache<String, Int>(clock: clock)
         try cache.put(1, for: "a", ttl: .zero)
         #expect(try cache.get("a") == nil)
     }
 
     @Test func purgeExpiredRemovesOnlyExpiredEntries() throws {
-        let clock = ManualTableClock()
+        let clock = ManualClock()
         let cache = TTLCache<Int, Int>(clock: clock)
         for i in 0..<10 { try cache.put(i, for: i, ttl: .seconds(Int64(i + 1))) }
         clock.advance(by: .seconds(4))
@@ -48,7 +49,7 @@ import Testing
     }
 
     @Test func removeReturnsOnlyLiveValues() throws {
-        let clock = ManualTableClock()
+        let clock = ManualClock()
         let cache = TTLCache<String, Int>(clock: clock)
         try cache.put(1, for: "live", ttl: .seconds(10))
         try cache.put(2, for: "dead", ttl: .seconds(1))
@@ -59,7 +60,7 @@ import Testing
     }
 
     @Test func overflowEvictsExpiredEntriesFirst() throws {
-        let clock = ManualTableClock()
+        let clock = ManualClock()
         let cache = TTLCache<String, Int>(maxEntries: 2, clock: clock)
         try cache.put(1, for: "short", ttl: .seconds(1))
         try cache.put(2, for: "long", ttl: .seconds(100))
@@ -71,7 +72,7 @@ import Testing
     }
 
     @Test func overflowEvictsEntryClosestToExpiry() throws {
-        let clock = ManualTableClock()
+        let clock = ManualClock()
         let cache = TTLCache<String, Int>(maxEntries: 3, clock: clock)
         try cache.put(1, for: "a", ttl: .seconds(30))
         try cache.put(2, for: "b", ttl: .seconds(10))
@@ -85,7 +86,7 @@ import Testing
     }
 
     @Test func evictionTiesGoToOldestPut() throws {
-        let clock = ManualTableClock()
+        let clock = ManualClock()
         let cache = TTLCache<String, Int>(maxEntries: 2, clock: clock)
         try cache.put(1, for: "first", ttl: .seconds(10))
         try cache.put(2, for: "second", ttl: .seconds(10))
@@ -96,7 +97,7 @@ import Testing
     }
 
     @Test func replacingAKeyNeverEvicts() throws {
-        let clock = ManualTableClock()
+        let clock = ManualClock()
         let cache = TTLCache<String, Int>(maxEntries: 2, clock: clock)
         try cache.put(1, for: "a", ttl: .seconds(10))
         try cache.put(2, for: "b", ttl: .seconds(20))
@@ -107,7 +108,7 @@ import Testing
     }
 
     @Test func concurrentPutsRespectMaxEntries() async throws {
-        let clock = ManualTableClock()
+        let clock = ManualClock()
         let cache = TTLCache<Int, Int>(maxEntries: 100, clock: clock)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for task in 0..<8 {
@@ -121,7 +122,7 @@ import Testing
     }
 
     @Test func closedCacheThrows() throws {
-        let cache = TTLCache<String, Int>(clock: ManualTableClock())
+        let cache = TTLCache<String, Int>(clock: ManualClock())
         try cache.put(1, for: "a", ttl: .seconds(1))
         cache.close()
         #expect(cache.isClosed)

@@ -3,6 +3,7 @@ import SiteflowRuntime
 import SiteflowStore
 import SiteflowStoreTesting
 import Testing
+import SiteflowRuntimeTesting
 
 @Suite("Store: chat history")
 struct ChatStoreTests {
@@ -35,7 +36,7 @@ struct ChatStoreTests {
 
     @Test("history returns the latest messages oldest first, and pages back with cursors", arguments: StoreBackend.available)
     func history(backend: StoreBackend) async throws {
-        let clock = ManualStoreClock()
+        let clock = ManualClock()
         let store = try await backend.makeStore(clock: clock)
         for index in 1...25 {
             _ = try await store.insertMessage(NewMessage(room: "room:lobby", nickname: "ann", body: "m\(index)"))
@@ -53,7 +54,7 @@ struct ChatStoreTests {
         let oldest = try await store.history(room: "room:lobby", limit: 10, before: olderCursor)
         #expect(oldest.messages.map(\.body) == (1...5).map { "m\($0)" })
         #expect(oldest.olderCursor == nil)
-        #expect(latest.messages.last?.insertedAt == clock.now().addingTimeInterval(-1))
+        #expect(latest.messages.last?.insertedAt == clock.date().addingTimeInterval(-1))
         #expect(try await store.rooms() == ["room:lobby", "room:other"])
         #expect(try await store.history(room: "room:empty", limit: 5, before: nil) == HistoryPage(messages: [], olderCursor: nil))
         await store.close()

@@ -2,6 +2,7 @@ import Foundation
 import SiteflowRuntime
 import SiteflowStore
 import Testing
+import SiteflowRuntimeTesting
 
 struct Greeting: Codable, Sendable, Hashable {
     var name: String
@@ -45,7 +46,7 @@ struct JobEngineTests {
     func retries(backend: StoreBackend) async throws {
         let runtime = Runtime()
         defer { runtime.shutdown() }
-        let clock = ManualStoreClock()
+        let clock = ManualClock()
         let store = try await backend.makeStore(clock: clock)
         var workers = JobWorkers()
         workers.register(greet) { _, job in
@@ -57,13 +58,13 @@ struct JobEngineTests {
         await engine.waitUntilIdle()
         var record = try #require(try await store.job(id: id))
         #expect(record.state == .available)
-        #expect(record.runAt == clock.now().addingTimeInterval(10))
+        #expect(record.runAt == clock.date().addingTimeInterval(10))
         #expect(try await engine.tick().isEmpty)
         clock.advance(by: .seconds(10))
         #expect(try await engine.tick().count == 1)
         await engine.waitUntilIdle()
         record = try #require(try await store.job(id: id))
-        #expect(record.runAt == clock.now().addingTimeInterval(20))
+        #expect(record.runAt == clock.date().addingTimeInterval(20))
         clock.advance(by: .seconds(20))
         #expect(try await engine.tick().count == 1)
         await engine.waitUntilIdle()
@@ -79,7 +80,7 @@ struct JobEngineTests {
     func discards(backend: StoreBackend) async throws {
         let runtime = Runtime()
         defer { runtime.shutdown() }
-        let clock = ManualStoreClock()
+        let clock = ManualClock()
         let store = try await backend.makeStore(clock: clock)
         var workers = JobWorkers()
         workers.register(greet) { _, _ in throw WorkerFailure(description: "always") }
@@ -157,7 +158,7 @@ struct JobEngineTests {
     func nodeDeath(backend: StoreBackend) async throws {
         let runtime = Runtime()
         defer { runtime.shutdown() }
-        let clock = ManualStoreClock()
+        let clock = ManualClock()
         let store = try await backend.makeStore(clock: clock)
         let stuck = Gate()
         let startedOnA = Recorder<Int>()
@@ -200,7 +201,7 @@ struct JobEngineTests {
     func cron(backend: StoreBackend) async throws {
         let runtime = Runtime()
         defer { runtime.shutdown() }
-        let clock = ManualStoreClock(Date(timeIntervalSince1970: 1_800_000_000))  // 2027-01-15 08:00 UTC
+        let clock = ManualClock()  // 2027-01-15 08:00 UTC
         let store = try await backend.makeStore(clock: clock)
         let schedule = CronSchedule(name: "digest", expression: try CronExpression(parsing: "*/5 * * * *"), job: try greet.job(Greeting(name: "digest"), queue: "cron"))
         let nodeA = JobEngine(store: store, runtime: runtime, workers: JobWorkers(), configuration: configuration(node: "a", queues: [], cron: [schedule]))

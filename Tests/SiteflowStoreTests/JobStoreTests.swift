@@ -1,6 +1,7 @@
 import Foundation
 import SiteflowStore
 import Testing
+import SiteflowRuntimeTesting
 
 @Suite("Store: durable jobs")
 struct JobStoreTests {
@@ -10,10 +11,10 @@ struct JobStoreTests {
 
     @Test("a claimed job is leased to its node; completing it finishes it", arguments: StoreBackend.available)
     func claimAndComplete(backend: StoreBackend) async throws {
-        let clock = ManualStoreClock()
+        let clock = ManualClock()
         let store = try await backend.makeStore(clock: clock)
         let id = try #require(try await store.enqueue(job()).jobID)
-        let now = clock.now()
+        let now = clock.date()
         let claimed = try await store.claimJobs(queue: "default", limit: 5, node: "a", now: now, leaseUntil: now.addingTimeInterval(60))
         #expect(claimed.map(\.id) == [id])
         #expect(claimed.first?.state == .executing)
@@ -31,9 +32,9 @@ struct JobStoreTests {
 
     @Test("scheduled jobs wait for their time; due jobs come by priority then time; queues are separate", arguments: StoreBackend.available)
     func scheduling(backend: StoreBackend) async throws {
-        let clock = ManualStoreClock()
+        let clock = ManualClock()
         let store = try await backend.makeStore(clock: clock)
-        let now = clock.now()
+        let now = clock.date()
         let later = try #require(try await store.enqueue(job("later", runAt: now.addingTimeInterval(300))).jobID)
         let low = try #require(try await store.enqueue(job("low", priority: 5)).jobID)
         let high = try #require(try await store.enqueue(job("high", priority: 0)).jobID)
@@ -41,17 +42,17 @@ struct JobStoreTests {
         let first = try await store.claimJobs(queue: "default", limit: 10, node: "a", now: now, leaseUntil: now.addingTimeInterval(3600))
         #expect(first.map(\.id) == [high, low])
         clock.advance(by: .seconds(300))
-        let second = try await store.claimJobs(queue: "default", limit: 10, node: "a", now: clock.now(), leaseUntil: clock.now().addingTimeInterval(60))
+        let second = try await store.claimJobs(queue: "default", limit: 10, node: "a", now: clock.date(), leaseUntil: clock.date().addingTimeInterval(60))
         #expect(second.map(\.id) == [later])
         await store.close()
     }
 
     @Test("a failed attempt records its error and is retried at the given time; the last one discards the job", arguments: StoreBackend.available)
     func failures(backend: StoreBackend) async throws {
-        let clock = ManualStoreClock()
+        let clock = ManualClock()
         let store = try await backend.makeStore(clock: clock)
         let id = try #require(try await store.enqueue(job(maxAttempts: 2)).jobID)
-        var now = clock.now()
+        var now = clock.date()
         let first = try #require(try await store.claimJobs(queue: "default", limit: 1, node: "a", now: now, leaseUntil: now.addingTimeInterval(60)).first)
         #expect(try await store.failJob(first.lease, error: "smtp timeout", at: now, retryAt: now.addingTimeInterval(30)))
         var record = try #require(try await store.job(id: id))
@@ -59,7 +60,7 @@ struct JobStoreTests {
         #expect(record.runAt == now.addingTimeInterval(30))
         #expect(try await store.claimJobs(queue: "default", limit: 1, node: "a", now: now, leaseUntil: now.addingTimeInterval(60)).isEmpty)
         clock.advance(by: .seconds(30))
-        now = clock.now()
+        now = clock.date()
         let second = try #require(try await store.claimJobs(queue: "default", limit: 1, node: "b", now: now, leaseUntil: now.addingTimeInterval(60)).first)
         #expect(second.attempt == 2)
         #expect(try await store.failJob(second.lease, error: "smtp refused", at: now, retryAt: nil))
@@ -72,24 +73,24 @@ struct JobStoreTests {
 
     @Test("a job whose node stopped heartbeating is rescued and run again; the old node's result is ignored", arguments: StoreBackend.available)
     func leaseExpiry(backend: StoreBackend) async throws {
-        let clock = ManualStoreClock()
+        let clock = ManualClock()
         let store = try await backend.makeStore(clock: clock)
         let id = try #require(try await store.enqueue(job(maxAttempts: 2)).jobID)
-        let start = clock.now()
+        let start = clock.date()
         let dead = try #require(try await store.claimJobs(queue: "default", limit: 1, node: "dead", now: start, leaseUntil: start.addingTimeInterval(60)).first)
         // A heartbeat extends the lease.
         clock.advance(by: .seconds(50))
-        #expect(try await store.extendLeases([dead.lease], until: clock.now().addingTimeInterval(60)) == 1)
+        #expect(try await store.extendLeases([dead.lease], until: clock.date().addingTimeInterval(60)) == 1)
         clock.advance(by: .seconds(50))
-        #expect(try await store.claimJobs(queue: "default", limit: 1, node: "alive", now: clock.now(), leaseUntil: clock.now().addingTimeInterval(60)).isEmpty)
+        #expect(try await store.claimJobs(queue: "default", limit: 1, node: "alive", now: clock.date(), leaseUntil: clock.date().addingTimeInterval(60)).isEmpty)
         // Then the node dies: no more heartbeats, the lease expires.
         clock.advance(by: .seconds(11))
-        let rescued = try #require(try await store.claimJobs(queue: "default", limit: 1, node: "alive", now: clock.now(), leaseUntil: clock.now().addingTimeInterval(60)).first)
+        let rescued = try #require(try await store.claimJobs(queue: "default", limit: 1, node: "alive", now: clock.date(), leaseUntil: clock.date().addingTimeInterval(60)).first)
         #expect(rescued.id == id)
         #expect(rescued.attempt == 2)
-        #expect(try await store.completeJob(dead.lease, at: clock.now()) == false)
-        #expect(try await store.extendLeases([dead.lease], until: clock.now().addingTimeInterval(60)) == 0)
-        #expect(try await store.completeJob(rescued.lease, at: clock.now()))
+        #expect(try await store.completeJob(dead.lease, at: clock.date()) == false)
+        #expect(try await store.extendLeases([dead.lease], until: clock.date().addingTimeInterval(60)) == 0)
+        #expect(try await store.completeJob(rescued.lease, at: clock.date()))
         let record = try #require(try await store.job(id: id))
         #expect(record.state == .completed)
         #expect(record.errors.count == 1)
@@ -99,25 +100,25 @@ struct JobStoreTests {
 
     @Test("an expired job with no attempts left is discarded, not run again", arguments: StoreBackend.available)
     func leaseExpiryLastAttempt(backend: StoreBackend) async throws {
-        let clock = ManualStoreClock()
+        let clock = ManualClock()
         let store = try await backend.makeStore(clock: clock)
         let id = try #require(try await store.enqueue(job(maxAttempts: 1)).jobID)
-        let start = clock.now()
+        let start = clock.date()
         _ = try await store.claimJobs(queue: "default", limit: 1, node: "dead", now: start, leaseUntil: start.addingTimeInterval(10))
         clock.advance(by: .seconds(11))
-        #expect(try await store.claimJobs(queue: "default", limit: 1, node: "alive", now: clock.now(), leaseUntil: clock.now().addingTimeInterval(10)).isEmpty)
+        #expect(try await store.claimJobs(queue: "default", limit: 1, node: "alive", now: clock.date(), leaseUntil: clock.date().addingTimeInterval(10)).isEmpty)
         #expect(try await store.job(id: id)?.state == .discarded)
         await store.close()
     }
 
     @Test("concurrent claimers never claim the same job", arguments: StoreBackend.available)
     func concurrentClaims(backend: StoreBackend) async throws {
-        let clock = ManualStoreClock()
+        let clock = ManualClock()
         let store = try await backend.makeStore(clock: clock)
         try await store.transaction { tx in
             for _ in 0..<100 { tx.enqueue(job()) }
         }
-        let now = clock.now()
+        let now = clock.date()
         let claimed = try await withThrowingTaskGroup(of: [Int64].self) { group in
             for node in 0..<8 {
                 group.addTask {
@@ -140,7 +141,7 @@ struct JobStoreTests {
 
     @Test("a unique job is inserted once per key within its period", arguments: StoreBackend.available)
     func uniqueJobs(backend: StoreBackend) async throws {
-        let clock = ManualStoreClock()
+        let clock = ManualClock()
         let store = try await backend.makeStore(clock: clock)
         let unique = JobUniqueness(key: "digest:42", period: .seconds(60))
         let first = try await store.enqueue(job(unique: unique))
@@ -178,12 +179,12 @@ struct JobStoreTests {
 
     @Test("pruning deletes finished jobs older than the cutoff, keeps the rest", arguments: StoreBackend.available)
     func pruning(backend: StoreBackend) async throws {
-        let clock = ManualStoreClock()
+        let clock = ManualClock()
         let store = try await backend.makeStore(clock: clock)
         let done = try #require(try await store.enqueue(job()).jobID)
         let failed = try #require(try await store.enqueue(job(maxAttempts: 1)).jobID)
-        let waiting = try #require(try await store.enqueue(job(runAt: clock.now().addingTimeInterval(3600))).jobID)
-        let now = clock.now()
+        let waiting = try #require(try await store.enqueue(job(runAt: clock.date().addingTimeInterval(3600))).jobID)
+        let now = clock.date()
         let claimed = try await store.claimJobs(queue: "default", limit: 2, node: "a", now: now, leaseUntil: now.addingTimeInterval(60))
         for record in claimed {
             if record.id == done { _ = try await store.completeJob(record.lease, at: now) }

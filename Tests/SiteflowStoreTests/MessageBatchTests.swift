@@ -3,6 +3,7 @@ import SiteflowRuntime
 import SiteflowStore
 import SiteflowStoreTesting
 import Testing
+import SiteflowRuntimeTesting
 
 @Suite("Store: message batches and group commit failures")
 struct MessageBatchTests {
@@ -22,7 +23,7 @@ struct MessageBatchTests {
         "a transaction larger than one multi-row statement stores every message, in order, with growing ids",
         arguments: StoreBackend.available)
     func largeBatch(backend: StoreBackend) async throws {
-        let clock = ManualStoreClock()
+        let clock = ManualClock()
         let store = try await backend.makeStore(clock: clock)
         // Several full chunks and a remainder that needs statements of several sizes.
         let count = 64 * 3 + 32 + 7
@@ -37,7 +38,7 @@ struct MessageBatchTests {
         #expect(result.messages.map(\.room) == messages.map(\.room))
         #expect(result.messages.map(\.nickname) == messages.map(\.nickname))
         #expect(result.messages.map(\.idempotencyKey) == messages.map(\.idempotencyKey))
-        #expect(result.messages.allSatisfy { $0.insertedAt == clock.now() })
+        #expect(result.messages.allSatisfy { $0.insertedAt == clock.date() })
         let ids = result.messages.map(\.id)
         #expect(zip(ids, ids.dropFirst()).allSatisfy { $0 < $1 })
         for room in ["room:0", "room:1", "room:2"] {

@@ -1,6 +1,7 @@
 import Synchronization
 public import SiteflowRealtime
 public import SiteflowStore
+public import SiteflowRuntime
 
 /// Who holds which nickname (ADR 0013): a nickname is held by the identity that claimed it, and
 /// only that identity may join, post or appear in presence under it.
@@ -34,12 +35,12 @@ public final class NicknameClaims: Sendable {
         /// The most nicknames one connection may hold at once.
         public var maxPerConnection: Int
         /// The clock that stamps tokens and times the grace period (tests move it).
-        public var clock: WallClock
+        public var clock: any RuntimeClock
 
         /// A policy; the defaults hold a nickname 2 minutes past its last channel, accept a
         /// token for 7 days, and allow 100,000 claims on the node (the default connection limit) and 8 per connection.
         public init(grace: Duration = .seconds(120), tokenLifetime: Duration = .seconds(7 * 24 * 3600),
-                    maxClaims: Int = 100_000, maxPerConnection: Int = 8, clock: WallClock = .system) {
+                    maxClaims: Int = 100_000, maxPerConnection: Int = 8, clock: any RuntimeClock = SystemClock()) {
             self.grace = grace
             self.tokenLifetime = tokenLifetime
             self.maxClaims = maxClaims
@@ -129,7 +130,7 @@ public final class NicknameClaims: Sendable {
         self.statistics = statistics
         let (seconds, attoseconds) = policy.grace.components
         self.graceMillis = seconds * 1000 + attoseconds / 1_000_000_000_000_000
-        let now = policy.clock.milliseconds()
+        let now = policy.clock.wallClockMilliseconds()
         state.withLock { state in
             for record in records { state.claims[record.key] = Claim(claimID: record.claimID, idleSince: now) }
         }
@@ -182,7 +183,7 @@ public final class NicknameClaims: Sendable {
                 return .failure(error.code == .expired ? .expiredToken : .invalidToken)
             }
         }
-        let now = policy.clock.milliseconds()
+        let now = policy.clock.wallClockMilliseconds()
         let result: Result<String, Refusal> = state.withLock { state in
             if let claim = state.claims[key], isStale(claim, now: now) {
                 state.claims[key] = nil
@@ -230,7 +231,7 @@ public final class NicknameClaims: Sendable {
 
     /// Ends one channel's hold; when no channel holds the claim, its grace period starts.
     public func release(_ holding: Holding) {
-        let now = policy.clock.milliseconds()
+        let now = policy.clock.wallClockMilliseconds()
         state.withLock { state in
             guard var claim = state.claims[holding.key], claim.claimID == holding.claimID,
                   let count = claim.holders[holding.connection] else { return }
@@ -248,7 +249,7 @@ public final class NicknameClaims: Sendable {
 
     /// How many nicknames are held or within their grace period (for tests and the dashboard).
     public var count: Int {
-        let now = policy.clock.milliseconds()
+        let now = policy.clock.wallClockMilliseconds()
         return state.withLock { state in state.claims.values.count { !isStale($0, now: now) } }
     }
 

@@ -31,7 +31,7 @@ public enum RoomDigestJob {
     /// digest where there was activity. A store failure fails the attempt (it is retried).
     public static func register(in workers: inout JobWorkers, services: ChatServices, pubsub: PubSub) {
         workers.register(kind) { arguments, _ in
-            let until = arguments.until.map { Date(timeIntervalSince1970: $0) } ?? services.store.clock.now()
+            let until = arguments.until.map { Date(timeIntervalSince1970: $0) } ?? services.store.clock.date()
             let since = until.addingTimeInterval(-86_400)
             for room in try await services.store.rooms() {
                 let page = try await services.store.history(room: room, limit: scanLimit, before: nil)

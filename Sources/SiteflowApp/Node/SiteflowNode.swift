@@ -105,7 +105,7 @@ public final class SiteflowNode: Service, Sendable {
             runtime.shutdown()
             throw error
         }
-        logger.info("secret key loaded", metadata: ["from": "\(secretKey.origin)"])
+        logger.info("secret key loaded", metadata: [LogKey.origin: "\(secretKey.origin)"])
         let statistics = SocketStatistics()
         let pubsub = PubSub(runtime: runtime, statistics: statistics)
         let presence = Presence(runtime: runtime, pubsub: pubsub, node: configuration.nodeName)
@@ -200,7 +200,7 @@ public final class SiteflowNode: Service, Sendable {
             // Before `stop()`: a child kept crashing and the root gave up (its intensity).
             guard let node, !node.stopping.load(ordering: .relaxed) else { return }
             logger.critical("the node's root supervisor ended; the node no longer repairs itself",
-                            metadata: ["reason": "\(reason)"])
+                            metadata: [LogKey.reason: "\(reason)"])
         }
         do {
             try await server.start()
@@ -209,8 +209,8 @@ public final class SiteflowNode: Service, Sendable {
             throw error
         }
         logger.info("siteflow node started", metadata: [
-            "node": "\(configuration.nodeName)", "url": "http://\(configuration.host):\(server.localPort ?? configuration.port)/",
-            "database": "\(configuration.database)",
+            LogKey.node: "\(configuration.nodeName)", LogKey.url: "http://\(configuration.host):\(server.localPort ?? configuration.port)/",
+            LogKey.database: "\(configuration.database)",
         ])
         return node
     }

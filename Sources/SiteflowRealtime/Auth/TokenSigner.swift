@@ -1,4 +1,5 @@
 import Crypto
+public import SiteflowRuntime
 
 /// Signs and verifies expiring tokens, like `Phoenix.Token`: the data, the time it was signed and
 /// an HMAC-SHA256 over the salt, data and time, keyed by the server's secret.
@@ -10,11 +11,11 @@ import Crypto
 public struct TokenSigner: Sendable {
     private let secret: [UInt8]
     private let salt: [UInt8]
-    private let clock: WallClock
+    private let clock: any RuntimeClock
 
     /// A signer with the server's `secret` (keep it at least 32 random bytes), a `salt` naming
     /// the tokens' purpose, and the clock that stamps and checks them.
-    public init(secret: some Sequence<UInt8>, salt: String, clock: WallClock = .system) {
+    public init(secret: some Sequence<UInt8>, salt: String, clock: any RuntimeClock = SystemClock()) {
         self.secret = Array(secret)
         self.salt = Array(salt.utf8)
         self.clock = clock
@@ -27,7 +28,7 @@ public struct TokenSigner: Sendable {
 
     /// Signs raw bytes now.
     public func sign(_ data: [UInt8]) -> String {
-        let body = Base64URL.encode(data) + "." + String(clock.milliseconds())
+        let body = Base64URL.encode(data) + "." + String(clock.wallClockMilliseconds())
         return body + "." + Base64URL.encode(mac(body))
     }
 
@@ -54,7 +55,7 @@ public struct TokenSigner: Sendable {
         let (seconds, attoseconds) = maxAge.components
         let maxAgeMillis = seconds.multipliedReportingOverflow(by: 1000).overflow
             ? Int64.max : seconds * 1000 + attoseconds / 1_000_000_000_000_000
-        let age = clock.milliseconds() - signedAt
+        let age = clock.wallClockMilliseconds() - signedAt
         guard age <= maxAgeMillis else { throw TokenError(.expired) }
         return data
     }

@@ -27,7 +27,7 @@ public final class RealtimeEndpoint: SocketEndpoint {
     public init(runtime: Runtime, definition: SocketDefinition, pubsub: PubSub,
                 configuration: SocketConfiguration = SocketConfiguration(),
                 statistics: SocketStatistics = SocketStatistics(),
-                clock: any SocketClock = ContinuousSocketClock()) {
+                clock: any RuntimeClock = SystemClock()) {
         self.runtime = runtime
         self.definition = definition
         self.pubsub = pubsub

@@ -22,7 +22,8 @@ struct MessageNode<Message> {
 ///
 /// The send and receive paths are `@inlinable` so they are specialised for each message type in
 /// the module that uses it.
-public class Mailbox<Message: Sendable>: ProcessCore, @unchecked Sendable {
+@usableFromInline
+package class Mailbox<Message: Sendable>: ProcessCore, @unchecked Sendable {
     // Safe: see ProcessCore; nodes are owned by the inbox until the owner takes them.
 
     @usableFromInline typealias Node = UnsafeMutablePointer<MessageNode<Message>>

@@ -3,9 +3,8 @@ import CSiteflowRuntime
 /// Process-wide tuning of the C heap for a node that creates processes by the hundred thousand.
 ///
 /// glibc gives each thread other than the main one an arena of 64 MiB heaps and makes a heap
-/// writable one page at a time as it fills: a million 112-byte process objects cost about 32,000
-/// `mprotect` calls (over 70,000 for a spawn benchmark, counting the workers' heaps), a fifth of
-/// the spawn time. Erlang's allocators take memory in multi-megabyte carriers for the same reason.
+/// writable one page at a time as it fills, one `mprotect` call per step (ADR 0009). Erlang's
+/// allocators take memory in multi-megabyte carriers for the same reason.
 public enum HeapGrowth {
     /// The step applied by ``growInLargeSteps(bytes:)`` by default: one whole glibc arena heap.
     public static let defaultStep = 64 << 20

@@ -7,9 +7,9 @@ final class ProcessCell<B: Behavior>: Mailbox<B.Message>, @unchecked Sendable {
     /// The behaviour's state; nil once the process has ended.
     @usableFromInline @exclusivity(unchecked) var behavior: B?
 
-    /// `@inlinable` so that spawning specialises it: unspecialised, it looked up `B?`'s metadata
-    /// and initialised the state through value witnesses on every spawn (a third of spawn time).
-    /// `behavior` is consumed into the field, so its references are moved, not copied and released.
+    /// `@inlinable` so that spawning specialises it: the state is initialised directly, not
+    /// through value witnesses (ADR 0001). `behavior` is consumed into the field, so its
+    /// references are moved, not copied and released.
     @inlinable
     init(_ behavior: consuming sending B, runtime: borrowing Runtime, blocking: Bool, bound: MailboxBound?, startsRunning: Bool) {
         self.behavior = consume behavior

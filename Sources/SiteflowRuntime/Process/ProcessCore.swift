@@ -17,8 +17,7 @@ public class ProcessCore: @unchecked Sendable {
     // Field order matters: a sender touches the inbox, the counters, the runtime and the pool
     // flag, declared first so that they span 27 bytes (one cache line for most objects) — in a
     // fan-out the sender pays for every line of the receiver that another core wrote last — and
-    // `bound`, read before anything else and loaded early. (Reading a Bool "is bounded" in the
-    // sender's line instead of `bound` measured 2.5% slower on ringmulti and no faster on fanout.)
+    // `bound`, read before anything else and loaded early (ADR 0001).
 
     /// The inbox word (see ``InboxWord``): a lock-free LIFO of message nodes plus the scheduling state.
     @usableFromInline final let inbox: Atomic<UInt>

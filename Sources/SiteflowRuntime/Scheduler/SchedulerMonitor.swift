@@ -79,9 +79,7 @@ final class SchedulerMonitor: @unchecked Sendable {
                 if stuckFor >= 2 * Self.interval, sf_len(worker.shared) > 0 {
                     worker.scheduler.wakeOne(preferring: nil)
                 }
-                let threshold = worker.scheduler.configuration.longRunThreshold
-                let thresholdNs = UInt64(threshold.components.seconds) * 1_000_000_000
-                    + UInt64(threshold.components.attoseconds / 1_000_000_000)
+                let thresholdNs = worker.scheduler.configuration.longRunThreshold.clampedNanoseconds
                 if !watches[i].reported, stuckFor >= thresholdNs {
                     watches[i].reported = true
                     runtime.statistics.longRunCounter.wrappingAdd(1, ordering: .relaxed)

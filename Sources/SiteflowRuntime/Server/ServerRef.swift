@@ -20,7 +20,7 @@ public struct ServerRef<Server: ServerInterface>: Sendable, Hashable, CustomStri
     /// crash while handling this request), ``CallError/mailboxFull`` if its bounded mailbox
     /// refused the request, ``CallError/cancelled`` if the calling task was already cancelled.
     /// A call in flight is not interrupted by task cancellation: it ends with the reply, the
-    /// timeout or the server's exit (a cancellation handler per call cost ~30% of a call).
+    /// timeout or the server's exit (ADR 0002).
     ///
     /// The timeout holds whoever calls and however long the handler runs: the server never
     /// runs on the caller's stack. From a task on one of the server's workers, the idle server

@@ -73,7 +73,7 @@ public struct ChildSpec: Sendable {
         strategy: SupervisorStrategy,
         children: [ChildSpec],
         intensity: RestartIntensity = RestartIntensity(),
-        clock: any SupervisorClock = MonotonicSupervisorClock(),
+        clock: (any RuntimeClock)? = nil,
         restart: RestartPolicy = .permanent,
         shutdown: ShutdownPolicy = .infinity
     ) -> ChildSpec {
@@ -92,7 +92,7 @@ public struct ChildSpec: Sendable {
         id: String,
         maxChildren: Int? = nil,
         intensity: RestartIntensity = RestartIntensity(),
-        clock: any SupervisorClock = MonotonicSupervisorClock(),
+        clock: (any RuntimeClock)? = nil,
         restart: RestartPolicy = .permanent,
         shutdown: ShutdownPolicy = .infinity
     ) -> ChildSpec {

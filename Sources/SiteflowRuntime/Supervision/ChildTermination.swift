@@ -17,16 +17,14 @@ enum ChildTermination {
     }
 
     /// The exit reason of `process`, or nil if it is still alive after `timeout` (nil: no limit).
+    /// The timeout runs on the runtime's timers, so it follows ``Runtime/clock``.
     static func waitForExit(of process: ProcessID, runtime: Runtime, within timeout: Duration?) async -> ExitReason? {
         guard let timeout else { return await runtime.waitForExit(process) }
         let result = OneShot<ExitReason?>()
         runtime.onExit(of: process) { _, reason in result.resolve(reason) }
-        let timer = Task {
-            try? await Task.sleep(for: timeout)
-            if !Task.isCancelled { result.resolve(nil) }
-        }
+        let timer = runtime.timers.schedule(after: timeout) { result.resolve(nil) }
         let reason = await result.value()
-        timer.cancel()
+        runtime.timers.cancel(timer)
         return reason
     }
 }

@@ -26,8 +26,8 @@ final class CountdownLatch: Sendable {
         for waiter in woken { waiter.resolve(true) }
     }
 
-    /// Waits until the count is zero (true) or `timeout` has passed (false); nil: no limit.
-    func wait(within timeout: Duration?) async -> Bool {
+    /// Waits until the count is zero (true) or `timeout` has passed on `timers` (false); nil: no limit.
+    func wait(within timeout: Duration?, timers: TimerService) async -> Bool {
         let shot = OneShot<Bool>()
         let done = state.withLock { state -> Bool in
             if state.remaining == 0 { return true }
@@ -36,12 +36,9 @@ final class CountdownLatch: Sendable {
         }
         if done { return true }
         guard let timeout else { return await shot.value() }
-        let timer = Task {
-            try? await Task.sleep(for: timeout)
-            if !Task.isCancelled { shot.resolve(false) }
-        }
+        let timer = timers.schedule(after: timeout) { shot.resolve(false) }
         let result = await shot.value()
-        timer.cancel()
+        timers.cancel(timer)
         return result
     }
 }

@@ -25,7 +25,7 @@ public enum DynamicSupervisor {
     ///     ``DynamicSupervisorRef/startChild(_:)`` past it throws `maxChildren`. Default: nil,
     ///     no limit (the runtime's ``RuntimeConfiguration/maxProcesses`` still applies).
     ///   - intensity: Restarts allowed per period before the supervisor gives up (default: 3 in 5 s).
-    ///   - clock: The time source for the intensity window (default: the monotonic clock).
+    ///   - clock: The time source for the intensity window (default: the runtime's ``Runtime/clock``).
     ///   - name: Registers the supervisor under this unique name (overrides `options.name`).
     ///   - options: Spawn options of the supervisor's own process; ``SpawnOptions/trapExits`` is
     ///     always set.
@@ -34,7 +34,7 @@ public enum DynamicSupervisor {
         runtime: Runtime,
         maxChildren: Int? = nil,
         intensity: RestartIntensity = RestartIntensity(),
-        clock: any SupervisorClock = MonotonicSupervisorClock(),
+        clock: (any RuntimeClock)? = nil,
         name: String? = nil,
         options: SpawnOptions = .default
     ) async throws(SupervisorError) -> DynamicSupervisorRef {
@@ -44,7 +44,7 @@ public enum DynamicSupervisor {
         do {
             let server = try await runtime.startAsyncServer(
                 DynamicSupervisorServer(
-                    maxChildren: maxChildren, intensity: intensity, clock: clock, parent: options.parent,
+                    maxChildren: maxChildren, intensity: intensity, clock: clock ?? runtime.clock, parent: options.parent,
                     name: options.name),
                 options: options, caller: nil)
             return DynamicSupervisorRef(server: server)

@@ -10,7 +10,7 @@ struct DynamicSupervisorServer: AsyncGenServer {
     static var kind: String { "supervisor" }
 
     let maxChildren: Int?
-    let clock: any SupervisorClock
+    let clock: any RuntimeClock
     let parent: ProcessID?
     let name: String?
     var history: RestartHistory
@@ -22,7 +22,7 @@ struct DynamicSupervisorServer: AsyncGenServer {
     var awaitingRetry = 0
     var awaitingRetrySupervisors = 0
 
-    init(maxChildren: Int?, intensity: RestartIntensity, clock: any SupervisorClock, parent: ProcessID?, name: String?) {
+    init(maxChildren: Int?, intensity: RestartIntensity, clock: any RuntimeClock, parent: ProcessID?, name: String?) {
         self.maxChildren = maxChildren.map { max(0, $0) }
         self.history = RestartHistory(intensity: intensity)
         self.clock = clock
@@ -78,7 +78,7 @@ struct DynamicSupervisorServer: AsyncGenServer {
         case .retryRestart(let spec):
             awaitingRetry -= 1
             if spec.type == .supervisor { awaitingRetrySupervisors -= 1 }
-            guard history.recordRestart(at: clock.now()) else {
+            guard history.recordRestart(at: .nanoseconds(clock.now())) else {
                 await giveUp(context: context)
                 return
             }
@@ -101,7 +101,7 @@ struct DynamicSupervisorServer: AsyncGenServer {
             report(context).childExited(spec.id, process: sender, reason: reason, decision: .ignore)
             return
         }
-        guard history.recordRestart(at: clock.now()) else {
+        guard history.recordRestart(at: .nanoseconds(clock.now())) else {
             report(context).childExited(spec.id, process: sender, reason: reason, decision: .escalate)
             await giveUp(context: context)
             return
@@ -159,15 +159,16 @@ struct DynamicSupervisorServer: AsyncGenServer {
             context.exit(process, reason: plan.firstSignal)
             if let after = plan.killAfter { killAfter[after, default: []].append(process) }
         }
-        let started = ContinuousClock.now
+        let timers = context.runtime.timers
+        let started = timers.clock.now()
         for (after, processes) in killAfter.sorted(by: { $0.key < $1.key }) {
-            let left = max(.zero, after - (ContinuousClock.now - started))
-            if await latch.wait(within: left) { return }
+            let left = max(.zero, after - .nanoseconds(timers.clock.now() &- started))
+            if await latch.wait(within: left, timers: timers) { return }
             for process in processes where process.isAlive {
                 context.exit(process, reason: .kill)
             }
         }
-        _ = await latch.wait(within: nil)
+        _ = await latch.wait(within: nil, timers: timers)
     }
 
     private func report(_ context: ServerContext<DynamicSupervisorServer>) -> SupervisorReport {

@@ -31,7 +31,7 @@ public enum Supervisor {
     ///   - strategy: Which children a restart concerns.
     ///   - children: The initial children, in start order; ids must be unique.
     ///   - intensity: Restarts allowed per period before the supervisor gives up (default: 3 in 5 s).
-    ///   - clock: The time source for the intensity window (default: the monotonic clock).
+    ///   - clock: The time source for the intensity window (default: the runtime's ``Runtime/clock``).
     ///   - name: Registers the supervisor under this unique name (overrides `options.name`).
     ///   - options: Spawn options of the supervisor's own process; ``SpawnOptions/trapExits`` is
     ///     always set. Set ``SpawnOptions/parent`` to make another process its parent.
@@ -45,7 +45,7 @@ public enum Supervisor {
         strategy: SupervisorStrategy,
         children: [ChildSpec],
         intensity: RestartIntensity = RestartIntensity(),
-        clock: any SupervisorClock = MonotonicSupervisorClock(),
+        clock: (any RuntimeClock)? = nil,
         name: String? = nil,
         options: SpawnOptions = .default
     ) async throws(SupervisorError) -> SupervisorRef {
@@ -56,7 +56,7 @@ public enum Supervisor {
         do {
             server = try await runtime.startAsyncServer(
                 SupervisorServer(
-                    strategy: strategy, children: children, intensity: intensity, clock: clock,
+                    strategy: strategy, children: children, intensity: intensity, clock: clock ?? runtime.clock,
                     parent: options.parent, name: options.name),
                 options: options, caller: nil)
         } catch {

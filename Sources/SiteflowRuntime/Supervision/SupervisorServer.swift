@@ -14,7 +14,7 @@ struct SupervisorServer: AsyncGenServer {
     static var kind: String { "supervisor" }
 
     let strategy: SupervisorStrategy
-    let clock: any SupervisorClock
+    let clock: any RuntimeClock
     /// Its own supervisor (``SpawnOptions/parent``): an exit signal from it stops this supervisor.
     let parent: ProcessID?
     let name: String?
@@ -25,7 +25,7 @@ struct SupervisorServer: AsyncGenServer {
 
     init(
         strategy: SupervisorStrategy, children: [ChildSpec], intensity: RestartIntensity,
-        clock: any SupervisorClock, parent: ProcessID?, name: String?
+        clock: any RuntimeClock, parent: ProcessID?, name: String?
     ) {
         self.strategy = strategy
         self.initialChildren = children
@@ -107,7 +107,7 @@ struct SupervisorServer: AsyncGenServer {
         switch message {
         case .retryRestart(let id):
             guard let child = children[id], child.process == nil else { return }
-            guard history.recordRestart(at: clock.now()) else {
+            guard history.recordRestart(at: .nanoseconds(clock.now())) else {
                 await giveUp(context: context)
                 return
             }
@@ -168,7 +168,7 @@ struct SupervisorServer: AsyncGenServer {
             if child.spec.restart.isTemporary { children.remove(id) }
             return
         }
-        guard history.recordRestart(at: clock.now()) else {
+        guard history.recordRestart(at: .nanoseconds(clock.now())) else {
             report(context).childExited(id, process: process, reason: reason, decision: .escalate)
             await giveUp(context: context)
             return

@@ -11,13 +11,13 @@ public final class RateLimiter<Key: Hashable & Sendable>: Sendable {
     /// Tokens added to each bucket per second.
     public let refillPerSecond: Double
     private let table: SharedTable<Key, TokenBucket>
-    private let clock: any TableClock
+    private let clock: any RuntimeClock
 
     /// Creates a limiter; requires `1 <= capacity <= maximumCapacity` and a finite `refillPerSecond > 0`.
     public init(
         capacity: Int,
         refillPerSecond: Double,
-        clock: any TableClock = SystemTableClock(),
+        clock: any RuntimeClock = SystemClock(),
         shardCount: Int = 16
     ) {
         precondition(capacity >= 1 && capacity <= Self.maximumCapacity, "RateLimiter capacity out of range")

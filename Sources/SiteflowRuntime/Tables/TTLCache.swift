@@ -2,7 +2,7 @@ import Synchronization
 
 /// A concurrent cache whose entries expire after a per-entry time-to-live, built on `SharedTable`.
 ///
-/// Time comes from an injected `TableClock`. An entry put at time `t` with TTL `d` is live while
+/// Time comes from an injected ``RuntimeClock``. An entry put at time `t` with TTL `d` is live while
 /// `now < t + d`; expired entries are invisible to `get` and removed lazily (by `get`) or by `purgeExpired()`.
 /// When a put adds a key beyond `maxEntries`, expired entries are purged first, then the live entries
 /// *closest to expiry* are evicted (ties: the least recently put first). Eviction scans the table (O(n)).
@@ -15,7 +15,7 @@ public final class TTLCache<Key: Hashable & Sendable, Value: Sendable>: Sendable
     }
 
     private let table: SharedTable<Key, Entry>
-    private let clock: any TableClock
+    private let clock: any RuntimeClock
     private let nextSequence = Atomic<UInt64>(0)
     /// Serialises eviction passes so concurrent puts do not over-evict.
     private let evictionLock = Mutex<Void>(())
@@ -24,7 +24,7 @@ public final class TTLCache<Key: Hashable & Sendable, Value: Sendable>: Sendable
     public let maxEntries: Int
 
     /// Creates an empty cache holding at most `maxEntries` (clamped to at least 1) entries.
-    public init(maxEntries: Int = .max, clock: any TableClock = SystemTableClock(), shardCount: Int = 16) {
+    public init(maxEntries: Int = .max, clock: any RuntimeClock = SystemClock(), shardCount: Int = 16) {
         self.maxEntries = max(1, maxEntries)
         self.clock = clock
         self.table = SharedTable(shardCount: shardCount)
@@ -34,7 +34,7 @@ public final class TTLCache<Key: Hashable & Sendable, Value: Sendable>: Sendable
     /// replacing any previous entry; may evict other entries to respect `maxEntries`.
     public func put(_ value: Value, for key: Key, ttl: Duration) throws(TableError) {
         let now = clock.now()
-        let (expiresAt, overflow) = now.addingReportingOverflow(ttl.tableNanoseconds)
+        let (expiresAt, overflow) = now.addingReportingOverflow(ttl.clampedNanoseconds)
         let entry = Entry(
             value: value,
             expiresAt: overflow ? .max : expiresAt,

@@ -3,7 +3,7 @@
 /// Twelve bytes (wheel id and shard), `Sendable` and `Hashable`; a handle for a fired or cancelled timer stays harmless forever.
 public struct TimerHandle: Hashable, Sendable, CustomStringConvertible {
     /// The wheel id (slot index + generation) this handle names.
-    public let id: TimerID
+    package let id: TimerID
     /// Which of the service's shards holds the timer.
     let shard: UInt32
 

@@ -2,11 +2,11 @@
 ///
 /// The generation changes every time the slot is freed, so a stale id never cancels a timer that
 /// later reused the same slot.
-public struct TimerID: Hashable, Sendable, CustomStringConvertible {
+package struct TimerID: Hashable, Sendable, CustomStringConvertible {
     /// The slab slot that holds (or held) the timer.
-    public let index: UInt32
+    package let index: UInt32
     /// The generation of the slot when the timer was scheduled.
-    public let generation: UInt32
+    package let generation: UInt32
 
     init(index: UInt32, generation: UInt32) {
         self.index = index
@@ -17,5 +17,5 @@ public struct TimerID: Hashable, Sendable, CustomStringConvertible {
     static let inert = TimerID(index: .max, generation: 0)
 
     /// A short human-readable form, `timer#index.generation`.
-    public var description: String { "timer#\(index).\(generation)" }
+    package var description: String { "timer#\(index).\(generation)" }
 }

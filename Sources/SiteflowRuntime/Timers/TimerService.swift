@@ -1,7 +1,7 @@
 import CSiteflowRuntime
 import Synchronization
 
-/// Runs timer actions at their deadlines: ``TimingWheel``s behind `Mutex`es, each driven by a
+/// Runs timer actions at their deadlines: timing wheels behind `Mutex`es, each driven by a
 /// dedicated OS thread that sleeps until its next deadline (or by explicit ``fireDue(now:)`` calls).
 ///
 /// The wheels are sharded: a scheduler worker schedules on its own shard, so callers on different
@@ -16,14 +16,14 @@ import Synchronization
 /// are skipped — the action fires once and the next deadline is the first multiple still in the
 /// future — rather than firing in a burst.
 ///
-/// - Note: With `runsOwnThread: false` nothing fires by itself; tests inject a ``ManualTimerClock``
-///   and call ``fireDue()`` after advancing it, so no test ever sleeps.
+/// - Note: With `runsOwnThread: false` nothing fires by itself; tests inject SiteflowRuntimeTesting's
+///   `ManualClock` and call ``fireDue()`` after advancing it, so no test ever sleeps.
 public final class TimerService: Sendable {
     private let shards: [Shard]
-    private let clockSource: any TimerClock
+    private let clockSource: any RuntimeClock
 
     /// The time source used to turn delays into deadlines.
-    public var clock: any TimerClock { clockSource }
+    public var clock: any RuntimeClock { clockSource }
 
     /// One wheel, its lock and its thread.
     fileprivate struct Shard: Sendable {
@@ -34,7 +34,7 @@ public final class TimerService: Sendable {
     /// Creates a service and, unless `runsOwnThread` is false, starts its timer thread.
     ///
     /// - Parameters:
-    ///   - clock: Monotonic time source (default: ``MonotonicTimerClock``).
+    ///   - clock: Monotonic time source (default: ``SystemClock``).
     ///   - tick: Wheel resolution (default 1 ms); timers are bucketed per tick but fire by exact deadline.
     ///   - slotsPerLevel: Wheel slots per level, a power of two in `2...64` (default 64).
     ///   - runsOwnThread: Whether to start a thread that fires timers; `false` for manual driving.
@@ -42,7 +42,7 @@ public final class TimerService: Sendable {
     ///   - shards: How many wheels (each with its lock and thread): shard 0 for threads that are
     ///     not scheduler workers, the rest for workers (the runtime uses one per worker). At least 1.
     public init(
-        clock: any TimerClock = MonotonicTimerClock(),
+        clock: any RuntimeClock = SystemClock(),
         tick: Duration = .milliseconds(1),
         slotsPerLevel: Int = 64,
         runsOwnThread: Bool = true,
@@ -53,7 +53,7 @@ public final class TimerService: Sendable {
         let start = clock.now()
         self.shards = (0..<max(1, shards)).map { index in
             let wheel = TimingWheel<Entry>(
-                tickNanoseconds: max(1, tick.timerNanoseconds),
+                tickNanoseconds: max(1, tick.clampedNanoseconds),
                 slotsPerLevel: slotsPerLevel,
                 startTime: start
             )
@@ -84,7 +84,7 @@ public final class TimerService: Sendable {
         after delay: Duration,
         _ action: @escaping @Sendable () -> Void
     ) -> TimerHandle {
-        let deadline = Self.adding(delay.timerNanoseconds, to: clockSource.now())
+        let deadline = Self.adding(delay.clampedNanoseconds, to: clockSource.now())
         return insert(Entry(action: action, interval: 0), at: deadline)
     }
 
@@ -106,7 +106,7 @@ public final class TimerService: Sendable {
         every interval: Duration,
         _ action: @escaping @Sendable () -> Void
     ) -> TimerHandle {
-        let nanos = max(1, interval.timerNanoseconds)
+        let nanos = max(1, interval.clampedNanoseconds)
         let deadline = Self.adding(nanos, to: clockSource.now())
         return insert(Entry(action: action, interval: nanos), at: deadline)
     }
@@ -128,7 +128,7 @@ public final class TimerService: Sendable {
         shards.reduce(0) { sum, shard in sum + shard.core.state.withLock { $0.wheel.count } }
     }
 
-    /// A lower bound on the earliest pending deadline (see ``TimingWheel/nextDeadline``), or `nil`.
+    /// A lower bound on the earliest pending deadline (monotonic ns, as ``clock`` reads), or `nil`.
     public var nextDeadline: UInt64? {
         shards.compactMap { shard in shard.core.state.withLock { $0.wheel.nextDeadline } }.min()
     }
@@ -232,10 +232,10 @@ extension TimerService {
 
         let state: Mutex<State>
         let parker = ThreadParker()
-        let clock: any TimerClock
+        let clock: any RuntimeClock
         let threadRunning = Atomic<Bool>(false)
 
-        init(clock: any TimerClock, wheel: TimingWheel<Entry>, runsOwnThread: Bool) {
+        init(clock: any RuntimeClock, wheel: TimingWheel<Entry>, runsOwnThread: Bool) {
             self.clock = clock
             self.state = Mutex(State(wheel: wheel, threadWakeAt: runsOwnThread ? .max : 0))
         }

@@ -15,7 +15,7 @@
 /// - Note: A timer is filed under the tick `deadline / tick` (rounded down), and the tick that
 ///   contains `now` is filtered by exact deadline, so timers never fire early and fire on the
 ///   first `advance` whose `now` reaches their deadline.
-public struct TimingWheel<Payload> {
+package struct TimingWheel<Payload> {
     /// One slab slot: a pending timer, a free slot (on the free list), or a timer being fired.
     struct Node {
         var deadline: UInt64
@@ -32,11 +32,11 @@ public struct TimingWheel<Payload> {
     static var firingMarker: UInt32 { .max - 1 }
 
     /// Nanoseconds per tick.
-    public let tickNanoseconds: UInt64
+    package let tickNanoseconds: UInt64
     /// Slots in each level of the wheel (a power of two between 2 and 64).
-    public let slotsPerLevel: Int
+    package let slotsPerLevel: Int
     /// Number of levels; enough that every `UInt64` tick distance fits.
-    public let levelCount: Int
+    package let levelCount: Int
 
     private let bitsPerLevel: Int
     private let slotMask: UInt64
@@ -51,10 +51,10 @@ public struct TimingWheel<Payload> {
     private var rearmed: [(index: UInt32, deadline: UInt64)]
 
     /// The number of pending timers.
-    public private(set) var count: Int
+    package private(set) var count: Int
 
     /// Whether no timer is pending.
-    public var isEmpty: Bool { count == 0 }
+    package var isEmpty: Bool { count == 0 }
 
     /// Creates an empty wheel.
     ///
@@ -63,7 +63,7 @@ public struct TimingWheel<Payload> {
     ///   - slotsPerLevel: Slots per level, a power of two in `2...64` (default 64).
     ///   - startTime: The current time; the wheel's cursor starts at this instant.
     ///   - capacity: Timers to reserve slab room for up front.
-    public init(
+    package init(
         tickNanoseconds: UInt64 = 1_000_000,
         slotsPerLevel: Int = 64,
         startTime: UInt64 = 0,
@@ -97,7 +97,7 @@ public struct TimingWheel<Payload> {
     /// Schedules `payload` to fire once `advance(to:)` reaches `deadline` (ns); O(1).
     ///
     /// A deadline already in the past fires on the next ``advance(to:_:)``.
-    public mutating func schedule(_ payload: Payload, at deadline: UInt64) -> TimerID {
+    package mutating func schedule(_ payload: Payload, at deadline: UInt64) -> TimerID {
         let index: UInt32
         if freeHead != Self.none {
             index = freeHead
@@ -121,7 +121,7 @@ public struct TimingWheel<Payload> {
     /// Cancels a pending timer and returns its payload; O(1).
     ///
     /// Returns `nil` (and changes nothing) if the timer already fired, was cancelled, or `id` is stale.
-    public mutating func cancel(_ id: TimerID) -> Payload? {
+    package mutating func cancel(_ id: TimerID) -> Payload? {
         guard isPending(id) else { return nil }
         let slot = Int(id.index)
         unlink(id.index)
@@ -132,14 +132,14 @@ public struct TimingWheel<Payload> {
     }
 
     /// Whether `id` names a timer that is still pending.
-    public func isPending(_ id: TimerID) -> Bool {
+    package func isPending(_ id: TimerID) -> Bool {
         let slot = Int(id.index)
         guard slot < nodes.count else { return false }
         return nodes[slot].generation == id.generation && nodes[slot].bucket < Self.firingMarker
     }
 
     /// The deadline of a pending timer, or `nil` if `id` is not pending.
-    public func deadline(of id: TimerID) -> UInt64? {
+    package func deadline(of id: TimerID) -> UInt64? {
         isPending(id) ? nodes[Int(id.index)].deadline : nil
     }
 
@@ -147,7 +147,7 @@ public struct TimingWheel<Payload> {
 
     /// Fires, in deadline order, every pending timer whose deadline is `<= now`, removing each
     /// before `fire` sees it. Far-future timers cascade to lower levels as the cursor reaches them.
-    public mutating func advance(to now: UInt64, _ fire: (TimerID, Payload) -> Void) {
+    package mutating func advance(to now: UInt64, _ fire: (TimerID, Payload) -> Void) {
         advance(to: now) { (id: TimerID, payload: Payload, _: UInt64) -> UInt64? in
             fire(id, payload)
             return nil
@@ -160,7 +160,7 @@ public struct TimingWheel<Payload> {
     /// `fire` receives the timer's deadline. A re-armed timer is re-inserted after this call has
     /// fired everything else, so it fires no earlier than the next `advance`, even if its new
     /// deadline is `<= now`.
-    public mutating func advance(
+    package mutating func advance(
         to now: UInt64,
         rearming fire: (TimerID, Payload, _ deadline: UInt64) -> UInt64?
     ) {
@@ -186,7 +186,7 @@ public struct TimingWheel<Payload> {
     /// Exact for timers within one revolution of level 0 (`slotsPerLevel` ticks); for farther
     /// timers it is the start of the tick at which they cascade, so a sleeper waking then finds
     /// either due timers or a more precise `nextDeadline`.
-    public var nextDeadline: UInt64? {
+    package var nextDeadline: UInt64? {
         guard count > 0 else { return nil }
         var best = UInt64.max
         let level0 = occupied[0]

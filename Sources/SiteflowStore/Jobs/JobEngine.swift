@@ -25,7 +25,7 @@ public final class JobEngine: Sendable {
     /// The engine's settings.
     public let configuration: JobEngineConfiguration
     private let workers: JobWorkers
-    private let clock: any StoreClock
+    private let clock: any RuntimeClock
     private let logger: Logger
 
     private struct State: ~Copyable {
@@ -52,7 +52,7 @@ public final class JobEngine: Sendable {
         self.configuration = configuration
         self.clock = store.clock
         self.logger = logger
-        self.state = Mutex(State(cronCheckedUntil: store.clock.now()))
+        self.state = Mutex(State(cronCheckedUntil: store.clock.date()))
     }
 
     /// This node's name.
@@ -162,7 +162,7 @@ public final class JobEngine: Sendable {
     /// - Returns: The jobs started in this round.
     @discardableResult
     public func tick() async throws -> [JobRecord] {
-        let now = clock.now()
+        let now = clock.date()
         try await heartbeat(now: now)
         try await enqueueCron(now: now)
         try await prune(now: now)
@@ -271,7 +271,7 @@ public final class JobEngine: Sendable {
             if flush { await flushCompletions() }
             return
         }
-        let now = clock.now()
+        let now = clock.date()
         let retryAt: Date? =
             lease.attempt < maxAttempts
             ? now.addingTimeInterval(configuration.backoff.delay(afterAttempt: lease.attempt, random: configuration.random()).timeInterval)
@@ -294,7 +294,7 @@ public final class JobEngine: Sendable {
             }
             guard !batch.isEmpty else { return }
             do {
-                _ = try await store.completeJobs(batch.map(\.0), at: clock.now())
+                _ = try await store.completeJobs(batch.map(\.0), at: clock.date())
             } catch {
                 for (lease, _) in batch { logNotRecorded(lease, error) }
             }
@@ -306,7 +306,7 @@ public final class JobEngine: Sendable {
         // The lease stays in the store; when it expires the job is rescued and run again.
         logger.error(
             "could not record a job attempt; it will run again after its lease expires",
-            metadata: ["job": "\(lease.jobID)", "attempt": "\(lease.attempt)", "error": "\(error)"])
+            metadata: [LogKey.job: "\(lease.jobID)", LogKey.attempt: "\(lease.attempt)", LogKey.error: "\(error)"])
     }
 
     private func release(_ finished: [(JobLease, String)]) {

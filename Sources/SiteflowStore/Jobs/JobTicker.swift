@@ -51,7 +51,7 @@ struct JobTicker: AsyncGenServer {
         do {
             _ = try await engine.tick()
         } catch {
-            logger.warning("job tick failed", metadata: ["error": "\(error)"])
+            logger.warning("job tick failed", metadata: [LogKey.error: "\(error)"])
         }
         timer = context.runtime.sendAfter(.info(.tick), to: context.pid, after: interval)
     }

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import PostgresNIO
 import Synchronization
+public import SiteflowRuntime
 
 /// The ``Store`` on PostgreSQL, through PostgresNIO's connection pool.
 ///
@@ -12,7 +13,7 @@ import Synchronization
 /// pool reconnects by itself once the server is back.
 public final class PostgresStore: Store {
     /// The store's time source.
-    public let clock: any StoreClock
+    public let clock: any RuntimeClock
     /// The limits applied to messages.
     public let limits: MessageLimits
     /// The server this store talks to.
@@ -180,7 +181,7 @@ public final class PostgresStore: Store {
     public func commit(_ transaction: StoreTransaction) async throws(StoreError) -> TransactionResult {
         if let error = transaction.validationError { throw error }
         let operations = transaction.operations
-        let now = clock.now().storeMicros
+        let now = clock.date().storeMicros
         var roomSet = Set<String>()
         var pending: [NewMessage] = []
         var hasJobs = false

@@ -1,6 +1,7 @@
 public import Foundation
 import GRDB
 import Synchronization
+public import SiteflowRuntime
 
 /// The default ``Store``: a SQLite file in WAL mode, through GRDB.
 ///
@@ -10,7 +11,7 @@ import Synchronization
 /// claim the same job.
 public final class SQLiteStore: Store {
     /// The store's time source.
-    public let clock: any StoreClock
+    public let clock: any RuntimeClock
     /// The limits applied to messages.
     public let limits: MessageLimits
     /// The database file's path.
@@ -154,7 +155,7 @@ public final class SQLiteStore: Store {
     public func commit(_ transaction: StoreTransaction) async throws(StoreError) -> TransactionResult {
         if let error = transaction.validationError { throw error }
         let operations = transaction.operations
-        let now = clock.now().storeMicros
+        let now = clock.date().storeMicros
         var rooms: [String] = []
         var seenRooms = Set<String>()
         var messages: [NewMessage] = []

@@ -1,4 +1,5 @@
 public import Foundation
+public import SiteflowRuntime
 
 /// Siteflow's persistence: chat history and durable jobs, on SQLite or PostgreSQL.
 ///
@@ -8,7 +9,7 @@ public import Foundation
 /// back. Open one with ``StoreFactory/open(_:configuration:)``.
 public protocol Store: Sendable {
     /// The time source for timestamps, job schedules and leases.
-    var clock: any StoreClock { get }
+    var clock: any RuntimeClock { get }
     /// The limits applied to every message.
     var limits: MessageLimits { get }
 

@@ -1,9 +1,10 @@
 public import Logging
+public import SiteflowRuntime
 
 /// How a store is opened. Every parameter has a default.
 public struct StoreConfiguration: Sendable {
     /// The time source (default: the system clock).
-    public var clock: any StoreClock
+    public var clock: any RuntimeClock
     /// What messages are accepted (default: ``MessageLimits/init(maxBodyBytes:maxNicknameBytes:maxRoomBytes:maxIdempotencyKeyBytes:)``).
     public var limits: MessageLimits
     /// PostgreSQL: most pooled connections (default 10).
@@ -18,7 +19,7 @@ public struct StoreConfiguration: Sendable {
 
     /// Creates a configuration; see each property.
     public init(
-        clock: any StoreClock = SystemStoreClock(), limits: MessageLimits = MessageLimits(), maxConnections: Int = 10,
+        clock: any RuntimeClock = SystemClock(), limits: MessageLimits = MessageLimits(), maxConnections: Int = 10,
         operationTimeout: Duration = .seconds(5), busyTimeout: Duration = .seconds(5),
         logger: Logger = Logger(label: "siteflow.store")
     ) {

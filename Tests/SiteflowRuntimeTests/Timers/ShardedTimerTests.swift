@@ -31,7 +31,7 @@ struct ShardedTimerTests {
 
     @Test("manual driving fires the due timers of every shard")
     func manualFiringCoversAllShards() {
-        let clock = ManualTimerClock(start: 1_000)
+        let clock = ManualClock(start: 1_000)
         let service = TimerService(clock: clock, runsOwnThread: false, shards: 3)
         service.schedule(after: .milliseconds(5)) {}
         #expect(service.pendingCount == 1)

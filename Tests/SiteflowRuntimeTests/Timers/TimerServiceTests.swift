@@ -1,6 +1,7 @@
 import Synchronization
 import Testing
 @testable import SiteflowRuntime
+import SiteflowRuntimeTesting
 
 private let ms: UInt64 = 1_000_000
 
@@ -13,8 +14,8 @@ private final class Counter: Sendable {
 
 @Suite("TimerService")
 struct TimerServiceTests {
-    private func manualService(start: UInt64 = 1_000 * ms) -> (TimerService, ManualTimerClock) {
-        let clock = ManualTimerClock(start: start)
+    private func manualService(start: UInt64 = 1_000 * ms) -> (TimerService, ManualClock) {
+        let clock = ManualClock(start: start)
         return (TimerService(clock: clock, runsOwnThread: false), clock)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SiteflowRuntime
 import SiteflowStore
 import Synchronization
 
@@ -24,7 +25,7 @@ final class FaultyStore: Store {
     /// Each commit so far: how many messages it held and whether it failed.
     var batches: [(messages: Int, failed: Bool)] { state.withLock { $0.batches } }
 
-    var clock: any StoreClock { base.clock }
+    var clock: any RuntimeClock { base.clock }
     var limits: MessageLimits { base.limits }
 
     func commit(_ transaction: StoreTransaction) async throws(StoreError) -> TransactionResult {

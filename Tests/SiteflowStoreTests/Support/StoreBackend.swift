@@ -1,7 +1,9 @@
 import Foundation
+import SiteflowRuntime
 import SiteflowStore
 import SiteflowStoreTesting
 import Testing
+import SiteflowRuntimeTesting
 
 /// The databases the behavioural suite runs against. PostgreSQL is included only when its
 /// binaries are installed; ``StoreBackendAvailabilityTests`` reports the skip.
@@ -15,7 +17,7 @@ enum StoreBackend: String, Sendable, CaseIterable, CustomTestStringConvertible {
     var testDescription: String { rawValue }
 
     /// Opens a fresh, empty store of this kind (its own SQLite file or PostgreSQL database).
-    func makeStore(clock: any StoreClock = ManualStoreClock(), limits: MessageLimits = MessageLimits()) async throws -> any Store {
+    func makeStore(clock: any RuntimeClock = ManualClock(), limits: MessageLimits = MessageLimits()) async throws -> any Store {
         var configuration = StoreConfiguration(clock: clock, limits: limits)
         // The whole suite runs in one process on two cores: a busy moment must not read as an
         // unavailable database (the fault specs set their own short timeouts).
