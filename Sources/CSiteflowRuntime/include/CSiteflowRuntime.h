@@ -97,10 +97,10 @@ static inline int sf_clear_idle(sf_worker_shared *s) {
 /// The calling worker's shared fields, for the crash notifier (NULL on other threads).
 void sf_set_current_worker_shared(sf_worker_shared *s);
 /// Installs handlers for the fatal signals (SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV)
-/// that, before anything else, close `keep_fd` (this process's copy of a shared listening socket,
-/// -1: none), shut down every connected socket, write
-/// "crashed <signal> <process serial>\n" to `notify_fd` (-1: none), then pass the signal to the
-/// handler installed before (Swift's backtracer) or its default action. Returns 0 or an errno.
+/// that, before anything else, write "crashed <signal> <process serial>\n" to `notify_fd` (-1:
+/// none), take `keep_fd` (a listening socket shared with the supervisor, -1: none) out of every
+/// epoll set of the process, shut down every connected socket, then pass the signal to the
+/// handler installed before (Swift's backtracer) and die by it. Returns 0 or an errno.
 int sf_install_crash_notifier(int notify_fd, int keep_fd);
 /// Asks the kernel to send `signal_number` to this process when its parent dies (Linux); sends
 /// it at once if the parent is no longer `expected_parent`. Returns 0 or an errno.

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 public import Logging
+import SiteflowRuntime
 import UnixSignals
 
 /// `siteflow serve`'s supervisor process: owns the listening socket, runs the node as a child OS
@@ -76,7 +77,7 @@ public struct NodeSupervisor: Sendable {
             logger.warning("cannot write the pid file \(configuration.crashReports.supervisorPIDFile) (siteflow reload will not find this supervisor): \(error)")
         }
         defer { configuration.crashReports.forgetSupervisor(pid: getpid()) }
-        logger.info("supervisor listening", metadata: ["host": "\(configuration.host)", "port": "\(socket.port)", "pid": "\(getpid())"])
+        logger.info("supervisor listening", metadata: [LogKey.host: "\(configuration.host)", LogKey.port: "\(socket.port)", LogKey.pid: "\(getpid())"])
         let (events, continuation) = AsyncStream<SupervisorEvent>.makeStream()
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup)
         let started = ContinuousClock.now
@@ -96,11 +97,14 @@ public struct NodeSupervisor: Sendable {
             environment["SITEFLOW_ADMIN_TOKEN"] = (0..<4).map { _ in String(generator.next() as UInt64, radix: 16) }
                 .map { String(repeating: "0", count: 16 - $0.count) + $0 }.joined()
         }
+        let nodeEnvironment = environment
         let nodeArguments = configuration.nodeArguments + [
             "--no-supervise", "--listen-fd", String(SupervisedNode.listeningDescriptor),
             "--supervisor-fd", String(SupervisedNode.noticeDescriptor),
         ]
         let symbolizer = Symbolizer.find()
+        let spawner = SpawnThread()
+        defer { spawner.finish() }
         let folder = configuration.crashReports
         let executable = configuration.executable
 
@@ -117,18 +121,23 @@ public struct NodeSupervisor: Sendable {
                     let action = pending.removeFirst()
                     switch action {
                     case .startNode(let generation):
+                        let launched = await spawner.run {
+                            Result {
+                                try SupervisedNode.launch(
+                                    generation: generation, executable: executable, arguments: nodeArguments,
+                                    environment: nodeEnvironment, listening: socket, events: continuation)
+                            }
+                        }
                         do {
-                            let node = try SupervisedNode.launch(
-                                generation: generation, executable: executable, arguments: nodeArguments,
-                                environment: environment, listening: socket, events: continuation)
+                            let node = try launched.get()
                             nodes[generation] = node
-                            logger.info("node started", metadata: ["node": "\(generation)", "pid": "\(node.pid)"])
+                            logger.info("node started", metadata: [LogKey.node: "\(generation)", LogKey.pid: "\(node.pid)"])
                         } catch {
                             logger.error("cannot start node \(generation): \(error)")
                             pending += machine.nodeExited(generation, status: .exited(127), at: ContinuousClock.now - started)
                         }
                     case .drainNode(let generation):
-                        logger.info("draining node", metadata: ["node": "\(generation)"])
+                        logger.info("draining node", metadata: [LogKey.node: "\(generation)"])
                         nodes[generation]?.send(SIGTERM)
                     case .killNode(let generation):
                         nodes[generation]?.send(SIGKILL)
@@ -168,10 +177,10 @@ public struct NodeSupervisor: Sendable {
                 let now = ContinuousClock.now - started
                 switch event {
                 case .ready(let generation, let port):
-                    var metadata: Logger.Metadata = ["node": "\(generation)", "port": "\(port)"]
-                    if let pid = nodes[generation]?.pid { metadata["pid"] = "\(pid)" }
+                    var metadata: Logger.Metadata = [LogKey.node: "\(generation)", LogKey.port: "\(port)"]
+                    if let pid = nodes[generation]?.pid { metadata[LogKey.pid] = "\(pid)" }
                     if let crashed = crashedAt.values.max() {
-                        metadata["since_crash_ms"] = "\((ContinuousClock.now - crashed).milliseconds)"
+                        metadata[LogKey.sinceCrash] = "\((ContinuousClock.now - crashed).milliseconds)"
                         crashedAt.removeAll()
                     }
                     logger.info("node \(generation) is ready", metadata: metadata)
@@ -179,13 +188,13 @@ public struct NodeSupervisor: Sendable {
                 case .crashed(let generation, let signal, let serial):
                     crashedAt[generation] = ContinuousClock.now
                     logger.error("node crashed", metadata: [
-                        "node": "\(generation)", "signal": "\(NodeExitStatus.signalName(signal))",
-                        "process": "\(serial == 0 ? "none" : "<0.\(serial).0>")",
+                        LogKey.node: "\(generation)", LogKey.signal: "\(NodeExitStatus.signalName(signal))",
+                        LogKey.process: "\(serial == 0 ? "none" : "<0.\(serial).0>")",
                     ])
                     pending = machine.nodeCrashed(generation, at: now)
                     if let new = Self.startedNode(in: pending) { replacedBy[generation] = new }
                 case .exited(let generation, let status):
-                    logger.info("node exited", metadata: ["node": "\(generation)", "status": "\(status)"])
+                    logger.info("node exited", metadata: [LogKey.node: "\(generation)", LogKey.status: "\(status)"])
                     if !status.isClean, crashedAt[generation] == nil, nodes[generation]?.crash == nil {
                         crashedAt[generation] = ContinuousClock.now
                     }

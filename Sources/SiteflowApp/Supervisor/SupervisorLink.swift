@@ -8,8 +8,9 @@ public struct SupervisorLink: Sendable {
     private let noticeDescriptor: CInt
 
     /// Links this node to the supervisor that writes notices to `noticeDescriptor` and handed it
-    /// the listening socket `listeningDescriptor` (whose copy the crash notifier closes first, so
-    /// a dying node stops accepting). The node gets SIGTERM (a drain) if the supervisor dies.
+    /// the listening socket `listeningDescriptor` (which the crash notifier takes out of the event
+    /// loops' epoll sets, so a dying node stops accepting). The node gets SIGTERM (a drain) if the
+    /// supervisor dies.
     /// - Throws: ``SupervisorError`` when a descriptor is not open or a handler cannot be set.
     public init(noticeDescriptor: CInt, listeningDescriptor: CInt, supervisorPID: Int32?) throws {
         guard fcntl(noticeDescriptor, F_GETFD) >= 0, fcntl(listeningDescriptor, F_GETFD) >= 0 else {

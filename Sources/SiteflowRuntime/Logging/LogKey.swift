@@ -37,4 +37,12 @@ public enum LogKey {
     public static let database = "database"
     /// Where a secret (such as the node's secret key) was loaded from; never the secret itself.
     public static let origin = "from"
+    /// An OS process id.
+    public static let pid = "pid"
+    /// A signal's name, e.g. `SIGSEGV`.
+    public static let signal = "signal"
+    /// How an OS process ended, e.g. "exited with code 0".
+    public static let status = "status"
+    /// Milliseconds since a node crashed (when its replacement is ready).
+    public static let sinceCrash = "since_crash_ms"
 }
