@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "SiteflowRuntimeTesting", targets: ["SiteflowRuntimeTesting"]),
         .library(name: "SiteflowRealtime", targets: ["SiteflowRealtime"]),
         .library(name: "SiteflowObservability", targets: ["SiteflowObservability"]),
+        .library(name: "SiteflowWebSocketCodec", targets: ["SiteflowWebSocketCodec"]),
         .library(name: "SiteflowServer", targets: ["SiteflowServer"]),
         .library(name: "SiteflowLoadTest", targets: ["SiteflowLoadTest"]),
         .library(name: "SiteflowStore", targets: ["SiteflowStore"]),
@@ -63,6 +64,14 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The WebSocket frame codec (RFC 6455) both ends use: the server's transport and the load
+        // tester's clients. A module of its own so that the load tester, which measures the
+        // server, shares the codec without linking the server.
+        .target(
+            name: "SiteflowWebSocketCodec",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
         // Prometheus metrics and the live dashboard's data, fed by every part of the node.
         .target(
             name: "SiteflowObservability",
@@ -79,6 +88,7 @@ let package = Package(
             name: "SiteflowServer",
             dependencies: [
                 "SiteflowRealtime",
+                "SiteflowWebSocketCodec",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -94,6 +104,7 @@ let package = Package(
             dependencies: [
                 "CSiteflowEpoll",
                 "SiteflowRealtime",
+                "SiteflowWebSocketCodec",
                 "SiteflowRuntime",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -180,7 +191,7 @@ let package = Package(
         .target(
             name: "SiteflowFuzzTargets",
             dependencies: [
-                "SiteflowRealtime", "SiteflowServer", "SiteflowStore",
+                "SiteflowRealtime", "SiteflowServer", "SiteflowStore", "SiteflowWebSocketCodec",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
@@ -241,6 +252,7 @@ let package = Package(
             name: "SiteflowServerTests",
             dependencies: [
                 "SiteflowServer",
+                "SiteflowWebSocketCodec",
                 "SiteflowLoadTest",
                 "SiteflowLoadTestServer",
                 "SiteflowRealtime",
@@ -255,6 +267,11 @@ let package = Package(
             ],
             // A Selenium smoke test of the chat page, run by hand (see the file).
             exclude: ["BrowserSmoke"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SiteflowWebSocketCodecTests",
+            dependencies: ["SiteflowWebSocketCodec", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-5}
 shift || true
 targets=("$@")
-if [ ${#targets[@]} -eq 0 ]; then targets=(json phoenix request-target cron database-url); fi
+if [ ${#targets[@]} -eq 0 ]; then targets=(json phoenix request-target cron database-url websocket-frame longpoll-body); fi
 
 echo "== building siteflow-fuzz with libFuzzer (.build-fuzz)"
 swift build -c release --product siteflow-fuzz --scratch-path .build-fuzz \

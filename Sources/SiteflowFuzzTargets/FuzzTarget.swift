@@ -3,6 +3,7 @@ import NIOCore
 import SiteflowRealtime
 import SiteflowServer
 import SiteflowStore
+import SiteflowWebSocketCodec
 
 /// The parsers a client (or an operator's configuration) can feed, each as a fuzzing target:
 /// any bytes must give a value or a typed error — never a trap, a hang or a value that does not
@@ -20,6 +21,11 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case cron
     /// `--database` URLs.
     case databaseURL = "database-url"
+    /// The WebSocket frame codec, in both roles (a server reading client frames, a client
+    /// reading server frames), with close-frame payloads.
+    case webSocketFrame = "websocket-frame"
+    /// A long-poll POST body: one text frame, or an NDJSON batch of JSON and base64 lines.
+    case longPollBody = "longpoll-body"
 
     /// Why an input broke a target's promise (reported as a crash by the fuzzer).
     public struct Violation: Error, CustomStringConvertible {
@@ -36,6 +42,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .requestTarget: Self.requestTarget(bytes)
         case .cron: try Self.cron(bytes)
         case .databaseURL: try Self.databaseURL(bytes)
+        case .webSocketFrame: try Self.webSocketFrame(bytes)
+        case .longPollBody: try Self.longPollBody(bytes)
         }
     }
 
@@ -102,6 +110,76 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             guard let again = try? DatabaseURL(parsing: url.description), again == url else {
                 throw Violation(description: "\(url) does not parse back to itself")
             }
+        }
+    }
+
+    /// Any bytes read by either end's parser give frames, a need for more bytes (nothing
+    /// consumed) or a typed violation (nothing consumed). Each frame, written by the peer's
+    /// writer, is read back as the same frame; a close frame's payload decodes to a body or a
+    /// typed violation, and a body written out decodes to itself.
+    private static func webSocketFrame(_ bytes: UnsafeRawBufferPointer) throws(Violation) {
+        for role in [WebSocketRole.server, .client] {
+            let parser = WebSocketFrameParser(role: role, maxPayloadSize: 1 << 16)
+            let peer = WebSocketFrameWriter(role: role == .server ? .client : .server)
+            var buffer = ByteBufferAllocator().buffer(capacity: bytes.count)
+            buffer.writeBytes(bytes)
+            while true {
+                let before = buffer.readerIndex
+                let outcome = parser.next(from: &buffer)
+                guard case .frame(let frame) = outcome else {
+                    guard buffer.readerIndex == before else { throw Violation(description: "\(role): \(outcome) consumed bytes") }
+                    break
+                }
+                guard buffer.readerIndex > before else { throw Violation(description: "\(role): a frame consumed nothing") }
+                var again = peer.frame(fin: frame.fin, opcode: frame.opcode, payload: frame.payload)
+                let reread = parser.next(from: &again)
+                guard reread == .frame(frame), again.readableBytes == 0 else {
+                    throw Violation(description: "\(role): \(frame) written by the peer reads back as \(reread)")
+                }
+                if frame.opcode == .close { try closeBody(frame.payload) }
+            }
+        }
+    }
+
+    private static func closeBody(_ payload: ByteBuffer) throws(Violation) {
+        guard let body = try? WebSocketCloseBody(decoding: payload) else { return }
+        var written = ByteBuffer()
+        body.write(into: &written)
+        guard let again = try? WebSocketCloseBody(decoding: written), again == body else {
+            throw Violation(description: "close body \(body) does not survive write/decode")
+        }
+    }
+
+    /// Any body, plain or sent as an NDJSON batch, gives frames or a typed error. A batch's
+    /// frames follow the rules (text: non-empty UTF-8 starting with `[` or `{`, no line feed;
+    /// binary: not empty), and written back as NDJSON (binary as base64, each line ended by
+    /// CRLF, of which the parser strips the CR) they parse to the same frames; a plain body is
+    /// one text frame of the same bytes.
+    private static func longPollBody(_ bytes: UnsafeRawBufferPointer) throws(Violation) {
+        var body = ByteBufferAllocator().buffer(capacity: bytes.count)
+        body.writeBytes(bytes)
+        if let frames = try? LongPollRequestBody.frames(in: body, contentType: "text/plain", maxBatch: 64) {
+            guard frames == [.text(body)] else { throw Violation(description: "a plain body is not one text frame of its bytes") }
+        }
+        guard let frames = try? LongPollRequestBody.frames(in: body, contentType: "application/x-ndjson", maxBatch: 64) else { return }
+        guard !frames.isEmpty, frames.count <= 64 else { throw Violation(description: "a batch of \(frames.count) frames") }
+        var written = ByteBuffer()
+        for frame in frames {
+            switch frame {
+            case .text(let text):
+                let view = text.readableBytesView
+                guard let first = view.first, first == UInt8(ascii: "[") || first == UInt8(ascii: "{"),
+                    !view.contains(UInt8(ascii: "\n"))
+                else { throw Violation(description: "a batch's text frame breaks the rules: \(String(buffer: text))") }
+                written.writeImmutableBuffer(text)
+            case .binary(let binary):
+                guard binary.readableBytes > 0 else { throw Violation(description: "an empty binary frame") }
+                written.writeBytes(Base64.encode(binary.readableBytesView))
+            }
+            written.writeString("\r\n")
+        }
+        guard let again = try? LongPollRequestBody.frames(in: written, contentType: "application/x-ndjson", maxBatch: 64), again == frames else {
+            throw Violation(description: "a batch does not survive NDJSON write/parse: \(String(buffer: written))")
         }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import CSiteflowEpoll
 import Glibc
 import NIOCore
+import SiteflowWebSocketCodec
 import Synchronization
 
 /// Listen-only load-test clients on raw non-blocking sockets, one epoll loop per thread: each
@@ -84,7 +85,8 @@ extension EpollListeners {
         let finished = DispatchSemaphore(value: 0)
 
         private let configuration: LoadTestConfiguration
-        private let parser = ServerFrameParser(maxPayloadSize: 16 << 20)
+        private let parser = WebSocketFrameParser(role: .client, maxPayloadSize: 16 << 20)
+        private let writer = WebSocketFrameWriter(role: .client)
         private let epoll: Int32
         private var connections: [Connection]
         private var nextToStart = 0
@@ -148,9 +150,9 @@ extension EpollListeners {
             }
             for slot in connections.indices where connections[slot].phase != .closed {
                 if connections[slot].phase == .joined || connections[slot].phase == .joining {
-                    var reason: [UInt8] = [0x03, 0xE8]  // 1000
-                    reason += Array("load test over".utf8)
-                    sendFrame(slot: slot, opcode: 0x8, payload: reason)
+                    var body = ByteBuffer()
+                    WebSocketCloseBody(code: 1000, reason: "load test over").write(into: &body)
+                    body.withUnsafeReadableBytes { sendFrame(slot: slot, opcode: .close, payload: $0) }
                 }
                 closeConnection(slot: slot)
             }
@@ -286,16 +288,16 @@ extension EpollListeners {
                 switch parser.header(in: rest) {
                 case .needMoreData:
                     return offset
-                case .violation(let code, let reason):
-                    var payload = [UInt8(code >> 8), UInt8(code & 0xFF)]
-                    payload += Array(reason.utf8.prefix(123))
-                    sendFrame(slot: slot, opcode: 0x8, payload: payload)
+                case .violation(let violation):
+                    var payload = ByteBuffer()
+                    WebSocketCloseBody(code: violation.closeCode, reason: violation.reason).write(into: &payload)
+                    payload.withUnsafeReadableBytes { sendFrame(slot: slot, opcode: .close, payload: $0) }
                     fail(slot: slot, connectFailure: false)
                     return bytes.count
                 case .complete(let header):
-                    let payload = UnsafeRawBufferPointer(rebasing: rest[header.headerLength..<(header.headerLength + header.payloadLength)])
+                    let payload = UnsafeRawBufferPointer(rebasing: rest[header.headerLength..<header.frameLength])
                     frame(slot: slot, header: header, payload: payload)
-                    offset += header.headerLength + header.payloadLength
+                    offset += header.frameLength
                 }
             }
             return offset
@@ -310,15 +312,15 @@ extension EpollListeners {
             return nil
         }
 
-        private func frame(slot: Int, header: ServerFrameParser.Header, payload: UnsafeRawBufferPointer) {
+        private func frame(slot: Int, header: WebSocketFrameParser.Header, payload: UnsafeRawBufferPointer) {
             switch header.opcode {
-            case 0x1, 0x2:
+            case .text, .binary:
                 if header.fin {
                     message(slot: slot, payload)
                 } else {
                     connections[slot].fragments = Array(payload)
                 }
-            case 0x0:
+            case .continuation:
                 guard var fragments = connections[slot].fragments else { return }
                 fragments.append(contentsOf: payload)
                 if header.fin {
@@ -327,13 +329,13 @@ extension EpollListeners {
                 } else {
                     connections[slot].fragments = fragments
                 }
-            case 0x9:
-                sendFrame(slot: slot, opcode: 0xA, payload: Array(payload))
-            case 0x8:
-                sendFrame(slot: slot, opcode: 0x8, payload: Array(payload.prefix(2)))
+            case .ping:
+                sendFrame(slot: slot, opcode: .pong, payload: payload)
+            case .close:
+                sendFrame(slot: slot, opcode: .close, payload: UnsafeRawBufferPointer(rebasing: payload.prefix(2)))
                 if connections[slot].phase == .joined { statistics.update { $0.closedByServer += 1 } }
                 fail(slot: slot, connectFailure: false)
-            default:
+            case .pong:
                 break
             }
         }
@@ -364,35 +366,28 @@ extension EpollListeners {
 
         private func join(slot: Int) {
             let text = "[\"1\",\"1\",\"\(configuration.topic(forClient: connections[slot].index))\",\"phx_join\",{\"nickname\":\"lt\(connections[slot].index)\"}]"
-            sendFrame(slot: slot, opcode: 0x1, payload: Array(text.utf8))
+            sendFrame(slot: slot, opcode: .text, text: text)
         }
 
         private func heartbeat() {
             for slot in connections.indices where connections[slot].phase == .joined {
                 nextRef += 1
-                sendFrame(slot: slot, opcode: 0x1, payload: Array("[null,\"\(nextRef)\",\"phoenix\",\"heartbeat\",{}]".utf8))
+                sendFrame(slot: slot, opcode: .text, text: "[null,\"\(nextRef)\",\"phoenix\",\"heartbeat\",{}]")
             }
         }
 
+        /// Sends one masked text frame.
+        private func sendFrame(slot: Int, opcode: WebSocketFrameOpcode, text: String) {
+            var text = text
+            text.withUTF8 { sendFrame(slot: slot, opcode: opcode, payload: UnsafeRawBufferPointer($0)) }
+        }
+
         /// Sends one masked frame (client frames are always masked).
-        private func sendFrame(slot: Int, opcode: UInt8, payload: [UInt8]) {
-            var frame: [UInt8] = [0x80 | opcode]
-            frame.reserveCapacity(payload.count + 14)
-            if payload.count < 126 {
-                frame.append(0x80 | UInt8(payload.count))
-            } else if payload.count <= Int(UInt16.max) {
-                frame.append(0x80 | 126)
-                frame.append(UInt8(payload.count >> 8))
-                frame.append(UInt8(payload.count & 0xFF))
-            } else {
-                frame.append(0x80 | 127)
-                for shift in stride(from: 56, through: 0, by: -8) { frame.append(UInt8((payload.count >> shift) & 0xFF)) }
-            }
-            let mask = (UInt8.random(in: .min ... .max), UInt8.random(in: .min ... .max), UInt8.random(in: .min ... .max), UInt8.random(in: .min ... .max))
-            let key = [mask.0, mask.1, mask.2, mask.3]
-            frame += key
-            for (index, byte) in payload.enumerated() { frame.append(byte ^ key[index & 3]) }
-            if !writeAll(slot: slot, frame) {
+        private func sendFrame(slot: Int, opcode: WebSocketFrameOpcode, payload: UnsafeRawBufferPointer) {
+            var frame = ByteBuffer()
+            frame.reserveCapacity(writer.frameSize(payloadLength: payload.count))
+            writer.writeFrame(opcode: opcode, payload: payload, into: &frame)
+            if !frame.withUnsafeReadableBytes({ writeAll(slot: slot, $0) }) {
                 fail(slot: slot, connectFailure: false)
             }
         }
@@ -400,20 +395,23 @@ extension EpollListeners {
         /// Writes all of `bytes` (small frames and the request fit the empty socket buffer; a
         /// full buffer here means a stuck server, and the connection is given up).
         private func writeAll(slot: Int, _ bytes: [UInt8]) -> Bool {
-            bytes.withUnsafeBytes { raw in
-                var offset = 0
-                while offset < raw.count {
-                    let written = write(connections[slot].fd, raw.baseAddress.map { $0 + offset }, raw.count - offset)
-                    if written > 0 {
-                        offset += written
-                    } else if written < 0, errno == EINTR {
-                        continue
-                    } else {
-                        return false
-                    }
+            bytes.withUnsafeBytes { writeAll(slot: slot, $0) }
+        }
+
+        /// Writes all of `raw` (see the other `writeAll`).
+        private func writeAll(slot: Int, _ raw: UnsafeRawBufferPointer) -> Bool {
+            var offset = 0
+            while offset < raw.count {
+                let written = write(connections[slot].fd, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+                if written > 0 {
+                    offset += written
+                } else if written < 0, errno == EINTR {
+                    continue
+                } else {
+                    return false
                 }
-                return true
             }
+            return true
         }
 
         // MARK: Ending

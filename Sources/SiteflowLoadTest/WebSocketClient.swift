@@ -49,25 +49,18 @@ public enum WebSocketClient {
             if !subprotocols.isEmpty {
                 requestHeaders.add(name: "sec-websocket-protocol", value: subprotocols.joined(separator: ", "))
             }
-            let upgrader = NIOWebSocketClientUpgrader(
-                maxFrameSize: maxFrameSize,
-                automaticErrorHandling: false
-            ) { channel, response in
+            // The connection parses and frames itself: no NIO frame decoder or encoder is
+            // installed, and bytes read after the 101 reach the connection once it is added.
+            let upgrader = LeanWebSocketClientUpgrader { channel, response in
                 let connection = WebSocketClientConnection(
                     eventLoop: channel.eventLoop,
                     subprotocol: response.headers.first(name: "sec-websocket-protocol"),
                     maxFrameSize: maxFrameSize,
                     delegate: delegate
                 )
-                // The connection parses frames itself: NIO's decoder (added by the upgrader) goes,
-                // and the upgrade completes (releasing bytes read after the 101) only once it has.
-                do {
-                    let pipeline = channel.pipeline.syncOperations
-                    try pipeline.addHandler(connection)
-                    let decoder = try pipeline.handler(type: ByteToMessageHandler<WebSocketFrameDecoder>.self)
-                    return pipeline.removeHandler(decoder).map { promise.succeed(connection) }
-                } catch {
-                    return channel.eventLoop.makeFailedFuture(error)
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(connection)
+                    promise.succeed(connection)
                 }
             }
             return channel.eventLoop.makeCompletedFuture {

@@ -1,8 +1,9 @@
 public import NIOCore
 public import NIOWebSocket
+import SiteflowWebSocketCodec
 
 /// One client WebSocket: a single NIO channel handler that parses the server's frames in place
-/// (``ServerFrameParser``), masks what it sends, reassembles fragmented messages, answers pings
+/// and masks what it sends (the shared codec, `SiteflowWebSocketCodec`), reassembles fragmented messages, answers pings
 /// and the close handshake, and reports to its delegate.
 ///
 /// No task per connection: thousands of these share one event-loop group in the load tester.
@@ -12,8 +13,8 @@ public final class WebSocketClientConnection: ChannelInboundHandler, @unchecked 
     // callbacks, and public methods hop there first).
     /// The bytes the server sent, as read from the socket.
     public typealias InboundIn = ByteBuffer
-    /// Frames for NIO's encoder (masked by us).
-    public typealias OutboundOut = WebSocketFrame
+    /// Whole frames, already masked.
+    public typealias OutboundOut = ByteBuffer
 
     /// The event loop that serves this connection.
     public let eventLoop: any EventLoop
@@ -21,7 +22,8 @@ public final class WebSocketClientConnection: ChannelInboundHandler, @unchecked 
     public let subprotocol: String?
     private weak var delegate: (any WebSocketClientDelegate)?
     private var context: ChannelHandlerContext?
-    private let parser: ServerFrameParser
+    private let parser: WebSocketFrameParser
+    private let writer = WebSocketFrameWriter(role: .client)
     /// The start of a frame whose rest has not arrived yet.
     private var partial: ByteBuffer?
     private var fragments: ByteBuffer?
@@ -32,7 +34,7 @@ public final class WebSocketClientConnection: ChannelInboundHandler, @unchecked 
     init(eventLoop: any EventLoop, subprotocol: String?, maxFrameSize: Int, delegate: any WebSocketClientDelegate) {
         self.eventLoop = eventLoop
         self.subprotocol = subprotocol
-        self.parser = ServerFrameParser(maxPayloadSize: maxFrameSize)
+        self.parser = WebSocketFrameParser(role: .client, maxPayloadSize: maxFrameSize)
         self.delegate = delegate
     }
 
@@ -40,35 +42,47 @@ public final class WebSocketClientConnection: ChannelInboundHandler, @unchecked 
 
     /// Sends a text message.
     public func sendText(_ text: String) {
-        send(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: text)))
+        send(opcode: .text, payload: ByteBuffer(string: text))
     }
 
     /// Sends a text message whose bytes are already encoded.
     public func sendText(_ bytes: ByteBuffer) {
-        send(WebSocketFrame(fin: true, opcode: .text, data: bytes))
+        send(opcode: .text, payload: bytes)
     }
 
     /// Sends a binary message.
     public func sendBinary(_ bytes: ByteBuffer) {
-        send(WebSocketFrame(fin: true, opcode: .binary, data: bytes))
+        send(opcode: .binary, payload: bytes)
     }
 
     /// Sends a ping; the server's pong arrives as ``WebSocketClientMessage/pong(_:)``.
     public func ping(_ bytes: ByteBuffer = ByteBuffer()) {
-        send(WebSocketFrame(fin: true, opcode: .ping, data: bytes))
+        send(opcode: .ping, payload: bytes)
     }
 
-    /// Sends any frame as given, masked with a random key unless `masked` is false (tests use
-    /// this to send fragments, invalid UTF-8 and unmasked frames).
+    /// Sends any frame as given (its fin bit, opcode and data; reserved bits and any mask key
+    /// are not carried), masked with a fresh random key unless `masked` is false (tests use
+    /// this to send fragments, invalid UTF-8 and unmasked frames). A frame whose opcode RFC 6455
+    /// does not define is not sent.
     public func send(_ frame: WebSocketFrame, masked: Bool = true) {
-        var frame = frame
-        if masked, frame.maskKey == nil { frame.maskKey = .random() }
-        if !masked { frame.maskKey = nil }
-        let ready = frame
-        if eventLoop.inEventLoop {
-            write(ready)
+        guard let opcode = WebSocketFrameOpcode(rawValue: UInt8(webSocketOpcode: frame.opcode)) else { return }
+        send(fin: frame.fin, opcode: opcode, payload: frame.data, masked: masked)
+    }
+
+    private func send(fin: Bool = true, opcode: WebSocketFrameOpcode, payload: ByteBuffer, masked: Bool = true) {
+        let bytes: ByteBuffer
+        if masked {
+            bytes = writer.frame(fin: fin, opcode: opcode, payload: payload)
         } else {
-            eventLoop.execute { self.write(ready) }
+            var unmasked = ByteBuffer()
+            WebSocketFrameWriter(role: .server).writeFrame(fin: fin, opcode: opcode, payload: payload, into: &unmasked)
+            bytes = unmasked
+        }
+        let isClose = opcode == .close
+        if eventLoop.inEventLoop {
+            write(bytes, isClose: isClose)
+        } else {
+            eventLoop.execute { self.write(bytes, isClose: isClose) }
         }
     }
 
@@ -77,7 +91,7 @@ public final class WebSocketClientConnection: ChannelInboundHandler, @unchecked 
         var data = ByteBuffer()
         data.writeInteger(code)
         data.writeString(reason)
-        send(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))
+        send(opcode: .close, payload: data)
     }
 
     /// Stops (`false`) or resumes (`true`) reading from the socket, as a slow consumer would:
@@ -94,9 +108,9 @@ public final class WebSocketClientConnection: ChannelInboundHandler, @unchecked 
         eventLoop.execute { self.context?.close(promise: nil) }
     }
 
-    private func write(_ frame: WebSocketFrame) {
+    private func write(_ frame: ByteBuffer, isClose: Bool) {
         guard let context, !closeSent else { return }
-        if frame.opcode == .connectionClose { closeSent = true }
+        if isClose { closeSent = true }
         context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
     }
 
@@ -144,31 +158,30 @@ public final class WebSocketClientConnection: ChannelInboundHandler, @unchecked 
                     partial = rest
                 }
                 return
-            case .violation(let code, let reason):
+            case .violation(let violation):
                 if !closeSent {
                     var data = ByteBuffer()
-                    data.writeInteger(code)
-                    data.writeString(reason)
-                    write(WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: data))
+                    WebSocketCloseBody(code: violation.closeCode, reason: violation.reason).write(into: &data)
+                    write(writer.frame(opcode: .close, payload: data), isClose: true)
                 }
-                report(code: nil, reason: "the server broke the WebSocket protocol: \(reason)")
+                report(code: nil, reason: "the server broke the WebSocket protocol: \(violation.reason)")
                 context.close(promise: nil)
                 return
             }
         }
     }
 
-    private func handle(_ frame: ServerFrameParser.Frame, context: ChannelHandlerContext) {
+    private func handle(_ frame: WebSocketFrameParser.Frame, context: ChannelHandlerContext) {
         var payload = frame.payload
         switch frame.opcode {
-        case 0x1, 0x2:
+        case .text, .binary:
             if frame.fin {
-                deliver(payload, isText: frame.opcode == 0x1)
+                deliver(payload, isText: frame.opcode == .text)
             } else {
                 fragments = payload
-                fragmentIsText = frame.opcode == 0x1
+                fragmentIsText = frame.opcode == .text
             }
-        case 0x0:
+        case .continuation:
             guard var buffer = fragments else { return }
             buffer.writeBuffer(&payload)
             if frame.fin {
@@ -177,26 +190,28 @@ public final class WebSocketClientConnection: ChannelInboundHandler, @unchecked 
             } else {
                 fragments = buffer
             }
-        case 0x9:
-            send(WebSocketFrame(fin: true, opcode: .pong, data: payload))
-        case 0xA:
+        case .ping:
+            send(opcode: .pong, payload: payload)
+        case .pong:
             delegate?.webSocket(self, received: .pong(payload))
-        case 0x8:
-            var code: UInt16?
-            var reason = ""
-            if let raw = payload.readInteger(as: UInt16.self) {
-                code = raw
-                reason = payload.readString(length: payload.readableBytes) ?? ""
+        case .close:
+            // A close body that breaks the rules is answered with 1002 (or 1007), as §7.4 asks.
+            let body: WebSocketCloseBody
+            let echo: WebSocketCloseBody
+            do throws(WebSocketProtocolViolation) {
+                body = try WebSocketCloseBody(decoding: payload)
+                echo = WebSocketCloseBody(code: body.code)
+            } catch {
+                body = WebSocketCloseBody(code: nil, reason: "the server sent a bad close frame: \(error.reason)")
+                echo = WebSocketCloseBody(code: error.closeCode, reason: error.reason)
             }
             if !closeSent {
-                var echo = ByteBuffer()
-                if let code { echo.writeInteger(code) }
-                write(WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: echo))
+                var data = ByteBuffer()
+                echo.write(into: &data)
+                write(writer.frame(opcode: .close, payload: data), isClose: true)
             }
-            report(code: code, reason: reason)
+            report(code: body.code, reason: body.reason)
             context.close(promise: nil)
-        default:
-            break
         }
     }
 

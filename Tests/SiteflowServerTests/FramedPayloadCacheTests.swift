@@ -1,4 +1,5 @@
 import NIOCore
+import SiteflowWebSocketCodec
 import Testing
 @testable import SiteflowServer
 

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOHTTP1
 import SiteflowLoadTest
 import SiteflowRealtime
 import SiteflowServer
@@ -247,6 +248,26 @@ struct WebSocketHardeningTests {
             #expect(badVersionResponse.status == 400)
             #expect(badVersionResponse.body == "invalid WebSocket upgrade: Sec-WebSocket-Version must be 13\n")
             #expect(endpoint.statistics[.webSocketUpgradesRejected] == 4)
+        }
+        #expect(endpoint.closeCounts.isEmpty)
+    }
+
+    @Test("a wrong or missing Sec-WebSocket-Version gets 400 with Sec-WebSocket-Version: 13 (RFC 6455 §4.4); other refusals do not carry it")
+    func versionRefusalNamesTheVersion() async throws {
+        let endpoint = RecordingEndpoint(.echo)
+        try await withServer(endpoint) { _, port in
+            let base: [(String, String)] = [("upgrade", "websocket"), ("connection", "upgrade"), ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")]
+            for version in [[("sec-websocket-version", "8")], [("sec-websocket-version", "14")], []] {
+                let response = try await HTTPTestClient.request(port: port, "/socket/websocket?vsn=2.0.0", headers: base + version)
+                #expect(response.status == 400)
+                #expect(response.headers["sec-websocket-version"] == ["13"])
+                #expect(response.body == "invalid WebSocket upgrade: Sec-WebSocket-Version must be 13\n")
+            }
+            var badKey = base
+            badKey[2].1 = "not-a-key"
+            let badKeyResponse = try await HTTPTestClient.request(port: port, "/socket/websocket?vsn=2.0.0", headers: badKey + [("sec-websocket-version", "13")])
+            #expect(badKeyResponse.status == 400)
+            #expect(badKeyResponse.headers["sec-websocket-version"].isEmpty)
         }
         #expect(endpoint.closeCounts.isEmpty)
     }

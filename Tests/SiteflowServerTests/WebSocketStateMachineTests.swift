@@ -1,6 +1,7 @@
 import NIOCore
 @testable import SiteflowServer
 import SiteflowRealtime
+import SiteflowWebSocketCodec
 import Testing
 
 @Suite("WebSocket state machine")
@@ -14,11 +15,11 @@ struct WebSocketStateMachineTests {
         ))
     }
 
-    static func frame(_ opcode: WebSocketFrameParser.Opcode, _ bytes: [UInt8], fin: Bool = true) -> Frame {
+    static func frame(_ opcode: WebSocketFrameOpcode, _ bytes: [UInt8], fin: Bool = true) -> Frame {
         Frame(fin: fin, opcode: opcode, payload: ByteBuffer(bytes: bytes))
     }
 
-    static func text(_ string: String, fin: Bool = true, opcode: WebSocketFrameParser.Opcode = .text) -> Frame {
+    static func text(_ string: String, fin: Bool = true, opcode: WebSocketFrameOpcode = .text) -> Frame {
         Frame(fin: fin, opcode: opcode, payload: ByteBuffer(string: string))
     }
 

@@ -104,7 +104,10 @@ final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         case webSocketPath:
             if let refusal = negotiation.refusal {
                 negotiation.refusal = nil
-                write(.text(HTTPResponseStatus(statusCode: refusal.status), refusal.reason), head: head, keepAlive: false, context: context)
+                write(
+                    .text(HTTPResponseStatus(statusCode: refusal.status), refusal.reason, headers: refusal.headers),
+                    head: head, keepAlive: false, context: context
+                )
             } else if head.headers.contains(name: "upgrade") {
                 write(.text(.badRequest, "invalid WebSocket upgrade: GET with Upgrade: websocket, Sec-WebSocket-Key and Sec-WebSocket-Version: 13 required"), head: head, keepAlive: false, context: context)
             } else {

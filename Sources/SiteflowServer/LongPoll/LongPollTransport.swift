@@ -90,10 +90,10 @@ final class LongPollTransport: Sendable {
                 return nil
             }
             let frames: [TransportFrame]
-            switch parseFrames(body ?? ByteBuffer(), contentType: headers.first(name: "content-type")) {
-            case .success(let parsed): frames = parsed
-            case .failure(let problem):
-                respond(cors(.text(.badRequest, problem.reason), allowedOrigin: origin))
+            do throws(LongPollRequestBody.Malformed) {
+                frames = try LongPollRequestBody.frames(in: body ?? ByteBuffer(), contentType: headers.first(name: "content-type"), maxBatch: maxBatch)
+            } catch {
+                respond(cors(.text(.badRequest, error.reason), allowedOrigin: origin))
                 return nil
             }
             respond(statusReply(existing.deliver(frames) ? 200 : 410, allowedOrigin: origin))
@@ -169,50 +169,6 @@ final class LongPollTransport: Sendable {
                 sessions.byToken = smaller
             }
         }
-    }
-
-    // MARK: Frames in
-
-    private struct BadBatch: Error {
-        var reason: String
-    }
-
-    private func parseFrames(_ body: ByteBuffer, contentType: String?) -> Result<[TransportFrame], BadBatch> {
-        let isBatch = contentType?.lowercased().hasPrefix("application/x-ndjson") ?? false
-        guard isBatch else {
-            guard body.readableBytes > 0 else { return .failure(BadBatch(reason: "empty long-poll POST: expected one frame")) }
-            guard body.withUnsafeReadableBytes({ UTF8Validation.isValid($0) }) else {
-                return .failure(BadBatch(reason: "the frame is not valid UTF-8"))
-            }
-            return .success([.text(body)])
-        }
-        var frames: [TransportFrame] = []
-        var rest = body
-        while rest.readableBytes > 0 {
-            let lineLength = rest.readableBytesView.firstIndex(of: UInt8(ascii: "\n")).map { $0 - rest.readerIndex } ?? rest.readableBytes
-            guard var line = rest.readSlice(length: lineLength) else { break }
-            rest.moveReaderIndex(forwardBy: min(1, rest.readableBytes))
-            if line.readableBytesView.last == UInt8(ascii: "\r") {
-                line.moveWriterIndex(to: line.writerIndex - 1)
-            }
-            guard line.readableBytes > 0 else { continue }
-            guard frames.count < maxBatch else {
-                return .failure(BadBatch(reason: "a long-poll batch carries at most \(maxBatch) frames"))
-            }
-            if line.readableBytesView.first == UInt8(ascii: "[") || line.readableBytesView.first == UInt8(ascii: "{") {
-                guard line.withUnsafeReadableBytes({ UTF8Validation.isValid($0) }) else {
-                    return .failure(BadBatch(reason: "line \(frames.count + 1) is not valid UTF-8"))
-                }
-                frames.append(.text(line))
-            } else {
-                guard let bytes = Base64.decode(line.readableBytesView) else {
-                    return .failure(BadBatch(reason: "line \(frames.count + 1) is neither a JSON frame nor base64"))
-                }
-                frames.append(.binary(ByteBuffer(bytes: bytes)))
-            }
-        }
-        guard !frames.isEmpty else { return .failure(BadBatch(reason: "empty long-poll batch")) }
-        return .success(frames)
     }
 
     // MARK: Replies

@@ -1,4 +1,5 @@
 import NIOCore
+import SiteflowWebSocketCodec
 
 /// The last small message framed on one event loop, as complete WebSocket bytes (header and
 /// payload in one buffer). A broadcast hands the same payload buffer to every connection of the
@@ -14,17 +15,17 @@ final class FramedPayloadCache: @unchecked Sendable {
     static let maximumPayload = 1024
 
     private var payload: ByteBuffer?
-    private var opcode = WebSocketFrameParser.Opcode.text
+    private var opcode = WebSocketFrameOpcode.text
     private var framed: ByteBuffer?
 
     /// The framed bytes of an `opcode` message with `payload` (at most ``maximumPayload`` bytes).
-    func framed(_ payload: ByteBuffer, opcode: WebSocketFrameParser.Opcode, allocator: ByteBufferAllocator) -> ByteBuffer {
+    func framed(_ payload: ByteBuffer, opcode: WebSocketFrameOpcode, allocator: ByteBufferAllocator) -> ByteBuffer {
         if let cached = self.payload, let framed, self.opcode == opcode, Self.sameBytes(cached, payload) {
             return framed
         }
         let length = payload.readableBytes
-        var buffer = allocator.buffer(capacity: WebSocketFrameParser.headerSize(length: length) + length)
-        WebSocketFrameParser.writeHeader(opcode: opcode, length: length, into: &buffer)
+        var buffer = allocator.buffer(capacity: WebSocketFrameWriter.headerSize(payloadLength: length) + length)
+        WebSocketFrameWriter.writeHeader(opcode: opcode, payloadLength: length, into: &buffer)
         var copy = payload
         buffer.writeBuffer(&copy)
         self.payload = payload

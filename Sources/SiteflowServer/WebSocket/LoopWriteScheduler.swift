@@ -1,4 +1,5 @@
 import NIOCore
+import SiteflowWebSocketCodec
 import Synchronization
 
 /// The WebSocket connections of one event loop: those with frames waiting, drained together by
@@ -23,7 +24,7 @@ final class LoopWriteScheduler: Sendable {
     }
 
     /// The framed bytes of a small message (see ``FramedPayloadCache``). Event loop only.
-    func framed(_ payload: ByteBuffer, opcode: WebSocketFrameParser.Opcode) -> ByteBuffer {
+    func framed(_ payload: ByteBuffer, opcode: WebSocketFrameOpcode) -> ByteBuffer {
         eventLoop.assertInEventLoop()
         return framedPayloads.framed(payload, opcode: opcode, allocator: allocator)
     }

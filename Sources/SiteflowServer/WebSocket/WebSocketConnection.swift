@@ -1,5 +1,6 @@
 import NIOCore
 import SiteflowRealtime
+import SiteflowWebSocketCodec
 import Synchronization
 
 /// The server side of one upgraded WebSocket: the only handler in the channel's pipeline after
@@ -49,8 +50,22 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         /// Frames accepted by `send` (and a pending pong) not yet handed to the channel.
         var queued = 0
         var drainScheduled = false
+        /// A close not yet carried out by `drain`.
         var closeRequest: (code: TransportCloseCode, reason: String)?
+        /// Set by `close` and never cleared: from then on `send` refuses, also while `drain`
+        /// carries the close out.
+        var closeRequested = false
         var closed = false
+    }
+
+    /// What ``enqueue(_:)`` did with a frame.
+    enum SendOutcome: Equatable {
+        /// The frame is queued and will be written.
+        case accepted
+        /// Refused: the connection is closed or closing (a close was requested by either side).
+        case closing
+        /// Refused: the bounded outbound queue is full (a slow consumer).
+        case queueFull
     }
 
     private let scheduler: LoopWriteScheduler
@@ -114,30 +129,37 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
     // MARK: TransportConnection
 
     func send(_ frame: TransportFrame) -> Bool {
+        enqueue(frame) == .accepted
+    }
+
+    /// Queues `frame` for the client, or says why not: once a close was requested (by the
+    /// socket layer, or by the client or a broken rule) no frame is accepted, and none is
+    /// accepted beyond ``WebSocketLimits/outboundQueueLimit`` waiting ones.
+    func enqueue(_ frame: TransportFrame) -> SendOutcome {
         let limit = limits.outboundQueueLimit
-        let (accepted, schedule) = shared.withLock { state -> (Bool, Bool) in
-            guard !state.closed, state.closeRequest == nil, state.queued < limit else {
-                return (false, false)
-            }
+        let (outcome, schedule) = shared.withLock { state -> (SendOutcome, Bool) in
+            guard !state.closed, !state.closeRequested else { return (.closing, false) }
+            guard state.queued < limit else { return (.queueFull, false) }
             state.queued += 1
             state.pending.append(frame)
             let schedule = !state.drainScheduled
             state.drainScheduled = true
-            return (true, schedule)
+            return (.accepted, schedule)
         }
         if schedule {
             scheduler.schedule(self)
         }
-        return accepted
+        return outcome
     }
 
     var isClosing: Bool {
-        shared.withLock { $0.closed || $0.closeRequest != nil }
+        shared.withLock { $0.closed || $0.closeRequested }
     }
 
     func close(code: TransportCloseCode, reason: String) {
         let schedule = shared.withLock { state -> Bool in
-            guard !state.closed, state.closeRequest == nil else { return false }
+            guard !state.closed, !state.closeRequested else { return false }
+            state.closeRequested = true
             state.closeRequest = (code, reason)
             let schedule = !state.drainScheduled
             state.drainScheduled = true
@@ -217,7 +239,7 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         let writable = force || isWritable ? Int.max : 0
         for frame in frames {
             guard count < writable else { break }
-            headerBytes += WebSocketFrameParser.headerSize(length: frame.bytes.readableBytes)
+            headerBytes += WebSocketFrameWriter.headerSize(payloadLength: frame.bytes.readableBytes)
             count += 1
         }
         guard count > 0 else { return 0 }
@@ -227,11 +249,11 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         } else {
             var headers = scheduler.allocator.buffer(capacity: headerBytes)
             for frame in frames.prefix(count) {
-                WebSocketFrameParser.writeHeader(opcode: frame.opcode, length: frame.bytes.readableBytes, into: &headers)
+                WebSocketFrameWriter.writeHeader(opcode: frame.opcode, payloadLength: frame.bytes.readableBytes, into: &headers)
             }
             var offset = 0
             for frame in frames.prefix(count) {
-                let size = WebSocketFrameParser.headerSize(length: frame.bytes.readableBytes)
+                let size = WebSocketFrameWriter.headerSize(payloadLength: frame.bytes.readableBytes)
                 if let header = headers.getSlice(at: headers.readerIndex + offset, length: size) {
                     context.write(wrapOutboundOut(header), promise: nil)
                 }
@@ -247,10 +269,8 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
     }
 
     /// Writes one control frame (pong, close) at once.
-    private func writeControl(_ opcode: WebSocketFrameParser.Opcode, payload: ByteBuffer, context: ChannelHandlerContext) {
-        var frame = context.channel.allocator.buffer(capacity: 2 + payload.readableBytes)
-        WebSocketFrameParser.writeHeader(opcode: opcode, length: payload.readableBytes, into: &frame)
-        frame.writeImmutableBuffer(payload)
+    private func writeControl(_ opcode: WebSocketFrameOpcode, payload: ByteBuffer, context: ChannelHandlerContext) {
+        let frame = WebSocketFrameWriter(role: .server).frame(opcode: opcode, payload: payload, allocator: context.channel.allocator)
         context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
     }
 
@@ -321,7 +341,7 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         } else {
             inbound?.writeBuffer(&bytes)
         }
-        let parser = WebSocketFrameParser(maxPayloadSize: limits.maxMessageSize)
+        let parser = WebSocketFrameParser(role: .server, maxPayloadSize: limits.maxMessageSize)
         parsing: while var buffer = inbound, buffer.readableBytes > 0 {
             inbound = nil
             let outcome = parser.next(from: &buffer)
@@ -333,10 +353,10 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
                     inbound = ByteBuffer(rest.readableBytesView)
                 }
                 break parsing
-            case .violation(let code, let reason):
+            case .violation(let violation):
                 inbound = nil
                 inputBroken = true
-                if machine.close(code: code, reason: reason) {
+                if machine.close(code: TransportCloseCode(rawValue: violation.closeCode), reason: violation.reason) {
                     startedClosing()
                 }
                 break parsing
@@ -358,7 +378,7 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         answerPing(context: context)
     }
 
-    private func perform(_ action: WebSocketStateMachine.FrameAction, for opcode: WebSocketFrameParser.Opcode, context: ChannelHandlerContext) {
+    private func perform(_ action: WebSocketStateMachine.FrameAction, for opcode: WebSocketFrameOpcode, context: ChannelHandlerContext) {
         switch action {
         case .none:
             break
@@ -374,7 +394,7 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         case .answerClose(let code):
             markClosed()
             var echo = context.channel.allocator.buffer(capacity: 4)
-            WebSocketFrameParser.writeHeader(opcode: .close, length: code == nil ? 0 : 2, into: &echo)
+            WebSocketFrameWriter.writeHeader(opcode: .close, payloadLength: code == nil ? 0 : 2, into: &echo)
             if let code { echo.writeInteger(code.rawValue) }
             let channel = context.channel
             context.writeAndFlush(wrapOutboundOut(echo)).whenComplete { _ in
@@ -491,9 +511,8 @@ final class WebSocketConnection: ChannelInboundHandler, TransportConnection, @un
         let code = machine.closeCode ?? .normal
         let reason = machine.closeReason
         var data = context.channel.allocator.buffer(capacity: 2 + min(reason.utf8.count, 123))
-        data.writeInteger(code.rawValue)
-        // Control frames carry at most 125 bytes.
-        data.writeBytes(reason.utf8.prefix(123))
+        // Control frames carry at most 125 bytes: the reason is cut at a character boundary.
+        WebSocketCloseBody(code: code.rawValue, reason: reason).write(into: &data)
         writeControl(.close, payload: data, context: context)
         let channel = context.channel
         occasional.closeTimer = context.eventLoop.scheduleTask(in: limits.closeHandshakeTimeout) {
@@ -537,7 +556,7 @@ extension TransportFrame {
         }
     }
 
-    fileprivate var opcode: WebSocketFrameParser.Opcode {
+    fileprivate var opcode: WebSocketFrameOpcode {
         switch self {
         case .text: .text
         case .binary: .binary

@@ -1,27 +1,39 @@
 import NIOHTTP1
 
 /// The opening-handshake rules of RFC 6455 §4.2.1 that NIO's upgrader does not enforce itself,
-/// as a pure function of the request headers: a request that breaks one is answered with 400
-/// and the reason this returns.
+/// as a pure function of the request headers: a request that breaks one is answered with 400,
+/// the reason and the headers this returns.
 enum WebSocketHandshakeCheck {
+    /// Why a handshake is refused: the 400's reason, and the headers the reply must carry.
+    struct Problem: Equatable {
+        /// The reason sent as the 400's body.
+        var reason: String
+        /// Headers of the 400: `Sec-WebSocket-Version: 13` when the version was wrong or
+        /// missing (RFC 6455 §4.4), so the client can retry with a version the server speaks.
+        var headers: HTTPHeaders = HTTPHeaders()
+    }
+
     /// Why `headers` are not a valid WebSocket opening handshake, or `nil` when they are.
     ///
     /// Requires a `Connection` header listing the `upgrade` token (case-insensitive, in a
     /// comma-separated list, possibly over several header lines), exactly one
     /// `Sec-WebSocket-Key` that is the base64 encoding of 16 bytes, and exactly one
     /// `Sec-WebSocket-Version: 13`.
-    static func problem(in headers: HTTPHeaders) -> String? {
+    static func problem(in headers: HTTPHeaders) -> Problem? {
         let connectionTokens = headers[canonicalForm: "connection"]
         guard connectionTokens.contains(where: { $0.lowercased() == "upgrade" }) else {
-            return "invalid WebSocket upgrade: the Connection header must list \"Upgrade\""
+            return Problem(reason: "invalid WebSocket upgrade: the Connection header must list \"Upgrade\"")
         }
         let keys = headers["sec-websocket-key"]
         guard keys.count == 1, let key = keys.first, isBase64OfSixteenBytes(key.trimmingSpacesAndTabs) else {
-            return "invalid WebSocket upgrade: Sec-WebSocket-Key must be one base64-encoded 16-byte value"
+            return Problem(reason: "invalid WebSocket upgrade: Sec-WebSocket-Key must be one base64-encoded 16-byte value")
         }
         let versions = headers["sec-websocket-version"]
         guard versions.count == 1, versions.first?.trimmingSpacesAndTabs == "13" else {
-            return "invalid WebSocket upgrade: Sec-WebSocket-Version must be 13"
+            return Problem(
+                reason: "invalid WebSocket upgrade: Sec-WebSocket-Version must be 13",
+                headers: HTTPHeaders([("Sec-WebSocket-Version", "13")])
+            )
         }
         return nil
     }

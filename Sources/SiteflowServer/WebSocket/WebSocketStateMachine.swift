@@ -1,5 +1,6 @@
 import NIOCore
 import SiteflowRealtime
+import SiteflowWebSocketCodec
 
 /// The server side of one WebSocket (RFC 6455) as a value: fragment reassembly, ping answers,
 /// the close handshake and the partial-frame deadline. It performs no I/O; each `mutating`
@@ -181,16 +182,6 @@ struct WebSocketStateMachine {
 
     // MARK: Closing
 
-    /// Whether `code` may appear in a close frame (RFC 6455 §7.4.1–2 and IANA's registry):
-    /// 1000–1003, 1007–1014 and 3000–4999. 1004–1006 and 1015 are reserved or never sent;
-    /// 1016–2999 are reserved for the protocol; 5000 and above are undefined.
-    static func isValidCloseCode(_ code: UInt16) -> Bool {
-        switch code {
-        case 1000...1003, 1007...1014, 3000...4999: true
-        default: false
-        }
-    }
-
     private mutating func receivedClose(_ payload: ByteBuffer) -> FrameAction {
         switch phase {
         case .closing:
@@ -200,19 +191,14 @@ struct WebSocketStateMachine {
         case .open:
             break
         }
-        var payload = payload
-        var code: TransportCloseCode?
-        var reason = ""
-        if payload.readableBytes == 1 {
-            return fail(.protocolError, "close frame with a one-byte payload")
+        let body: WebSocketCloseBody
+        do throws(WebSocketProtocolViolation) {
+            body = try WebSocketCloseBody(decoding: payload)
+        } catch {
+            return fail(TransportCloseCode(rawValue: error.closeCode), error.reason)
         }
-        if let raw = payload.readInteger(as: UInt16.self) {
-            guard Self.isValidCloseCode(raw) else { return fail(.protocolError, "invalid close code \(raw)") }
-            let valid = payload.withUnsafeReadableBytes { UTF8Validation.isValid($0) }
-            guard valid else { return fail(.invalidPayload, "close reason is not valid UTF-8") }
-            code = TransportCloseCode(rawValue: raw)
-            reason = payload.readString(length: payload.readableBytes) ?? ""
-        }
+        let code = body.code.map { TransportCloseCode(rawValue: $0) }
+        let reason = body.reason
         phase = .closing
         update { state in
             state.closeCode = code

@@ -14,8 +14,9 @@ final class UpgradeNegotiation: @unchecked Sendable {
     private let registry: ConnectionRegistry
     private let scheduler: LoopWriteScheduler
 
-    /// The refusal of the latest upgrade attempt, for the HTTP handler to send.
-    var refusal: (status: Int, reason: String)?
+    /// The refusal of the latest upgrade attempt, for the HTTP handler to send (with these
+    /// headers).
+    var refusal: (status: Int, reason: String, headers: HTTPHeaders)?
     /// The accepted connection, to be added to the pipeline once the 101 is written.
     private var accepted: WebSocketConnection?
 
@@ -40,7 +41,7 @@ final class UpgradeNegotiation: @unchecked Sendable {
         guard RequestTarget(uri: head.uri).path == webSocketPath,
             let problem = WebSocketHandshakeCheck.problem(in: head.headers)
         else { return true }
-        refusal = (400, problem)
+        refusal = (400, problem.reason, problem.headers)
         endpoint.transportStatistics?.increment(.webSocketUpgradesRejected)
         return false
     }
@@ -72,7 +73,7 @@ final class UpgradeNegotiation: @unchecked Sendable {
             if let subprotocol { headers.add(name: "sec-websocket-protocol", value: subprotocol) }
             return channel.eventLoop.makeSucceededFuture(headers)
         case .refuse(let status, let reason):
-            refusal = (status, reason)
+            refusal = (status, reason, HTTPHeaders())
             return channel.eventLoop.makeSucceededFuture(nil)
         }
     }

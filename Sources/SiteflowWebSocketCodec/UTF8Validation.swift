@@ -1,8 +1,8 @@
 /// Strict UTF-8 validation (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF) over
 /// raw bytes, without building a `String`: text frames are validated on the receive path.
-enum UTF8Validation {
+public enum UTF8Validation {
     /// Whether `bytes` is well-formed UTF-8.
-    static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    public static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
         var index = 0
         let count = bytes.count
         while index < count {
