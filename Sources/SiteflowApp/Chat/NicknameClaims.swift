@@ -117,12 +117,12 @@ public final class NicknameClaims: Sendable {
     /// A registry holding every claim `store` kept (each in a new grace period) and writing its
     /// changes through to `store`.
     /// - Throws: ``StoreError`` if the claims cannot be read (the node does not start without them).
-    public static func load(from store: any Store, secret: some Sequence<UInt8>, policy: Policy = Policy(),
+    public static func load(from store: any MessageStore, secret: some Sequence<UInt8>, policy: Policy = Policy(),
                             statistics: SocketStatistics? = nil) async throws(StoreError) -> NicknameClaims {
         NicknameClaims(secret: secret, policy: policy, statistics: statistics, store: store, restoring: try await store.nicknameClaims())
     }
 
-    private init(secret: some Sequence<UInt8>, policy: Policy, statistics: SocketStatistics?, store: (any Store)?,
+    private init(secret: some Sequence<UInt8>, policy: Policy, statistics: SocketStatistics?, store: (any MessageStore)?,
                  restoring records: [NicknameClaimRecord]) {
         self.signer = TokenSigner(secret: secret, salt: "nickname claim", clock: policy.clock)
         self.policy = policy

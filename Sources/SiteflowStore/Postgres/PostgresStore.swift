@@ -10,7 +10,7 @@ import Synchronization
 /// blocking each other or claiming the same job. When the server is unreachable every operation
 /// fails within ``StoreConfiguration/operationTimeout`` with ``StoreError/Code/unavailable``; the
 /// pool reconnects by itself once the server is back.
-public final class PostgresStore: Store {
+public final class PostgresStore: MessageStore, JobStore {
     /// The store's time source.
     public let clock: any StoreClock
     /// The limits applied to messages.

@@ -8,7 +8,7 @@ import Synchronization
 /// `synchronous = FULL`, so a committed transaction survives a crash of the process or the
 /// machine. Jobs are claimed inside the single-writer transaction, so two claimers never
 /// claim the same job.
-public final class SQLiteStore: Store {
+public final class SQLiteStore: MessageStore, JobStore {
     /// The store's time source.
     public let clock: any StoreClock
     /// The limits applied to messages.
