@@ -126,6 +126,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -145,6 +146,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             // The chat page, script and style sheet, as real files (served from memory).
             resources: [.copy("Resources/chat")],
@@ -262,7 +264,8 @@ let package = Package(
         .testTarget(
             name: "SiteflowE2ETests",
             dependencies: [
-                "SiteflowApp", "SiteflowRealtime", "SiteflowStore", "SiteflowLoadTest", "SiteflowLoadTestServer", "SiteflowRuntime",
+                "SiteflowApp", "SiteflowRealtime", "SiteflowStore", "SiteflowStoreTesting", "SiteflowLoadTest", "SiteflowLoadTestServer",
+                "SiteflowRuntime", "SiteflowObservability",
                 // Built for the crash test, which runs `siteflow serve` as a child process.
                 "siteflow",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -87,24 +87,27 @@ struct ServeCommand: AsyncParsableCommand {
             throw ServeError(message: "SITEFLOW_METRICS_TOKEN needs SITEFLOW_ADMIN_TOKEN too (a generated admin token would change on every start)")
         }
         if benchTopics { configuration.channels = { $0.channel("bench:*") { BroadcastChannel() } } }
-        let siteflow: SiteflowNode
+        // The node starts inside its group (a PostgreSQL store's connection pool runs there as a
+        // Service); the banner is printed once it listens.
+        let host = self.host
+        let port = self.port
         do {
-            siteflow = try await SiteflowNode.start(configuration)
+            try await SiteflowNode.run(configuration, gracefulShutdownSignals: [.sigterm, .sigint]) { siteflow in
+                // Written straight to the file descriptor (no stdio buffering), so a supervisor or a test
+                // reading our output through a pipe sees the line at once.
+                let banner = "Siteflow is serving http://\(host):\(siteflow.port ?? port)/ (dashboard: /dashboard/, metrics: /metrics). Ctrl-C stops it.\n"
+                    + "Dashboard (keep this link private; it holds the admin token): \(siteflow.dashboardURL)\n"
+                    + "Prometheus scrapes /metrics with 'Authorization: Bearer <token>' (SITEFLOW_ADMIN_TOKEN or SITEFLOW_METRICS_TOKEN).\n"
+                FileHandle.standardOutput.write(Data(banner.utf8))
+            }
         } catch let error as StoreError {
             throw ServeError(message: "cannot open the database \(configuration.database): \(error.reason). "
-                + "Check the path and its permissions (or the PostgreSQL server), or choose another with --database.")        } catch let error as SecretKeyError {
+                + "Check the path and its permissions (or the PostgreSQL server), or choose another with --database.")
+        } catch let error as SecretKeyError {
             throw ServeError(message: "cannot load the secret key: \(error)")
         } catch let error as ChatAssetError {
             throw ServeError(message: "\(error)")
         }
-        // Written straight to the file descriptor (no stdio buffering), so a supervisor or a test
-        // reading our output through a pipe sees the line at once.
-        let banner = "Siteflow is serving http://\(host):\(siteflow.port ?? port)/ (dashboard: /dashboard/, metrics: /metrics). Ctrl-C stops it.\n"
-            + "Dashboard (keep this link private; it holds the admin token): \(siteflow.dashboardURL)\n"
-            + "Prometheus scrapes /metrics with 'Authorization: Bearer <token>' (SITEFLOW_ADMIN_TOKEN or SITEFLOW_METRICS_TOKEN).\n"
-        FileHandle.standardOutput.write(Data(banner.utf8))
-        let group = ServiceGroup(services: [siteflow], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
     }
 }
 

@@ -3,6 +3,6 @@
 /// both a message and the job it causes.
 ///
 /// Both implementations (``SQLiteStore``, ``PostgresStore``) pass the same behavioural test
-/// suite. Open one with ``StoreFactory/open(_:configuration:)``. Components take the narrower
+/// suite. Open one with ``StoreFactory/withStore(_:configuration:_:)``, or as ``SQLiteStore`` or ``PostgresStore``. Components take the narrower
 /// protocol they need.
 public typealias Store = MessageStore & JobStore

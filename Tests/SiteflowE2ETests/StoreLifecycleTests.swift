@@ -1,0 +1,77 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SiteflowApp
+import SiteflowRealtime
+import SiteflowObservability
+import SiteflowRuntime
+import SiteflowStore
+import SiteflowStoreTesting
+import Testing
+
+/// Runs ``SiteflowNode/run(_:gracefulShutdownSignals:onStarted:)`` as one service of a test's
+/// group, handing each started node to `started`.
+private struct NodeRun: Service {
+    let configuration: NodeConfiguration
+    let started: AsyncStream<SiteflowNode>.Continuation
+
+    func run() async throws {
+        try await SiteflowNode.run(configuration) { node in started.yield(node) }
+    }
+}
+
+@Suite("The store's long-lived parts run under the node")
+struct StoreLifecycleTests {
+    @Test("a node's start without a store for a PostgreSQL database is refused with a clear error (its pool runs in a group)")
+    func postgresNeedsItsGroup() async throws {
+        let endpoint = PostgresEndpoint(host: "127.0.0.1", port: 1, username: "nobody", database: "nothing")
+        let error = await #expect(throws: StoreError.self) {
+            _ = try await SiteflowNode.start(NodeConfiguration(port: 0, database: .postgres(endpoint), runsDigestJob: false))
+        }
+        #expect(error?.code == .openFailed)
+        #expect(error?.reason.contains("SiteflowNode.run") == true)
+    }
+
+    @Test(
+        "a PostgreSQL node runs its connection pool as a Service of its group: it serves chat, and a graceful shutdown stops the node and closes the store",
+        .enabled(if: ThrowawayPostgres.isInstalled, "PostgreSQL binaries not found under /usr/lib/postgresql/*/bin: SKIPPED"))
+    func postgresNodeInGroup() async throws {
+        let server = try await ThrowawayPostgres.shared.value
+        let configuration = NodeConfiguration(port: 0, database: .postgres(try server.makeDatabase()), runsDigestJob: false)
+        let (started, continuation) = AsyncStream.makeStream(of: SiteflowNode.self)
+        let group = ServiceGroup(services: [NodeRun(configuration: configuration, started: continuation)], logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = started.makeAsyncIterator()
+            let node = try #require(await iterator.next())
+            #expect(node.store is PostgresStore)
+            let client = try await PhoenixTestClient.connect(port: try #require(node.port))
+            defer { client.close() }
+            let join = try await client.join("room:pg", payload: ["nickname": "ann"])
+            let ref = client.push(joinRef: join.joinRef, topic: "room:pg", event: "new_msg", payload: ["body": "hello"])
+            #expect(try await client.reply(to: ref).payload["status"] == "ok")
+            #expect(try await node.store.history(room: "pg", limit: 10, before: nil).messages.map(\.body) == ["hello"])
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            #expect(!node.root.id.isAlive)
+            let closed = await #expect(throws: StoreError.self) { _ = try await node.store.rooms() }
+            #expect(closed?.code == .closed)
+        }
+    }
+
+    /// Waits until a live process other than `old` is registered under `name` as a child of the
+    /// root (each check waits on the root's answer to `whichChildren`).
+    private func waitForRestart(of old: ProcessID, named name: String, in node: SiteflowNode) async throws -> ProcessSnapshot {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            let children = try await node.root.whichChildren()
+            if let found = node.runtime.snapshots().first(where: { $0.name == name && $0.id.isAlive && $0.id != old }),
+               children.contains(where: { $0.process == found.id }) {
+                return found
+            }
+            await Task.yield()
+        }
+        Issue.record("\(name) was not restarted")
+        throw CancellationError()
+    }
+}
