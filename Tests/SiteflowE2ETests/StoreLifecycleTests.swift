@@ -22,6 +22,27 @@ private struct NodeRun: Service {
 
 @Suite("The store's long-lived parts run under the node")
 struct StoreLifecycleTests {
+    @Test("the nickname claims' writer is a supervised process: killed, it is restarted under its name and claims are still stored; the node's stop ends it")
+    func claimWriterSupervised() async throws {
+        let writer = try await withNode { node in
+            let runtime = node.runtime
+            let port = try #require(node.port)
+            let writer = try #require(runtime.snapshots().first { $0.name == NodeProcessNames.nicknameClaimWriter && $0.id.isAlive })
+            #expect(writer.kind == "nickname_claim_writer" && writer.parent == node.root.id)
+            runtime.exit(writer.id, reason: .kill)
+            // The root restarts it (transient, killed): wait for the root's DOWN to be handled.
+            let restarted = try await waitForRestart(of: writer.id, named: NodeProcessNames.nicknameClaimWriter, in: node)
+            #expect(restarted.parent == node.root.id)
+            let client = try await PhoenixTestClient.connect(port: port)
+            defer { client.close() }
+            _ = try await client.join("room:lobby", payload: ["nickname": "Zoe"])
+            await node.chat.claims.flush()
+            #expect(try await node.store.nicknameClaims().contains { $0.key == "zoe" }, "the new writer stores the claim")
+            return restarted.id
+        }
+        #expect(!writer.isAlive, "stopped with the node")
+    }
+
     @Test("a node's start without a store for a PostgreSQL database is refused with a clear error (its pool runs in a group)")
     func postgresNeedsItsGroup() async throws {
         let endpoint = PostgresEndpoint(host: "127.0.0.1", port: 1, username: "nobody", database: "nothing")

@@ -45,8 +45,8 @@ public final class SiteflowNode: Service, Sendable {
     /// The key that signs the node's tokens.
     public let secretKey: SecretKey
     /// The root supervisor (registered as ``NodeProcessNames/root``): one_for_one over the message
-    /// writer's process, the job engine's supervisor and ticker, presence's watcher, and the
-    /// sockets' supervisor (see ``NodeProcessNames``).
+    /// writer's process, the nickname claims' writer, the job engine's supervisor and ticker,
+    /// presence's watcher, and the sockets' supervisor (see ``NodeProcessNames``).
     public let root: SupervisorRef
     private let idleTimer: TimerHandle
     /// Whether the node opened ``store`` itself (and so closes it); a store handed to
@@ -213,6 +213,7 @@ public final class SiteflowNode: Service, Sendable {
             root = try await Supervisor.start(
                 runtime: runtime, strategy: .oneForOne,
                 children: [chat.writer.committerSpec(name: NodeProcessNames.messageWriter)]
+                    + [chat.claims.writerSpec(name: NodeProcessNames.nicknameClaimWriter)]
                     + jobs.childSpecs(name: NodeProcessNames.jobs)
                     + [presence.watcherSpec(name: NodeProcessNames.presence)]
                     + [endpoint.socketSupervisorSpec(name: NodeProcessNames.sockets)],
@@ -282,7 +283,7 @@ public final class SiteflowNode: Service, Sendable {
         try await ServiceGroup(services: services, logger: configuration.logger).run()
     }
 
-    /// Stops the supervision tree: the job engine and the writer end their processes normally,
+    /// Stops the supervision tree: the job engine and the two writers end their processes normally,
     /// so the root (those children being transient) does not restart them; then the root stops
     /// the rest in reverse start order. Idempotent.
     private func stopTree() async {
@@ -290,6 +291,7 @@ public final class SiteflowNode: Service, Sendable {
         runtime.cancelTimer(idleTimer)
         await jobs.stop()
         await chat.writer.close()
+        await chat.claims.close()
         _ = await root.stop(reason: .shutdown)
     }
 
