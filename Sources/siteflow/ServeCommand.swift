@@ -51,6 +51,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The most long-poll sessions the node holds; a new one beyond it is answered 503.")
     var maxLongPollSessions = 10_000
 
+    @Option(help: "The most chat messages each room keeps (its newest); older ones are deleted every 5 minutes. 0 keeps any number.")
+    var historyKeepPerRoom = HistoryRetention.defaultKeepPerRoom
+
+    @Option(help: "If set, chat messages older than this many hours are deleted too (every 5 minutes).")
+    var historyMaxAgeHours: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -64,6 +70,8 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxConnections >= 1, maxConnectionsPerAddress >= 1, maxLongPollSessions >= 1 else {
             throw ValidationError("--max-connections, --max-connections-per-address and --max-long-poll-sessions must be at least 1")
         }
+        guard historyKeepPerRoom >= 0 else { throw ValidationError("--history-keep-per-room must be 0 (no bound) or more") }
+        if let historyMaxAgeHours, historyMaxAgeHours < 1 { throw ValidationError("--history-max-age-hours must be at least 1") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \(logLevel)") }
     }
 
@@ -76,6 +84,10 @@ struct ServeCommand: AsyncParsableCommand {
             pinsEventLoops: pinEventLoops, maxConnections: maxConnections, maxConnectionsPerAddress: maxConnectionsPerAddress,
             maxLongPollSessions: maxLongPollSessions, logger: logger)
         if let node { configuration.nodeName = node }
+        configuration.historyRetention = historyKeepPerRoom == 0 && historyMaxAgeHours == nil
+            ? nil
+            : HistoryRetention(keepPerRoom: historyKeepPerRoom == 0 ? Int.max : historyKeepPerRoom,
+                               maxAge: historyMaxAgeHours.map { .seconds($0 * 3600) })
         let environment = ProcessInfo.processInfo.environment
         if let token = environment["SITEFLOW_ADMIN_TOKEN"] {
             do {

@@ -80,6 +80,41 @@ struct StoreLifecycleTests {
         }
     }
 
+    @Test("the history trim job runs on the job engine at its cron time, leaves each room its newest N, and counts on /metrics")
+    func trimJobOnEngine() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("siteflow-trim-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // 08:01 UTC: the next 5-minute fire is 08:05.
+        let clock = ManualStoreClock(Date(timeIntervalSince1970: 1_800_000_060))
+        let store = try await SQLiteStore(path: folder.appendingPathComponent("chat.db").path, configuration: StoreConfiguration(clock: clock))
+        let runtime = Runtime()
+        defer { runtime.shutdown() }
+        var sent: [ChatMessage] = []
+        for index in 0..<25 { sent.append(try await store.insertMessage(NewMessage(room: "a", nickname: "ann", body: "\(index)", idempotencyKey: "k\(index)"))) }
+        for index in 0..<4 { _ = try await store.insertMessage(NewMessage(room: "b", nickname: "bo", body: "\(index)")) }
+        let statistics = HistoryTrimStatistics()
+        var workers = JobWorkers()
+        HistoryTrimJob.register(in: &workers, store: store, retention: HistoryRetention(keepPerRoom: 10, batchSize: 4), statistics: statistics)
+        let engine = JobEngine(store: store, runtime: runtime, workers: workers, configuration: JobEngineConfiguration(
+            node: "trim", cron: [try HistoryTrimJob.schedule()], pruneAfter: nil))
+        let metrics = NodeMetrics()
+        metrics.add(HistoryMetrics(statistics: statistics, registry: metrics.registry))
+
+        #expect(try await engine.tick().isEmpty, "before its fire time nothing runs")
+        clock.advance(by: .seconds(240))
+        #expect(try await engine.tick().map(\.kind) == [HistoryTrimJob.kind.name])
+        await engine.waitUntilIdle()
+        #expect(try await store.history(room: "a", limit: 100, before: nil).messages == Array(sent.suffix(10)))
+        #expect(try await store.history(room: "b", limit: 100, before: nil).messages.count == 4)
+        #expect(statistics.trimmed == 15)
+        #expect(String(decoding: metrics.scrape(), as: UTF8.self).contains("siteflow_messages_trimmed_total 15"))
+        // A kept message's key still answers its retry.
+        #expect(try await store.insertMessage(NewMessage(room: "a", nickname: "ann", body: "24", idempotencyKey: "k24")) == sent[24])
+        await engine.stop()
+        await store.close()
+    }
+
     /// Waits until a live process other than `old` is registered under `name` as a child of the
     /// root (each check waits on the root's answer to `whichChildren`).
     private func waitForRestart(of old: ProcessID, named name: String, in node: SiteflowNode) async throws -> ProcessSnapshot {

@@ -45,6 +45,10 @@ public struct NodeConfiguration: Sendable {
     public var maxLongPollSessions: Int
     /// How chat nicknames are held: grace period, token lifetime, bounds (see ``NicknameClaims``).
     public var nicknameClaims = NicknameClaims.Policy()
+    /// How much chat history is kept per room, enforced by ``HistoryTrimJob`` every 5 minutes
+    /// (default: the newest ``HistoryRetention/defaultKeepPerRoom`` per room, no age limit; nil
+    /// keeps every message for ever).
+    public var historyRetention: HistoryRetention? = HistoryRetention()
     /// Where the node logs.
     public var logger: Logger
 

@@ -167,10 +167,16 @@ public final class SiteflowNode: Service, Sendable {
         RoomDigestJob.register(in: &workers, services: chat, pubsub: pubsub)
         var jobConfiguration = JobEngineConfiguration(node: configuration.nodeName)
         if configuration.runsDigestJob { jobConfiguration.cron.append(try RoomDigestJob.schedule()) }
+        let trimStatistics = HistoryTrimStatistics()
+        if let retention = configuration.historyRetention {
+            HistoryTrimJob.register(in: &workers, store: store, retention: retention, statistics: trimStatistics)
+            jobConfiguration.cron.append(try HistoryTrimJob.schedule())
+        }
         let jobs = JobEngine(store: store, runtime: runtime, workers: workers, configuration: jobConfiguration, logger: logger)
 
         let metrics = NodeMetrics()
         metrics.add(RuntimeMetrics(runtime: runtime, registry: metrics.registry))
+        metrics.add(HistoryMetrics(statistics: trimStatistics, registry: metrics.registry))
         let dashboard = Dashboard(nodeName: configuration.nodeName)
         dashboard.add(RuntimeDashboard(runtime: runtime))
         dashboard.add(RealtimeDashboard(endpoint: endpoint, pubsub: pubsub, jobs: jobs))

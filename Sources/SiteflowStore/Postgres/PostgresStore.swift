@@ -673,6 +673,26 @@ public final class PostgresStore: MessageStore, JobStore, Service {
         }
     }
 
+    public func trimHistory(room: String, keepNewest: Int, insertedBefore: Date?, limit: Int) async throws(StoreError) -> Int {
+        guard keepNewest >= 0, limit >= 1 else {
+            throw StoreError(.invalidArgument, "trimHistory needs keepNewest >= 0 and limit >= 1, got \(keepNewest) and \(limit)")
+        }
+        let cutoff = insertedBefore?.storeMicros ?? Int64.min
+        return try await transaction(atomic: false) { connection, logger in
+            var trimmed = 0
+            for try await _ in try await connection.query(
+                """
+                DELETE FROM siteflow_messages WHERE id IN (SELECT id FROM siteflow_messages \
+                WHERE room = \(room) AND (id <= COALESCE((SELECT id FROM siteflow_messages WHERE room = \(room) \
+                ORDER BY id DESC LIMIT 1 OFFSET \(keepNewest)), -1) OR inserted_at < \(cutoff)) ORDER BY id LIMIT \(limit)) RETURNING id
+                """, logger: logger
+            ).decode(Int64.self) {
+                trimmed += 1
+            }
+            return trimmed
+        }
+    }
+
     public func deleteNicknameClaim(_ claim: NicknameClaimRecord) async throws(StoreError) {
         try await transaction(atomic: false) { connection, logger in
             _ = try await connection.query(

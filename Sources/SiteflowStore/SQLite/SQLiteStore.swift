@@ -411,6 +411,26 @@ public final class SQLiteStore: MessageStore, JobStore {
         }
     }
 
+    public func trimHistory(room: String, keepNewest: Int, insertedBefore: Date?, limit: Int) async throws(StoreError) -> Int {
+        guard keepNewest >= 0, limit >= 1 else {
+            throw StoreError(.invalidArgument, "trimHistory needs keepNewest >= 0 and limit >= 1, got \(keepNewest) and \(limit)")
+        }
+        let cutoff = insertedBefore?.storeMicros ?? Int64.min
+        return try await write { db in
+            // The newest message beyond the kept ones (nil: the room holds no more than those).
+            let lastTrimmed = try Int64.fetchOne(
+                db, sql: "SELECT id FROM siteflow_messages WHERE room = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
+                arguments: [room, keepNewest]) ?? -1
+            try db.execute(
+                sql: """
+                    DELETE FROM siteflow_messages WHERE id IN (SELECT id FROM siteflow_messages \
+                    WHERE room = ? AND (id <= ? OR inserted_at < ?) ORDER BY id LIMIT ?)
+                    """,
+                arguments: [room, lastTrimmed, cutoff, limit])
+            return db.changesCount
+        }
+    }
+
     public func nicknameClaims() async throws(StoreError) -> [NicknameClaimRecord] {
         try await read { db in
             try Row.fetchAll(db, sql: "SELECT nickname_key, claim_id FROM siteflow_nickname_claims").map { row in

@@ -19,6 +19,13 @@ public protocol MessageStore: TransactionStore {
 
     /// Forgets `claim` if the key is still held by that claim id (a newer claim stays).
     func deleteNicknameClaim(_ claim: NicknameClaimRecord) async throws(StoreError)
+
+    /// Deletes up to `limit` of `room`'s oldest messages among those that are not its newest
+    /// `keepNewest` or were inserted before `insertedBefore` (if given), in one short
+    /// transaction; returns how many. Kept messages (ids, history pages, idempotency keys) are
+    /// untouched; a deleted message's idempotency key no longer answers a retry.
+    /// - Throws: ``StoreError`` `invalidArgument` if `keepNewest` < 0 or `limit` < 1.
+    func trimHistory(room: String, keepNewest: Int, insertedBefore: Date?, limit: Int) async throws(StoreError) -> Int
 }
 
 extension MessageStore {

@@ -57,5 +57,9 @@ final class FaultyStore: MessageStore {
 
     func deleteNicknameClaim(_ claim: NicknameClaimRecord) async throws(StoreError) { try await base.deleteNicknameClaim(claim) }
 
+    func trimHistory(room: String, keepNewest: Int, insertedBefore: Date?, limit: Int) async throws(StoreError) -> Int {
+        try await base.trimHistory(room: room, keepNewest: keepNewest, insertedBefore: insertedBefore, limit: limit)
+    }
+
     func close() async { await base.close() }
 }
