@@ -10,12 +10,14 @@ import SiteflowStoreTesting
 import Testing
 
 /// Runs ``SiteflowNode/run(_:gracefulShutdownSignals:onStarted:)`` as one service of a test's
-/// group, handing each started node to `started`.
+/// group, handing the started node to `started` (finished when the run ends).
 private struct NodeRun: Service {
     let configuration: NodeConfiguration
     let started: AsyncStream<SiteflowNode>.Continuation
 
     func run() async throws {
+        // A node that fails to start ends the stream, so the test fails instead of waiting.
+        defer { started.finish() }
         try await SiteflowNode.run(configuration) { node in started.yield(node) }
     }
 }
@@ -64,7 +66,7 @@ struct StoreLifecycleTests {
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             var iterator = started.makeAsyncIterator()
-            let node = try #require(await iterator.next())
+            let node = try #require(await iterator.next(), "the node started")
             #expect(node.store is PostgresStore)
             let client = try await PhoenixTestClient.connect(port: try #require(node.port))
             defer { client.close() }
