@@ -137,6 +137,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -282,8 +283,8 @@ let package = Package(
         .testTarget(
             name: "SiteflowE2ETests",
             dependencies: [
-                "SiteflowApp", "SiteflowRealtime", "SiteflowStore", "SiteflowLoadTest", "SiteflowLoadTestServer", "SiteflowRuntime",
-                "SiteflowRuntimeTesting",
+                "SiteflowApp", "SiteflowRealtime", "SiteflowStore", "SiteflowStoreTesting", "SiteflowLoadTest", "SiteflowLoadTestServer",
+                "SiteflowRuntime", "SiteflowRuntimeTesting", "SiteflowObservability",
                 // Built for the crash test, which runs `siteflow serve` as a child process.
                 "siteflow",
                 .product(name: "NIOCore", package: "swift-nio"),

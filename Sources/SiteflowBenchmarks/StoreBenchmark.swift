@@ -66,21 +66,27 @@ public struct StoreBenchmark: Sendable {
             defer {
                 if let sqliteFolder { try? FileManager.default.removeItem(at: sqliteFolder) }
             }
-            let open: @Sendable () async throws -> any Store
+            let withStore: @Sendable ((any Store) async throws -> Void) async throws -> Void
             switch backend {
             case "sqlite":
                 let folder = FileManager.default.temporaryDirectory.appendingPathComponent("siteflow-bench-\(UUID().uuidString)")
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
                 sqliteFolder = folder
                 let path = folder.appendingPathComponent("bench.db").path
-                open = { try await SQLiteStore(path: path) }
+                withStore = { body in
+                    let store = try await SQLiteStore(path: path)
+                    do { try await body(store) } catch { await store.close(); throw error }
+                    await store.close()
+                }
             case "postgres":
                 guard let endpoint = postgres else {
                     notes.append("PostgreSQL skipped: pass --postgres postgres://user@host:port/db (a scratch database; "
                         + "scripts/throwaway-postgres.sh starts a throwaway server and prints its URL).")
                     continue
                 }
-                open = { try await PostgresStore(endpoint: endpoint, configuration: StoreConfiguration(maxConnections: 20)) }
+                withStore = { body in
+                    try await PostgresStore.withStore(endpoint: endpoint, configuration: StoreConfiguration(maxConnections: 20)) { try await body($0) }
+                }
             default:
                 throw BenchmarkError("unknown database '\(backend)'; expected sqlite or postgres")
             }
@@ -88,9 +94,9 @@ public struct StoreBenchmark: Sendable {
                 for keying in keys {
                     // Closed loop, then (if asked) open loop at the offered rate; each on a fresh store.
                     for rate in offeredRate.map({ [nil, $0] }) ?? [nil] {
-                        let store = try await open()
-                        let result = try await messages(store: store, senders: count, rate: rate, keys: keying)
-                        await store.close()
+                        var measured: MessageResult?
+                        try await withStore { store in measured = try await messages(store: store, senders: count, rate: rate, keys: keying) }
+                        guard let result = measured else { continue }
                         let load = rate.map { "open loop, \($0)/s offered" } ?? "closed loop"
                         lines.append(
                             "| \(backend) | \(count) | \(keying.rawValue) | \(load) | \(Int(result.rate)) | \(Self.ms(result.p50)) | \(Self.ms(result.p99)) | \(Self.ms(result.max)) |")
@@ -98,9 +104,9 @@ public struct StoreBenchmark: Sendable {
                     }
                 }
             }
-            let store = try await open()
-            let jobResult = try await jobs(store: store)
-            await store.close()
+            var measuredJobs: (enqueue: Double, run: Double)?
+            try await withStore { store in measuredJobs = try await jobs(store: store) }
+            guard let jobResult = measuredJobs else { continue }
             jobLines.append("| \(backend) | \(jobs) | \(jobConcurrency) | \(Int(jobResult.run)) | \(Int(jobResult.enqueue)) |")
             FileHandle.standardError.write(Data("\(jobLines.last ?? "")\n".utf8))
         }

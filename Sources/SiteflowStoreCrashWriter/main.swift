@@ -14,23 +14,24 @@ guard arguments.count >= 2 else {
 let senders = arguments.count >= 3 ? Int(arguments[2]) ?? 8 : 8
 do {
     let url = try DatabaseURL(parsing: arguments[1])
-    let store = try await StoreFactory.open(url)
-    let runtime = Runtime()
-    let writer = try await MessageWriter(store: store, runtime: runtime)
-    FileHandle.standardOutput.write(Data("ready\n".utf8))
-    await withTaskGroup(of: Void.self) { group in
-        for sender in 0..<senders {
-            group.addTask {
-                var sequence = 0
-                while true {
-                    sequence += 1
-                    let key = "s\(sender)-\(sequence)"
-                    let message = NewMessage(room: "room:crash", nickname: "sender\(sender)", body: "message \(key)", idempotencyKey: key)
-                    do {
-                        let stored = try await writer.write(message)
-                        FileHandle.standardOutput.write(Data("ack \(stored.id) \(key)\n".utf8))
-                    } catch {
-                        FileHandle.standardError.write(Data("error \(key) \(error)\n".utf8))
+    try await StoreFactory.withStore(url) { store in
+        let runtime = Runtime()
+        let writer = try await MessageWriter(store: store, runtime: runtime)
+        FileHandle.standardOutput.write(Data("ready\n".utf8))
+        await withTaskGroup(of: Void.self) { group in
+            for sender in 0..<senders {
+                group.addTask {
+                    var sequence = 0
+                    while true {
+                        sequence += 1
+                        let key = "s\(sender)-\(sequence)"
+                        let message = NewMessage(room: "room:crash", nickname: "sender\(sender)", body: "message \(key)", idempotencyKey: key)
+                        do {
+                            let stored = try await writer.write(message)
+                            FileHandle.standardOutput.write(Data("ack \(stored.id) \(key)\n".utf8))
+                        } catch {
+                            FileHandle.standardError.write(Data("error \(key) \(error)\n".utf8))
+                        }
                     }
                 }
             }

@@ -51,6 +51,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The most long-poll sessions the node holds; a new one beyond it is answered 503.")
     var maxLongPollSessions = 10_000
 
+    @Option(help: "The most chat messages each room keeps (its newest); older ones are deleted every 5 minutes. 0 keeps any number.")
+    var historyKeepPerRoom = HistoryRetention.defaultKeepPerRoom
+
+    @Option(help: "If set, chat messages older than this many hours are deleted too (every 5 minutes).")
+    var historyMaxAgeHours: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -85,6 +91,8 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxConnections >= 1, maxConnectionsPerAddress >= 1, maxLongPollSessions >= 1 else {
             throw ValidationError("--max-connections, --max-connections-per-address and --max-long-poll-sessions must be at least 1")
         }
+        guard historyKeepPerRoom >= 0 else { throw ValidationError("--history-keep-per-room must be 0 (no bound) or more") }
+        if let historyMaxAgeHours, historyMaxAgeHours < 1 { throw ValidationError("--history-max-age-hours must be at least 1") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \(logLevel)") }
         guard maxRestarts >= 0, restartWindow >= 1 else { throw ValidationError("--max-restarts must be at least 0 and --restart-window at least 1") }
         guard (listenFd == nil) == (supervisorFd == nil), listenFd == nil || noSupervise else {
@@ -140,6 +148,10 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.listeningSocket = listenFd
         configuration.faultInjection = faultInjection
         configuration.crashReports = crashReportFolder(configuration.database)
+        configuration.historyRetention = historyKeepPerRoom == 0 && historyMaxAgeHours == nil
+            ? nil
+            : HistoryRetention(keepPerRoom: historyKeepPerRoom == 0 ? Int.max : historyKeepPerRoom,
+                               maxAge: historyMaxAgeHours.map { .seconds($0 * 3600) })
         let environment = ProcessInfo.processInfo.environment
         if let token = environment["SITEFLOW_ADMIN_TOKEN"] {
             do {
@@ -151,25 +163,29 @@ struct ServeCommand: AsyncParsableCommand {
             throw ServeError(message: "SITEFLOW_METRICS_TOKEN needs SITEFLOW_ADMIN_TOKEN too (a generated admin token would change on every start)")
         }
         if benchTopics { configuration.channels = { $0.channel("bench:*") { BroadcastChannel() } } }
-        let siteflow: SiteflowNode
+        // The node starts inside its group (a PostgreSQL store's connection pool runs there as a
+        // Service); the banner is printed once it listens.
+        let host = self.host
+        let port = self.port
+        let supervisorLink = link
         do {
-            siteflow = try await SiteflowNode.start(configuration)
+            try await SiteflowNode.run(configuration, gracefulShutdownSignals: [.sigterm, .sigint]) { siteflow in
+                // Written straight to the file descriptor (no stdio buffering), so a supervisor or a test
+                // reading our output through a pipe sees the line at once.
+                let banner = "Siteflow is serving http://\(host):\(siteflow.port ?? port)/ (dashboard: /dashboard/, metrics: /metrics). Ctrl-C stops it.\n"
+                    + "Dashboard (keep this link private; it holds the admin token): \(siteflow.dashboardURL)\n"
+                    + "Prometheus scrapes /metrics with 'Authorization: Bearer <token>' (SITEFLOW_ADMIN_TOKEN or SITEFLOW_METRICS_TOKEN).\n"
+                FileHandle.standardOutput.write(Data(banner.utf8))
+                supervisorLink?.ready(port: siteflow.port ?? port)
+            }
         } catch let error as StoreError {
             throw ServeError(message: "cannot open the database \(configuration.database): \(error.reason). "
-                + "Check the path and its permissions (or the PostgreSQL server), or choose another with --database.")        } catch let error as SecretKeyError {
+                + "Check the path and its permissions (or the PostgreSQL server), or choose another with --database.")
+        } catch let error as SecretKeyError {
             throw ServeError(message: "cannot load the secret key: \(error)")
         } catch let error as ChatAssetError {
             throw ServeError(message: "\(error)")
         }
-        // Written straight to the file descriptor (no stdio buffering), so a supervisor or a test
-        // reading our output through a pipe sees the line at once.
-        let banner = "Siteflow is serving http://\(host):\(siteflow.port ?? port)/ (dashboard: /dashboard/, metrics: /metrics). Ctrl-C stops it.\n"
-            + "Dashboard (keep this link private; it holds the admin token): \(siteflow.dashboardURL)\n"
-            + "Prometheus scrapes /metrics with 'Authorization: Bearer <token>' (SITEFLOW_ADMIN_TOKEN or SITEFLOW_METRICS_TOKEN).\n"
-        FileHandle.standardOutput.write(Data(banner.utf8))
-        link?.ready(port: siteflow.port ?? port)
-        let group = ServiceGroup(services: [siteflow], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
     }
 }
 

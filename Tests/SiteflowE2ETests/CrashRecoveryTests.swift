@@ -60,15 +60,16 @@ struct CrashRecoveryTests {
         // The node starts again on the same file (recovering its WAL), and the history is whole.
         let restarted = try await NodeProcess.start(database: database)
         defer { restarted.signal(SIGKILL) }  // if an expectation below throws
-        let store = try await StoreFactory.open(try DatabaseURL(parsing: database))
-        var bodies: [String] = []
-        var cursor: MessageCursor? = nil
-        repeat {
-            let page = try await store.history(room: "crash", limit: 1_000, before: cursor)
-            bodies += page.messages.map(\.body)
-            cursor = page.olderCursor
-        } while cursor != nil
-        await store.close()
+        let bodies = try await StoreFactory.withStore(try DatabaseURL(parsing: database)) { store in
+            var bodies: [String] = []
+            var cursor: MessageCursor? = nil
+            repeat {
+                let page = try await store.history(room: "crash", limit: 1_000, before: cursor)
+                bodies += page.messages.map(\.body)
+                cursor = page.olderCursor
+            } while cursor != nil
+            return bodies
+        }
         #expect(Set(bodies).count == bodies.count, "no message is stored twice")
         let missing = acked.subtracting(bodies)
         #expect(missing.isEmpty, "acknowledged but lost: \(missing.sorted().prefix(10))")

@@ -23,11 +23,11 @@ struct ChatStoreTests {
         case .postgres:
             let server = try await ThrowawayPostgres.shared.value
             let endpoint = try server.makeDatabase()
-            let first = try await PostgresStore(endpoint: endpoint)
+            let first = try await PostgresStore.opened(endpoint: endpoint)
             _ = try await first.insertMessage(NewMessage(room: "room:a", nickname: "ann", body: "kept"))
             #expect(try await first.appliedMigrations() == [1, 2, 3, 4, 5])
             await first.close()
-            let second = try await PostgresStore(endpoint: endpoint)
+            let second = try await PostgresStore.opened(endpoint: endpoint)
             #expect(try await second.appliedMigrations() == [1, 2, 3, 4, 5])
             #expect(try await second.history(room: "room:a", limit: 10, before: nil).messages.map(\.body) == ["kept"])
             await second.close()

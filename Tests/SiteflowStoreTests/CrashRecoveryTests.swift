@@ -28,7 +28,7 @@ struct CrashRecoveryTests {
         case .postgres:
             let endpoint = try await ThrowawayPostgres.shared.value.makeDatabase()
             url = "postgres://\(endpoint.username)@\(endpoint.host):\(endpoint.port)/\(endpoint.database)"
-            open = { try await PostgresStore(endpoint: endpoint) }
+            open = { try await PostgresStore.opened(endpoint: endpoint) }
         }
         let output = try await Self.runAndKill(arguments: [url, "16"], afterAcks: 2000)
         var acked: [String: Int64] = [:]

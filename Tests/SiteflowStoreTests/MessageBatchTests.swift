@@ -8,7 +8,7 @@ import SiteflowRuntimeTesting
 @Suite("Store: message batches and group commit failures")
 struct MessageBatchTests {
     /// Every message of `room` in the store, oldest first.
-    private func stored(_ store: any Store, room: String) async throws -> [ChatMessage] {
+    private func stored(_ store: any MessageStore, room: String) async throws -> [ChatMessage] {
         var messages: [ChatMessage] = []
         var cursor: MessageCursor?
         repeat {

@@ -32,7 +32,7 @@ struct StoreFaultTests {
     func unreachablePostgres() async throws {
         let endpoint = PostgresEndpoint(host: "127.0.0.1", port: 1, username: "nobody", database: "nothing")
         let error = await #expect(throws: StoreError.self) {
-            try await PostgresStore(endpoint: endpoint, configuration: StoreConfiguration(operationTimeout: .seconds(2)))
+            try await PostgresStore.opened(endpoint: endpoint, configuration: StoreConfiguration(operationTimeout: .seconds(2)))
         }
         #expect(error?.code == .unavailable)
     }
@@ -52,7 +52,7 @@ struct StoreFaultTests {
         while opened == nil {
             attempts += 1
             do {
-                opened = try await PostgresStore(endpoint: endpoint, configuration: StoreConfiguration(operationTimeout: .seconds(5)))
+                opened = try await PostgresStore.opened(endpoint: endpoint, configuration: StoreConfiguration(operationTimeout: .seconds(5)))
             } catch {
                 if attempts >= 3 { throw error }
             }

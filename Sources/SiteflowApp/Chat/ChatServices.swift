@@ -5,7 +5,7 @@ public import SiteflowStore
 /// cache, presence and the nickname claims.
 public struct ChatServices: Sendable {
     /// The node's store (history pages).
-    public let store: any Store
+    public let store: any MessageStore
     /// Batches concurrent messages into one transaction; a send is acknowledged after its commit.
     public let writer: MessageWriter
     /// The latest messages per room, for join replies.
@@ -19,7 +19,7 @@ public struct ChatServices: Sendable {
 
     /// Bundles the chat's shared services, and has `recent` forget a room once its presence
     /// empties (its last member left), so rooms nobody is in hold no memory.
-    public init(store: any Store, writer: MessageWriter, recent: RecentMessages, presence: Presence, claims: NicknameClaims, pageSize: Int = 50) {
+    public init(store: any MessageStore, writer: MessageWriter, recent: RecentMessages, presence: Presence, claims: NicknameClaims, pageSize: Int = 50) {
         self.store = store
         self.writer = writer
         self.recent = recent

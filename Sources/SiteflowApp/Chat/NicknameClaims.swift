@@ -1,5 +1,6 @@
 import Synchronization
 public import SiteflowRealtime
+public import SiteflowRuntime
 public import SiteflowStore
 public import SiteflowRuntime
 
@@ -20,9 +21,10 @@ public import SiteflowRuntime
 ///   bound are counted as ``SocketStatistics/Counter/nicknameClaimLimitRefusals``.
 ///
 /// The registry lives in memory and writes through to the store (``NicknameClaimRecord``, in
-/// order, off the join path): ``load(from:secret:policy:statistics:)`` restores every claim after
-/// a restart, each held for a new grace period, so its holder reconnects with the token and
-/// nobody else takes it meanwhile (ADR 0013).
+/// order, off the join path, from the process ``writerSpec(id:name:)`` describes):
+/// ``load(from:secret:policy:statistics:)`` restores every claim after a restart, each held for
+/// a new grace period, so its holder reconnects with the token and nobody else takes it
+/// meanwhile (ADR 0013).
 public final class NicknameClaims: Sendable {
     /// The registry's bounds and timings.
     public struct Policy: Sendable {
@@ -93,6 +95,10 @@ public final class NicknameClaims: Sendable {
         /// When the table was last swept for released claims (ms; at most once a second, so
         /// joins refused at the cap do not each scan the whole table).
         var lastSweep: Int64 = 0
+        /// Store writes not yet taken by the writer process, in the order the registry changed.
+        var journal: [JournalEntry] = []
+        /// Whether the writer was woken and has not yet found the journal empty.
+        var writing = false
     }
 
     private let signer: TokenSigner
@@ -100,8 +106,13 @@ public final class NicknameClaims: Sendable {
     private let statistics: SocketStatistics?
     private let graceMillis: Int64
     private let state = Mutex(State())
-    /// Store writes, in the order the registry changed (nil: not persisted).
-    private let journal: AsyncStream<JournalEntry>.Continuation?
+    /// Where changes are written (nil: not persisted).
+    private let store: (any MessageStore)?
+    /// The most unwritten changes held; past it the newest are dropped (a dropped save is
+    /// recovered by its token; a dropped delete leaves a row released at its next load).
+    private let journalBound: Int
+    /// The writer process of the latest (re)start.
+    private let writer = Mutex<ServerRef<NicknameClaimWriter>?>(nil)
 
     private enum JournalEntry: Sendable {
         case save(NicknameClaimRecord)
@@ -118,12 +129,12 @@ public final class NicknameClaims: Sendable {
     /// A registry holding every claim `store` kept (each in a new grace period) and writing its
     /// changes through to `store`.
     /// - Throws: ``StoreError`` if the claims cannot be read (the node does not start without them).
-    public static func load(from store: any Store, secret: some Sequence<UInt8>, policy: Policy = Policy(),
+    public static func load(from store: any MessageStore, secret: some Sequence<UInt8>, policy: Policy = Policy(),
                             statistics: SocketStatistics? = nil) async throws(StoreError) -> NicknameClaims {
         NicknameClaims(secret: secret, policy: policy, statistics: statistics, store: store, restoring: try await store.nicknameClaims())
     }
 
-    private init(secret: some Sequence<UInt8>, policy: Policy, statistics: SocketStatistics?, store: (any Store)?,
+    private init(secret: some Sequence<UInt8>, policy: Policy, statistics: SocketStatistics?, store: (any MessageStore)?,
                  restoring records: [NicknameClaimRecord]) {
         self.signer = TokenSigner(secret: secret, salt: "nickname claim", clock: policy.clock)
         self.policy = policy
@@ -134,16 +145,59 @@ public final class NicknameClaims: Sendable {
         state.withLock { state in
             for record in records { state.claims[record.key] = Claim(claimID: record.claimID, idleSince: now) }
         }
-        guard let store else {
-            journal = nil
-            return
+        self.store = store
+        self.journalBound = max(1024, policy.maxClaims)
+    }
+
+    /// The child specification of the process that writes this registry's changes to its store
+    /// (kind `nickname_claim_writer`, registered under `name`). Changes queue (bounded) until it
+    /// runs; a registry that is not persisted has nothing for it to write.
+    ///
+    /// The child is `transient`: ``close()`` ends it normally once the queued changes are
+    /// written, and it stays down; killed or crashed, its supervisor starts a new one, which
+    /// takes the queue over (a process is ended only between messages, so no change is half
+    /// taken: the killed one had written what it took).
+    public func writerSpec(id: String = "nickname_claim_writer", name: String? = nil) -> ChildSpec {
+        ChildSpec(id: id, restart: .transient) { [self] context in
+            let started = try await NicknameClaimWriter.start(
+                NicknameClaimWriter(claims: self), runtime: context.runtime,
+                options: context.spawnOptions(basedOn: SpawnOptions(name: name)))
+            writer.withLock { $0 = started }
+            let wake = state.withLock { state -> Bool in
+                state.writing = !state.journal.isEmpty
+                return state.writing
+            }
+            if wake { started.info(.write) }
+            return started.id
         }
-        // Bounded: past this many unwritten changes the newest are dropped (a dropped save is
-        // recovered by its token; a dropped delete leaves a row released at its next load).
-        let (entries, journal) = AsyncStream.makeStream(of: JournalEntry.self, bufferingPolicy: .bufferingOldest(max(1024, policy.maxClaims)))
-        self.journal = journal
-        Task {
-            for await entry in entries {
+    }
+
+    /// Waits until the changes queued so far are written (at once if no writer process runs:
+    /// they stay queued).
+    public func flush() async {
+        let writer = writer.withLock { $0 }
+        try? await writer?.call(.flush, timeout: nil)
+    }
+
+    /// Writes the queued changes, then ends the writer process (it is not restarted). Changes
+    /// made afterwards stay in memory only.
+    public func close() async {
+        let writer = writer.withLock { $0 }
+        try? await writer?.call(.close, timeout: nil)
+    }
+
+    /// The writer process's work: writes the queued changes in order until none is left (a
+    /// failed write is dropped; see ``journalBound``).
+    func writeJournal() async {
+        guard let store else { return }
+        while true {
+            let entries = state.withLock { state -> [JournalEntry] in
+                if state.journal.isEmpty { state.writing = false }
+                defer { state.journal = [] }
+                return state.journal
+            }
+            if entries.isEmpty { return }
+            for entry in entries {
                 switch entry {
                 case .save(let record): try? await store.saveNicknameClaim(record)
                 case .delete(let record): try? await store.deleteNicknameClaim(record)
@@ -152,8 +206,20 @@ public final class NicknameClaims: Sendable {
         }
     }
 
-    deinit {
-        journal?.finish()
+    /// How many changes wait for the writer process (for tests and the dashboard).
+    public var unwrittenCount: Int { state.withLock { $0.journal.count } }
+
+    /// Queues `entry` for the store; true if the writer must be woken.
+    private func record(_ entry: JournalEntry, in state: inout State) -> Bool {
+        guard store != nil, state.journal.count < journalBound else { return false }
+        state.journal.append(entry)
+        if state.writing { return false }
+        state.writing = true
+        return true
+    }
+
+    private func wakeWriter() {
+        writer.withLock { $0 }?.info(.write)
     }
 
     /// A new connection identity (what the socket assigns as ``connectionAssign``).
@@ -184,10 +250,11 @@ public final class NicknameClaims: Sendable {
             }
         }
         let now = policy.clock.wallClockMilliseconds()
+        var wake = false
         let result: Result<String, Refusal> = state.withLock { state in
             if let claim = state.claims[key], isStale(claim, now: now) {
                 state.claims[key] = nil
-                journal?.yield(.delete(NicknameClaimRecord(key: key, claimID: claim.claimID)))
+                if record(.delete(NicknameClaimRecord(key: key, claimID: claim.claimID)), in: &state) { wake = true }
             }
             let claimID: String
             if let claim = state.claims[key] {
@@ -206,19 +273,20 @@ public final class NicknameClaims: Sendable {
                     state.lastSweep = now
                     for (staleKey, claim) in state.claims where isStale(claim, now: now) {
                         state.claims[staleKey] = nil
-                        journal?.yield(.delete(NicknameClaimRecord(key: staleKey, claimID: claim.claimID)))
+                        if record(.delete(NicknameClaimRecord(key: staleKey, claimID: claim.claimID)), in: &state) { wake = true }
                     }
                 }
                 guard state.claims.count < policy.maxClaims else { return .failure(.full) }
                 claimID = presentedClaim ?? Self.randomID()
                 state.claims[key] = Claim(claimID: claimID)
-                journal?.yield(.save(NicknameClaimRecord(key: key, claimID: claimID)))
+                if record(.save(NicknameClaimRecord(key: key, claimID: claimID)), in: &state) { wake = true }
             }
             if state.claims[key]?.holders[connection] == nil { state.perConnection[connection, default: 0] += 1 }
             state.claims[key]?.holders[connection, default: 0] += 1
             state.claims[key]?.idleSince = nil
             return .success(claimID)
         }
+        if wake { wakeWriter() }
         switch result {
         case .success(let claimID):
             return .success(Grant(token: signer.sign(claimID + "\n" + nickname),

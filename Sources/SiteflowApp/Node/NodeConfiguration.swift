@@ -54,6 +54,10 @@ public struct NodeConfiguration: Sendable {
     /// Whether the loopback-only fault-injection hooks (`POST /_fault/…`, see `FaultInjection`)
     /// and their process run. Default false: never on a production node.
     public var faultInjection = false
+    /// How much chat history is kept per room, enforced by ``HistoryTrimJob`` every 5 minutes
+    /// (default: the newest ``HistoryRetention/defaultKeepPerRoom`` per room, no age limit; nil
+    /// keeps every message for ever).
+    public var historyRetention: HistoryRetention? = HistoryRetention()
     /// Where the node logs.
     public var logger: Logger
 

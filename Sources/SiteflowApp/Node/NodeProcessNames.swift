@@ -6,6 +6,8 @@ public enum NodeProcessNames {
     public static let root = "siteflow.root"
     /// The chat's group-commit writer (kind `message_writer`).
     public static let messageWriter = "siteflow.message_writer"
+    /// The process that writes nickname claims to the store (kind `nickname_claim_writer`).
+    public static let nicknameClaimWriter = "siteflow.nickname_claim_writer"
     /// The prefix of the job engine's processes.
     public static let jobs = "siteflow.jobs"
     /// The job engine's supervisor (one process per running job attempt beneath it).

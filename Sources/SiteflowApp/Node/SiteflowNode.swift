@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+public import UnixSignals
 public import ServiceLifecycle
 public import SiteflowObservability
 public import SiteflowRealtime
@@ -44,10 +45,13 @@ public final class SiteflowNode: Service, Sendable {
     /// The key that signs the node's tokens.
     public let secretKey: SecretKey
     /// The root supervisor (registered as ``NodeProcessNames/root``): one_for_one over the message
-    /// writer's process, the job engine's supervisor and ticker, presence's watcher, and the
-    /// sockets' supervisor (see ``NodeProcessNames``).
+    /// writer's process, the nickname claims' writer, the job engine's supervisor and ticker,
+    /// presence's watcher, and the sockets' supervisor (see ``NodeProcessNames``).
     public let root: SupervisorRef
     private let idleTimer: TimerHandle
+    /// Whether the node opened ``store`` itself (and so closes it); a store handed to
+    /// ``start(_:store:)`` is closed by whoever opened it.
+    private let ownsStore: Bool
     /// Set once ``stop()`` begins: the root's end is then expected.
     private let stopping = Atomic<Bool>(false)
 
@@ -61,7 +65,8 @@ public final class SiteflowNode: Service, Sendable {
 
     private init(configuration: NodeConfiguration, runtime: Runtime, store: any Store, chat: ChatServices, pubsub: PubSub,
                  endpoint: RealtimeEndpoint, server: SiteflowHTTPServer, jobs: JobEngine, metrics: NodeMetrics,
-                 dashboard: Dashboard, admin: AdminAccess, secretKey: SecretKey, root: SupervisorRef, idleTimer: TimerHandle) {
+                 dashboard: Dashboard, admin: AdminAccess, secretKey: SecretKey, root: SupervisorRef, idleTimer: TimerHandle,
+                 ownsStore: Bool) {
         self.configuration = configuration
         self.runtime = runtime
         self.store = store
@@ -76,24 +81,52 @@ public final class SiteflowNode: Service, Sendable {
         self.secretKey = secretKey
         self.root = root
         self.idleTimer = idleTimer
+        self.ownsStore = ownsStore
     }
 
-    /// Opens the store (running its migrations), builds every part and starts listening.
+    /// Runs a node until its group shuts down gracefully (one of `gracefulShutdownSignals`, or
+    /// the enclosing group's shutdown): one `ServiceGroup` runs the PostgreSQL store's connection
+    /// pool (a ``PostgresStore``, first to start and last to stop) and then the node, which is
+    /// started inside the group (``start(_:store:)``), handed to `onStarted`, and run as
+    /// ``services``. A SQLite node's group holds the node alone.
+    /// - Throws: what ``start(_:store:)`` throws.
+    public static func run(
+        _ configuration: NodeConfiguration, gracefulShutdownSignals: [UnixSignal] = [],
+        onStarted: @escaping @Sendable (SiteflowNode) async -> Void = { _ in }
+    ) async throws {
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        var launch = NodeLaunch(configuration: configuration, store: nil, onStarted: onStarted)
+        if case .postgres(let endpoint) = configuration.database {
+            let store = PostgresStore(endpoint: endpoint, configuration: StoreConfiguration(logger: configuration.logger))
+            services.append(ServiceGroupConfiguration.ServiceConfiguration(service: store))
+            launch.store = store
+        }
+        services.append(ServiceGroupConfiguration.ServiceConfiguration(service: launch))
+        try await ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: gracefulShutdownSignals, logger: configuration.logger)).run()
+    }
+
+    /// Opens the store (running its migrations) unless `store` is given open, builds every part
+    /// and starts listening. A PostgreSQL database needs its store given (its connection pool
+    /// runs as a `Service`; ``run(_:gracefulShutdownSignals:onStarted:)`` does both).
     /// - Throws: ``ChatAssetError`` when the chat page's files are not beside the binary;
     ///   ``SecretKeyError`` when the secret key is too short or its file unsafe or unwritable;
     ///   ``StoreError`` when the database cannot be opened (a clear message: which path
     ///   or server, and why); the server's error when the port cannot be bound.
-    public static func start(_ configuration: NodeConfiguration) async throws -> SiteflowNode {
+    public static func start(_ configuration: NodeConfiguration, store given: (any Store)? = nil) async throws -> SiteflowNode {
         let logger = configuration.logger
         let chatAssets = try ChatAssets.load()
         let runtime = Runtime(configuration: RuntimeConfiguration(logger: logger))
+        let ownsStore = given == nil
         let store: any Store
         do {
-            store = try await StoreFactory.open(configuration.database, configuration: StoreConfiguration(logger: logger))
+            if let given { store = given } else { store = try await openStore(configuration.database, logger: logger) }
         } catch {
             runtime.shutdown()
             throw error
         }
+        /// Closes the store if the node opened it (on a failed start).
+        @Sendable func closeOwnedStore() async { if ownsStore { await store.close() } }
         // The key file lives beside the database: loaded once the database is known to open.
         let secretKey: SecretKey
         let sqlitePath: String? = if case .sqlite(let path) = configuration.database { path } else { nil }
@@ -101,7 +134,7 @@ public final class SiteflowNode: Service, Sendable {
             secretKey = try configuration.secretKey ?? SecretKey.load(
                 environment: ProcessInfo.processInfo.environment, file: SecretKey.defaultFile(for: sqlitePath))
         } catch {
-            await store.close()
+            await closeOwnedStore()
             runtime.shutdown()
             throw error
         }
@@ -134,10 +167,16 @@ public final class SiteflowNode: Service, Sendable {
         RoomDigestJob.register(in: &workers, services: chat, pubsub: pubsub)
         var jobConfiguration = JobEngineConfiguration(node: configuration.nodeName)
         if configuration.runsDigestJob { jobConfiguration.cron.append(try RoomDigestJob.schedule()) }
+        let trimStatistics = HistoryTrimStatistics()
+        if let retention = configuration.historyRetention {
+            HistoryTrimJob.register(in: &workers, store: store, retention: retention, statistics: trimStatistics)
+            jobConfiguration.cron.append(try HistoryTrimJob.schedule())
+        }
         let jobs = JobEngine(store: store, runtime: runtime, workers: workers, configuration: jobConfiguration, logger: logger)
 
         let metrics = NodeMetrics()
         metrics.add(RuntimeMetrics(runtime: runtime, registry: metrics.registry))
+        metrics.add(HistoryMetrics(statistics: trimStatistics, registry: metrics.registry))
         let dashboard = Dashboard(nodeName: configuration.nodeName)
         dashboard.add(RuntimeDashboard(runtime: runtime))
         dashboard.add(RealtimeDashboard(endpoint: endpoint, pubsub: pubsub, jobs: jobs))
@@ -182,20 +221,21 @@ public final class SiteflowNode: Service, Sendable {
             root = try await Supervisor.start(
                 runtime: runtime, strategy: .oneForOne,
                 children: [chat.writer.committerSpec(name: NodeProcessNames.messageWriter)]
+                    + [chat.claims.writerSpec(name: NodeProcessNames.nicknameClaimWriter)]
                     + jobs.childSpecs(name: NodeProcessNames.jobs)
                     + [presence.watcherSpec(name: NodeProcessNames.presence)]
                     + [endpoint.socketSupervisorSpec(name: NodeProcessNames.sockets)]
                     + (configuration.faultInjection ? [FaultInjection.childSpec()] : []),
                 intensity: Self.rootIntensity, name: NodeProcessNames.root)
         } catch {
-            await store.close()
+            await closeOwnedStore()
             runtime.shutdown()
             throw error
         }
         let idleTimer = runtime.timers.scheduleRepeating(every: configuration.idleCheckInterval) { endpoint.tick() }
         let node = SiteflowNode(configuration: configuration, runtime: runtime, store: store, chat: chat, pubsub: pubsub,
                                 endpoint: endpoint, server: server, jobs: jobs, metrics: metrics, dashboard: dashboard, admin: admin,
-                                secretKey: secretKey, root: root, idleTimer: idleTimer)
+                                secretKey: secretKey, root: root, idleTimer: idleTimer, ownsStore: ownsStore)
         runtime.onExit(of: root.id) { [weak node] _, reason in
             // Before `stop()`: a child kept crashing and the root gave up (its intensity).
             guard let node, !node.stopping.load(ordering: .relaxed) else { return }
@@ -215,6 +255,17 @@ public final class SiteflowNode: Service, Sendable {
         return node
     }
 
+    /// Opens the SQLite store `database` names; a PostgreSQL store is opened by its runner.
+    private static func openStore(_ database: DatabaseURL, logger: Logger) async throws(StoreError) -> any Store {
+        switch database {
+        case .sqlite(let path):
+            return try await SQLiteStore(path: path, configuration: StoreConfiguration(logger: logger))
+        case .postgres:
+            throw StoreError(.openFailed, "a PostgreSQL node's store runs its connections as a Service: "
+                + "start the node with SiteflowNode.run(_:gracefulShutdownSignals:onStarted:), or pass the running store")
+        }
+    }
+
     /// The port the node listens on.
     public var port: Int? { server.localPort }
 
@@ -224,18 +275,15 @@ public final class SiteflowNode: Service, Sendable {
         "http://\(configuration.host):\(port ?? configuration.port)/dashboard/?token=\(admin.token)"
     }
 
-    /// The node's parts as services, in start order: the runtime, the store, the supervision tree
-    /// (the root and what it holds) and the HTTP server. ``run()`` runs them in a `ServiceGroup`,
+    /// The node's parts as services, in start order: the runtime, the store (if the node opened
+    /// it), the supervision tree (the root and what it holds) and the HTTP server. ``run()`` runs them in a `ServiceGroup`,
     /// which stops them in reverse order: the server stops accepting and closes its sockets, the
     /// tree stops (jobs finish, the writer commits what it holds), the store closes, the runtime
     /// stops.
     public var services: [any Service] {
-        [
-            NodePartService("runtime") { [runtime] in runtime.shutdown() },
-            NodePartService("store") { [store] in await store.close() },
-            NodePartService("supervision tree") { [self] in await stopTree() },
-            server,
-        ]
+        [NodePartService("runtime") { [runtime] in runtime.shutdown() }]
+            + (ownsStore ? [NodePartService("store") { [store] in await store.close() }] : [])
+            + [NodePartService("supervision tree") { [self] in await stopTree() }, server]
     }
 
     /// Runs ``services`` in a `ServiceGroup` until a graceful shutdown is requested (SIGTERM/SIGINT
@@ -244,7 +292,7 @@ public final class SiteflowNode: Service, Sendable {
         try await ServiceGroup(services: services, logger: configuration.logger).run()
     }
 
-    /// Stops the supervision tree: the job engine and the writer end their processes normally,
+    /// Stops the supervision tree: the job engine and the two writers end their processes normally,
     /// so the root (those children being transient) does not restart them; then the root stops
     /// the rest in reverse start order. Idempotent.
     private func stopTree() async {
@@ -252,6 +300,7 @@ public final class SiteflowNode: Service, Sendable {
         runtime.cancelTimer(idleTimer)
         await jobs.stop()
         await chat.writer.close()
+        await chat.claims.close()
         _ = await root.stop(reason: .shutdown)
     }
 
@@ -260,7 +309,7 @@ public final class SiteflowNode: Service, Sendable {
         stopping.store(true, ordering: .relaxed)
         await server.shutdown()
         await stopTree()
-        await store.close()
+        if ownsStore { await store.close() }
         runtime.shutdown()
     }
 }

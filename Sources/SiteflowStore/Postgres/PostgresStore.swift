@@ -2,16 +2,22 @@ public import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
+public import ServiceLifecycle
 import Synchronization
 public import SiteflowRuntime
 
 /// The ``Store`` on PostgreSQL, through PostgresNIO's connection pool.
 ///
+/// Its connections live while ``run()`` runs: the store is a `Service` that a `ServiceGroup`
+/// runs (a node's group, ADR 0014), or that ``withStore(endpoint:configuration:_:)`` runs for the
+/// length of one call. Create it, run it, then ``open()`` it (migrations); operations issued while
+/// it does not run wait for a connection and fail with `unavailable` after the timeout.
+///
 /// Jobs are claimed with `FOR UPDATE SKIP LOCKED`, so several nodes claim from one queue without
 /// blocking each other or claiming the same job. When the server is unreachable every operation
 /// fails within ``StoreConfiguration/operationTimeout`` with ``StoreError/Code/unavailable``; the
 /// pool reconnects by itself once the server is back.
-public final class PostgresStore: Store {
+public final class PostgresStore: MessageStore, JobStore, Service {
     /// The store's time source.
     public let clock: any RuntimeClock
     /// The limits applied to messages.
@@ -19,39 +25,76 @@ public final class PostgresStore: Store {
     /// The server this store talks to.
     public let endpoint: PostgresEndpoint
     private let client: PostgresClient
-    private let runner: Task<Void, Never>
+    /// Finished by ``close()``: ends ``run()``.
+    private let closing: (stream: AsyncStream<Never>, continuation: AsyncStream<Never>.Continuation)
     private let timeout: Duration
     private let logger: Logger
     private let closed = Atomic<Bool>(false)
 
-    /// Connects to `endpoint` and runs pending migrations.
-    /// - Throws: ``StoreError`` `unavailable` if the server cannot be reached within the
-    ///   operation timeout, `openFailed` if it refuses the login or database, `migrationFailed`.
-    public convenience init(endpoint: PostgresEndpoint, configuration: StoreConfiguration = StoreConfiguration()) async throws(StoreError) {
-        try await self.init(endpoint: endpoint, configuration: configuration, migrations: SchemaMigration.all)
-    }
-
-    /// Connects and applies only `migrations` (tests use a prefix to build an older schema).
-    init(endpoint: PostgresEndpoint, configuration: StoreConfiguration, migrations: [SchemaMigration]) async throws(StoreError) {
+    /// Creates a store for `endpoint` without connecting: it connects once ``run()`` runs.
+    public init(endpoint: PostgresEndpoint, configuration: StoreConfiguration = StoreConfiguration()) {
         self.clock = configuration.clock
         self.limits = configuration.limits
         self.endpoint = endpoint
         self.timeout = configuration.operationTimeout
         self.logger = configuration.logger
+        self.closing = AsyncStream<Never>.makeStream()
         var postgres = PostgresClient.Configuration(
             host: endpoint.host, port: endpoint.port, username: endpoint.username, password: endpoint.password,
             database: endpoint.database, tls: .disable)
         postgres.options.maximumConnections = max(1, configuration.maxConnections)
         postgres.options.connectTimeout = min(configuration.operationTimeout, .seconds(2))
         postgres.options.keepAliveBehavior = .init(frequency: .seconds(10))
-        let client = PostgresClient(configuration: postgres, backgroundLogger: configuration.logger)
-        self.client = client
-        self.runner = Task { await client.run() }
-        do {
-            try await migrate(migrations)
-        } catch {
-            runner.cancel()
-            throw error
+        self.client = PostgresClient(configuration: postgres, backgroundLogger: configuration.logger)
+    }
+
+    /// Runs the connection pool until the store is closed (``close()``), its group shuts down
+    /// gracefully, or the task is cancelled; the store is closed when it returns. Call it once.
+    public func run() async {
+        let client = self.client
+        let closing = self.closing.stream
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            group.addTask { for await _ in closing {} }
+            _ = await group.next()
+            group.cancelAll()
+        }
+        closed.store(true, ordering: .relaxed)
+        self.closing.continuation.finish()
+    }
+
+    /// Runs pending migrations (one migrator at a time across nodes); ``run()`` must run.
+    /// - Throws: ``StoreError`` `unavailable` if the server cannot be reached within the
+    ///   operation timeout, `openFailed` if it refuses the login or database, `migrationFailed`.
+    public func open() async throws(StoreError) {
+        try await migrate(SchemaMigration.all)
+    }
+
+    /// Applies only `migrations` (tests use a prefix to build an older schema).
+    func open(migrations: [SchemaMigration]) async throws(StoreError) {
+        try await migrate(migrations)
+    }
+
+    /// Runs `body` with an open store whose connections run in a child task for the length of
+    /// the call (for tools and tests outside a node's `ServiceGroup`); closes the store after.
+    /// - Throws: what ``open()`` or `body` throws.
+    public static func withStore<Result>(
+        endpoint: PostgresEndpoint, configuration: StoreConfiguration = StoreConfiguration(),
+        _ body: (PostgresStore) async throws -> Result
+    ) async throws -> Result {
+        let store = PostgresStore(endpoint: endpoint, configuration: configuration)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await store.run() }
+            do {
+                try await store.open()
+                let result = try await body(store)
+                await store.close()
+                try await group.waitForAll()
+                return result
+            } catch {
+                await store.close()
+                throw error
+            }
         }
     }
 
@@ -631,6 +674,26 @@ public final class PostgresStore: Store {
         }
     }
 
+    public func trimHistory(room: String, keepNewest: Int, insertedBefore: Date?, limit: Int) async throws(StoreError) -> Int {
+        guard keepNewest >= 0, limit >= 1 else {
+            throw StoreError(.invalidArgument, "trimHistory needs keepNewest >= 0 and limit >= 1, got \(keepNewest) and \(limit)")
+        }
+        let cutoff = insertedBefore?.storeMicros ?? Int64.min
+        return try await transaction(atomic: false) { connection, logger in
+            var trimmed = 0
+            for try await _ in try await connection.query(
+                """
+                DELETE FROM siteflow_messages WHERE id IN (SELECT id FROM siteflow_messages \
+                WHERE room = \(room) AND (id <= COALESCE((SELECT id FROM siteflow_messages WHERE room = \(room) \
+                ORDER BY id DESC LIMIT 1 OFFSET \(keepNewest)), -1) OR inserted_at < \(cutoff)) ORDER BY id LIMIT \(limit)) RETURNING id
+                """, logger: logger
+            ).decode(Int64.self) {
+                trimmed += 1
+            }
+            return trimmed
+        }
+    }
+
     public func deleteNicknameClaim(_ claim: NicknameClaimRecord) async throws(StoreError) {
         try await transaction(atomic: false) { connection, logger in
             _ = try await connection.query(
@@ -639,9 +702,9 @@ public final class PostgresStore: Store {
         }
     }
 
+    /// Closes the store: later operations throw `closed`, and ``run()`` ends its connections.
     public func close() async {
-        guard !closed.exchange(true, ordering: .relaxed) else { return }
-        runner.cancel()
-        _ = await runner.value
+        closed.store(true, ordering: .relaxed)
+        closing.continuation.finish()
     }
 }

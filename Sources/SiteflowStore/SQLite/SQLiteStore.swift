@@ -9,7 +9,7 @@ public import SiteflowRuntime
 /// `synchronous = FULL`, so a committed transaction survives a crash of the process or the
 /// machine. Jobs are claimed inside the single-writer transaction, so two claimers never
 /// claim the same job.
-public final class SQLiteStore: Store {
+public final class SQLiteStore: MessageStore, JobStore {
     /// The store's time source.
     public let clock: any RuntimeClock
     /// The limits applied to messages.
@@ -409,6 +409,26 @@ public final class SQLiteStore: Store {
             let pruned = db.changesCount
             try db.execute(sql: "DELETE FROM siteflow_job_uniques WHERE expires_at < ?", arguments: [cutoff])
             return pruned
+        }
+    }
+
+    public func trimHistory(room: String, keepNewest: Int, insertedBefore: Date?, limit: Int) async throws(StoreError) -> Int {
+        guard keepNewest >= 0, limit >= 1 else {
+            throw StoreError(.invalidArgument, "trimHistory needs keepNewest >= 0 and limit >= 1, got \(keepNewest) and \(limit)")
+        }
+        let cutoff = insertedBefore?.storeMicros ?? Int64.min
+        return try await write { db in
+            // The newest message beyond the kept ones (nil: the room holds no more than those).
+            let lastTrimmed = try Int64.fetchOne(
+                db, sql: "SELECT id FROM siteflow_messages WHERE room = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
+                arguments: [room, keepNewest]) ?? -1
+            try db.execute(
+                sql: """
+                    DELETE FROM siteflow_messages WHERE id IN (SELECT id FROM siteflow_messages \
+                    WHERE room = ? AND (id <= ? OR inserted_at < ?) ORDER BY id LIMIT ?)
+                    """,
+                arguments: [room, lastTrimmed, cutoff, limit])
+            return db.changesCount
         }
     }
 

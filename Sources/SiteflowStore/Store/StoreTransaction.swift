@@ -1,4 +1,4 @@
-/// The writes of one transaction, collected by ``Store/transaction(_:)`` and committed together:
+/// The writes of one transaction, collected by ``TransactionStore/transaction(_:)`` and committed together:
 /// all of them or none.
 ///
 /// It records operations and runs them at commit, so it works the same on SQLite (whose writes

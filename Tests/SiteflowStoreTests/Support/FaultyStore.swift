@@ -3,17 +3,17 @@ import SiteflowRuntime
 import SiteflowStore
 import Synchronization
 
-/// A store that forwards to a real one, but can hold its first commit until a gate opens and can
+/// A message store that forwards to a real one, but can hold its first commit until a gate opens and can
 /// fail commits on demand: for specifying what the message writer does when a commit fails.
-final class FaultyStore: Store {
-    private let base: any Store
+final class FaultyStore: MessageStore {
+    private let base: any MessageStore
     private let state = Mutex<(commits: Int, failing: Bool, batches: [(messages: Int, failed: Bool)])>((0, false, []))
     /// The first commit waits for this gate before it runs.
     let firstCommitGate = Gate()
     /// Records the number of each commit as it starts.
     let commitsStarted = Recorder<Int>()
 
-    init(base: any Store) {
+    init(base: any MessageStore) {
         self.base = base
     }
 
@@ -52,33 +52,15 @@ final class FaultyStore: Store {
         try await base.history(room: room, limit: limit, before: before)
     }
 
-    func claimJobs(queue: String, limit: Int, node: String, now: Date, leaseUntil: Date) async throws(StoreError) -> [JobRecord] {
-        try await base.claimJobs(queue: queue, limit: limit, node: node, now: now, leaseUntil: leaseUntil)
-    }
-
-    func extendLeases(_ leases: [JobLease], until: Date) async throws(StoreError) -> Int {
-        try await base.extendLeases(leases, until: until)
-    }
-
-    func completeJob(_ lease: JobLease, at: Date) async throws(StoreError) -> Bool { try await base.completeJob(lease, at: at) }
-
-    func completeJobs(_ leases: [JobLease], at: Date) async throws(StoreError) -> Int { try await base.completeJobs(leases, at: at) }
-
-    func failJob(_ lease: JobLease, error: String, at: Date, retryAt: Date?) async throws(StoreError) -> Bool {
-        try await base.failJob(lease, error: error, at: at, retryAt: retryAt)
-    }
-
-    func job(id: Int64) async throws(StoreError) -> JobRecord? { try await base.job(id: id) }
-
-    func jobs(queue: String?) async throws(StoreError) -> [JobRecord] { try await base.jobs(queue: queue) }
-
-    func pruneJobs(finishedBefore cutoff: Date) async throws(StoreError) -> Int { try await base.pruneJobs(finishedBefore: cutoff) }
-
     func nicknameClaims() async throws(StoreError) -> [NicknameClaimRecord] { try await base.nicknameClaims() }
 
     func saveNicknameClaim(_ claim: NicknameClaimRecord) async throws(StoreError) { try await base.saveNicknameClaim(claim) }
 
     func deleteNicknameClaim(_ claim: NicknameClaimRecord) async throws(StoreError) { try await base.deleteNicknameClaim(claim) }
+
+    func trimHistory(room: String, keepNewest: Int, insertedBefore: Date?, limit: Int) async throws(StoreError) -> Int {
+        try await base.trimHistory(room: room, keepNewest: keepNewest, insertedBefore: insertedBefore, limit: limit)
+    }
 
     func close() async { await base.close() }
 }

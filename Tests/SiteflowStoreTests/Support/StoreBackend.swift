@@ -27,7 +27,7 @@ enum StoreBackend: String, Sendable, CaseIterable, CustomTestStringConvertible {
             return try await SQLiteStore(path: try Self.temporarySQLitePath(), configuration: configuration)
         case .postgres:
             let server = try await ThrowawayPostgres.shared.value
-            return try await PostgresStore(endpoint: try server.makeDatabase(), configuration: configuration)
+            return try await PostgresStore.opened(endpoint: try server.makeDatabase(), configuration: configuration)
         }
     }
 

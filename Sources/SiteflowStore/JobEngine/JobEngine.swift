@@ -3,7 +3,7 @@ public import SiteflowRuntime
 public import Logging
 import Synchronization
 
-/// Runs durable jobs from a ``Store`` on this node — what Oban does for Elixir.
+/// Runs durable jobs from a ``JobStore`` on this node — what Oban does for Elixir.
 ///
 /// Each ``tick()`` (``start()`` starts a ``JobTicker`` process that ticks every
 /// ``JobEngineConfiguration/pollInterval`` on the runtime's timers):
@@ -19,7 +19,7 @@ import Synchronization
 /// store's injected clock.
 public final class JobEngine: Sendable {
     /// The store jobs are claimed from.
-    public let store: any Store
+    public let store: any JobStore
     /// The runtime the job processes run on.
     public let runtime: Runtime
     /// The engine's settings.
@@ -45,7 +45,7 @@ public final class JobEngine: Sendable {
     private let state: Mutex<State>
 
     /// Creates an engine; nothing runs until ``tick()`` or ``start()``.
-    public init(store: any Store, runtime: Runtime, workers: JobWorkers, configuration: JobEngineConfiguration = JobEngineConfiguration(), logger: Logger = Logger(label: "siteflow.jobs")) {
+    public init(store: any JobStore, runtime: Runtime, workers: JobWorkers, configuration: JobEngineConfiguration = JobEngineConfiguration(), logger: Logger = Logger(label: "siteflow.jobs")) {
         self.store = store
         self.runtime = runtime
         self.workers = workers

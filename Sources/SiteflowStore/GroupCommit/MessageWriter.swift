@@ -54,7 +54,7 @@ public final class MessageWriter: Sendable {
     }
 
     /// The store the messages go to.
-    public let store: any Store
+    public let store: any MessageStore
     /// Most messages committed in one transaction.
     public let maxBatch: Int
     private let state = Mutex(State())
@@ -65,7 +65,7 @@ public final class MessageWriter: Sendable {
     /// if that process ends, queued and later messages fail with `closed`.
     /// - Parameter maxBatch: most messages per transaction (default 2,000).
     /// - Throws: the ``SpawnError`` (wrapped in ``ServerStartError``) if the process cannot start.
-    public init(store: any Store, runtime: Runtime, maxBatch: Int = 2000) async throws {
+    public init(store: any MessageStore, runtime: Runtime, maxBatch: Int = 2000) async throws {
         self.store = store
         self.maxBatch = max(1, maxBatch)
         let started = try await MessageCommitter.start(MessageCommitter(writer: self), runtime: runtime)
@@ -76,7 +76,7 @@ public final class MessageWriter: Sendable {
     /// Creates a writer for `store` whose committing process a supervisor runs: add
     /// ``committerSpec(id:name:)`` to one. Messages queue until the process has started.
     /// - Parameter maxBatch: most messages per transaction (default 2,000).
-    public init(store: any Store, maxBatch: Int = 2000) {
+    public init(store: any MessageStore, maxBatch: Int = 2000) {
         self.store = store
         self.maxBatch = max(1, maxBatch)
     }
