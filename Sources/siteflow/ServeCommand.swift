@@ -51,6 +51,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The most long-poll sessions the node holds; a new one beyond it is answered 503.")
     var maxLongPollSessions = 10_000
 
+    @Option(help: "Channel joins one socket may send per second, sustained; a join past it is answered 'join rate limited'.")
+    var joinsPerSecond: Double = 10
+
+    @Option(help: "Channel joins one socket may send at once before --joins-per-second applies.")
+    var joinBurst = 100
+
+    @Option(help: "Chat rooms one client address may create per minute (joining a room that exists is free); past it a join is answered 'room creation rate limited'.")
+    var roomsPerMinute = 10
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -64,6 +73,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxConnections >= 1, maxConnectionsPerAddress >= 1, maxLongPollSessions >= 1 else {
             throw ValidationError("--max-connections, --max-connections-per-address and --max-long-poll-sessions must be at least 1")
         }
+        guard joinsPerSecond > 0, joinsPerSecond.isFinite, joinBurst >= 1, roomsPerMinute >= 1 else {
+            throw ValidationError("--joins-per-second must be positive, --join-burst and --rooms-per-minute at least 1")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \(logLevel)") }
     }
 
@@ -76,6 +88,9 @@ struct ServeCommand: AsyncParsableCommand {
             pinsEventLoops: pinEventLoops, maxConnections: maxConnections, maxConnectionsPerAddress: maxConnectionsPerAddress,
             maxLongPollSessions: maxLongPollSessions, logger: logger)
         if let node { configuration.nodeName = node }
+        configuration.socket.limits.joinsPerSecond = joinsPerSecond
+        configuration.socket.limits.joinBurst = joinBurst
+        configuration.chatRooms.roomsPerMinute = roomsPerMinute
         let environment = ProcessInfo.processInfo.environment
         if let token = environment["SITEFLOW_ADMIN_TOKEN"] {
             do {

@@ -46,11 +46,12 @@ final class NodeProcess: Sendable {
     /// The admin token the child is started with (`SITEFLOW_ADMIN_TOKEN`), for `/metrics`.
     static let adminToken = "node-process-admin-token-0123456789"
 
-    /// Starts `siteflow serve --port 0 --database <database>` and waits (up to 60 s) for it to listen.
-    /// With `openFilesLimit`, the child runs under `prlimit` with that many file descriptors.
-    static func start(database: String, openFilesLimit: Int? = nil) async throws -> NodeProcess {
+    /// Starts `siteflow serve --port 0 --database <database> <options>` and waits (up to 60 s) for
+    /// it to listen. With `openFilesLimit`, the child runs under `prlimit` with that many file
+    /// descriptors.
+    static func start(database: String, options: [String] = [], openFilesLimit: Int? = nil) async throws -> NodeProcess {
         let process = Process()
-        let arguments = ["serve", "--port", "0", "--database", database, "--log-level", "warning"]
+        let arguments = ["serve", "--port", "0", "--database", database, "--log-level", "warning"] + options
         if let openFilesLimit {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
             process.arguments = ["--nofile=\(openFilesLimit):\(openFilesLimit)", "--", try executable().path] + arguments

@@ -114,6 +114,7 @@ public final class SiteflowNode: Service, Sendable {
                                 presence: presence,
                                 claims: try await NicknameClaims.load(from: store, secret: secretKey.bytes, policy: configuration.nicknameClaims,
                                                                      statistics: statistics),
+                                rooms: try await ChatRooms.load(from: store, policy: configuration.chatRooms, statistics: statistics),
                                 pageSize: configuration.historyPageSize)
 
         var router = ChannelRouter()
@@ -123,6 +124,7 @@ public final class SiteflowNode: Service, Sendable {
             var assigns = Assigns()
             assigns[NicknameClaims.connectionAssign] = NicknameClaims.newConnectionID()
             if let nickname = request.params["nickname"] { assigns["nickname"] = nickname }
+            if let address = request.connectInfo.remoteHost { assigns[ChatRooms.addressAssign] = address }
             return .accept(assigns)
         }
         var socketConfiguration = configuration.socket
@@ -189,7 +191,10 @@ public final class SiteflowNode: Service, Sendable {
             runtime.shutdown()
             throw error
         }
-        let idleTimer = runtime.timers.scheduleRepeating(every: configuration.idleCheckInterval) { endpoint.tick() }
+        let idleTimer = runtime.timers.scheduleRepeating(every: configuration.idleCheckInterval) {
+            endpoint.tick()
+            chat.rooms.purgeIdleAddresses()
+        }
         let node = SiteflowNode(configuration: configuration, runtime: runtime, store: store, chat: chat, pubsub: pubsub,
                                 endpoint: endpoint, server: server, jobs: jobs, metrics: metrics, dashboard: dashboard, admin: admin,
                                 secretKey: secretKey, root: root, idleTimer: idleTimer)
