@@ -107,7 +107,7 @@ public final class SiteflowNode: Service, Sendable {
         }
         logger.info("secret key loaded", metadata: ["from": "\(secretKey.origin)"])
         let statistics = SocketStatistics()
-        let pubsub = PubSub(runtime: runtime, statistics: statistics)
+        let pubsub = PubSub(runtime: runtime, dispatcher: ChannelDispatcher(statistics: statistics))
         let presence = Presence(runtime: runtime, pubsub: pubsub, node: configuration.nodeName)
         let chat = ChatServices(store: store, writer: MessageWriter(store: store),
                                 recent: RecentMessages(depth: configuration.historyPageSize, statistics: statistics),
