@@ -16,8 +16,8 @@ public struct SocketLimits: Sendable, Hashable {
     /// (default 200).
     public var rateLimitedFramesBeforeClose: Int
     /// `phx_join`s a socket may send at once (rejoins included) before it is limited to
-    /// ``joinsPerSecond``: by default ``maxChannels``, so a client can join all its channels at once
-    /// (default 100).
+    /// ``joinsPerSecond`` (default 100, the default ``maxChannels``: a client can join all its
+    /// channels at once).
     public var joinBurst: Int
     /// Sustained `phx_join`s per second per socket; a join past the limit is answered with the
     /// error `join rate limited` and starts no channel (default 10).
