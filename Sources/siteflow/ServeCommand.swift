@@ -57,6 +57,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "If set, chat messages older than this many hours are deleted too (every 5 minutes).")
     var historyMaxAgeHours: Int?
 
+    @Option(help: "Channel joins one socket may send per second, sustained; a join past it is answered 'join rate limited'.")
+    var joinsPerSecond: Double = 10
+
+    @Option(help: "Channel joins one socket may send at once before --joins-per-second applies.")
+    var joinBurst = 100
+
+    @Option(help: "Chat rooms one client address may create per minute (joining a room that exists is free); past it a join is answered 'room creation rate limited'.")
+    var roomsPerMinute = 10
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -93,6 +102,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard historyKeepPerRoom >= 0 else { throw ValidationError("--history-keep-per-room must be 0 (no bound) or more") }
         if let historyMaxAgeHours, historyMaxAgeHours < 1 { throw ValidationError("--history-max-age-hours must be at least 1") }
+        guard joinsPerSecond > 0, joinsPerSecond.isFinite, joinBurst >= 1, roomsPerMinute >= 1 else {
+            throw ValidationError("--joins-per-second must be positive, --join-burst and --rooms-per-minute at least 1")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \(logLevel)") }
         guard maxRestarts >= 0, restartWindow >= 1 else { throw ValidationError("--max-restarts must be at least 0 and --restart-window at least 1") }
         guard (listenFd == nil) == (supervisorFd == nil), listenFd == nil || noSupervise else {
@@ -152,6 +164,9 @@ struct ServeCommand: AsyncParsableCommand {
             ? nil
             : HistoryRetention(keepPerRoom: historyKeepPerRoom == 0 ? Int.max : historyKeepPerRoom,
                                maxAge: historyMaxAgeHours.map { .seconds($0 * 3600) })
+        configuration.socket.limits.joinsPerSecond = joinsPerSecond
+        configuration.socket.limits.joinBurst = joinBurst
+        configuration.chatRooms.roomsPerMinute = roomsPerMinute
         let environment = ProcessInfo.processInfo.environment
         if let token = environment["SITEFLOW_ADMIN_TOKEN"] {
             do {

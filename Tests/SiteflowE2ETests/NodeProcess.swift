@@ -78,17 +78,17 @@ final class NodeProcess: Sendable {
     /// The admin token the child is started with (`SITEFLOW_ADMIN_TOKEN`), for `/metrics`.
     static let adminToken = "node-process-admin-token-0123456789"
 
-    /// Starts `siteflow serve --port 0 --database <database>` and waits (up to 60 s) for it to listen.
-    /// With `openFilesLimit`, the child runs under `prlimit` with that many file descriptors.
-    /// Without `supervised`, the node runs in the child itself (`--no-supervise`); with it, the
-    /// child is the node supervisor, which runs the node as its own child.
+    /// Starts `siteflow serve --port 0 --database <database> <options>` and waits (up to 60 s) for
+    /// it to listen. With `openFilesLimit`, the child runs under `prlimit` with that many file
+    /// descriptors. Without `supervised`, the node runs in the child itself (`--no-supervise`);
+    /// with it, the child is the node supervisor, which runs the node as its own child.
     static func start(
-        database: String, openFilesLimit: Int? = nil, supervised: Bool = false, logLevel: String = "warning",
-        extraArguments: [String] = []
+        database: String, options: [String] = [], openFilesLimit: Int? = nil, supervised: Bool = false,
+        logLevel: String = "warning"
     ) async throws -> NodeProcess {
         let process = Process()
         let arguments = ["serve", "--port", "0", "--database", database, "--log-level", logLevel]
-            + (supervised ? [] : ["--no-supervise"]) + extraArguments
+            + (supervised ? [] : ["--no-supervise"]) + options
         if let openFilesLimit {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
             process.arguments = ["--nofile=\(openFilesLimit):\(openFilesLimit)", "--", try executable().path] + arguments

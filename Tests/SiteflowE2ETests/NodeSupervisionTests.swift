@@ -37,11 +37,11 @@ struct NodeSupervisionTests {
             let runtime = node.runtime
             let port = try #require(node.port)
             let root = try #require(process(named: NodeProcessNames.root, in: runtime))
-            let alice = try await PhoenixTestClient.connect(port: port)
-            let bob = try await PhoenixTestClient.connect(port: port)
+            var alice = try await PhoenixTestClient.connect(port: port)
+            var bob = try await PhoenixTestClient.connect(port: port)
             defer { alice.close(); bob.close() }
-            let aliceJoin = try await alice.join("room:tree", payload: ["nickname": "alice"])
-            _ = try await bob.join("room:tree", payload: ["nickname": "bob"])
+            var aliceJoin = try await alice.join("room:tree", payload: ["nickname": "alice"])
+            let bobJoin = try await bob.join("room:tree", payload: ["nickname": "bob"])
             var acknowledged: [Int64] = []
 
             /// Alice sends `body`: it is acknowledged, bob gets it, and it is in the history.
@@ -113,23 +113,43 @@ struct NodeSupervisionTests {
             _ = try await bob.next("erin leaving") { $0.event == "presence_diff" && $0.payload["leaves"]?["erin"] != nil }
             try await chatWorks("after presence")
 
-            // The sockets' supervisor: new sockets go under the new one.
+            // The sockets' supervisor: its sockets (its children) end with it, closing their
+            // connections; their clients reconnect, and new sockets go under the new one.
             let sockets = try #require(process(named: NodeProcessNames.sockets, in: runtime))
             #expect(sockets.parent == root.id)
             #expect(runtime.snapshots().contains { $0.kind == "socket" && $0.parent == sockets.id })
             runtime.exit(sockets.id, reason: .kill)
             let newSockets = try await restarted(NodeProcessNames.sockets, replacing: sockets.id, in: node)
+            for client in [alice, bob] {
+                do {
+                    _ = try await client.next("the connection to close with its supervisor", within: .seconds(10)) { _ in false }
+                    Issue.record("a socket outlived its supervisor")
+                } catch PhoenixTestClient.Failure.closed {}
+                client.close()
+            }
+            let aliceToken = try #require(aliceJoin.reply["response"]?["token"]?.stringValue)
+            let bobToken = try #require(bobJoin.reply["response"]?["token"]?.stringValue)
+            alice = try await PhoenixTestClient.connect(port: port)
+            bob = try await PhoenixTestClient.connect(port: port)
+            aliceJoin = try await alice.join("room:tree", payload: ["nickname": "alice", "token": .string(aliceToken)])
+            #expect(aliceJoin.reply["status"] == "ok", "\(aliceJoin.reply)")
+            let bobRejoin = try await bob.join("room:tree", payload: ["nickname": "bob", "token": .string(bobToken)])
+            #expect(bobRejoin.reply["status"] == "ok", "\(bobRejoin.reply)")
+            try await chatWorks("after the sockets' supervisor")
 
             // A socket: its connection is closed; its client reconnects and finds every
             // acknowledged message in the history.
+            let socketsBeforeCarol = Set(runtime.snapshots().filter { $0.kind == "socket" && $0.id.isAlive }.map(\.id))
             let carol = try await PhoenixTestClient.connect(port: port)
             defer { carol.close() }
             let carolJoin = try await carol.join("room:tree", payload: ["nickname": "carol"])
             let carolToken = try #require(carolJoin.reply["response"]?["token"]?.stringValue, "the join hands out carol's nickname token")
-            // Alice's and bob's sockets stay under the old (dead) supervisor; carol's is the one
-            // under the new one.
-            let carolSocket = try #require(runtime.snapshots().first { $0.kind == "socket" && $0.parent == newSockets.id })
+            // Alice's, bob's and carol's sockets are the new supervisor's children.
+            let carolSocket = try #require(runtime.snapshots().first {
+                $0.kind == "socket" && $0.id.isAlive && !socketsBeforeCarol.contains($0.id)
+            })
             #expect(runtime.snapshots().filter { $0.kind == "socket" && $0.id.isAlive }.count == 3)
+            #expect(runtime.snapshots().filter { $0.kind == "socket" && $0.id.isAlive }.allSatisfy { $0.parent == newSockets.id })
             runtime.exit(carolSocket.id, reason: .kill)
             while carolSocket.id.isAlive { try await Task.sleep(for: .milliseconds(10)) }
             node.endpoint.tick()
@@ -149,7 +169,7 @@ struct NodeSupervisionTests {
             }
             let stored = try await node.store.history(room: "tree", limit: 1000, before: nil)
             #expect(Set(stored.messages.map(\.id)).isSuperset(of: acknowledged), "no acknowledged message lost")
-            #expect(acknowledged.count == 26)
+            #expect(acknowledged.count == 27)
             #expect(history.count == min(acknowledged.count, node.configuration.historyPageSize))
             #expect(process(named: NodeProcessNames.root, in: runtime)?.id == root.id, "the root itself was never restarted")
         }

@@ -81,7 +81,7 @@ struct NodeSupervisorTests {
         let (folder, database) = try temporaryDatabase()
         defer { try? FileManager.default.removeItem(at: folder) }
         let supervisor = try await NodeProcess.start(
-            database: database, supervised: true, logLevel: "info", extraArguments: ["--max-restarts", "1", "--restart-window", "600"])
+            database: database, options: ["--max-restarts", "1", "--restart-window", "600"], supervised: true, logLevel: "info")
         defer { supervisor.signal(SIGKILL) }
         guard let first = await supervisor.nodePID(generation: 1) else {
             Issue.record("no 'node started' line:\n\(supervisor.printed)")

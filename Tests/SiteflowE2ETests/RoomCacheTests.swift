@@ -1,6 +1,7 @@
 import Foundation
 import SiteflowApp
 import SiteflowRealtime
+import SiteflowRuntime
 import SiteflowStore
 import Testing
 
@@ -60,4 +61,49 @@ struct RoomCacheTests {
             #expect(messages.map { $0["body"] } == ["kept in the store"])
         }
     }
+
+    @Test("a room whose last member's leave comes from another node is evicted; a connection dropped without phx_leave counts as a leave")
+    func evictedWhenRemoteLeaveEmptiesIt() async throws {
+        try await withNode { node in
+            let port = try #require(node.port)
+            // Bob is in the room on another node: his join arrives as a presence delta.
+            let remote = Presence(runtime: node.runtime, pubsub: PubSub(runtime: node.runtime), node: "elsewhere")
+            let bob = try node.runtime.spawn(IdleProcess())
+            defer { node.runtime.exit(bob.id, reason: .kill) }
+            remote.track(bob.id, topic: "room:shared", key: "bob")
+            node.chat.presence.merge(try #require(remote.takeDelta()))
+
+            let alice = try await PhoenixTestClient.connect(port: port)
+            let joined = try await alice.join("room:shared", payload: ["nickname": "alice"])
+            let ref = alice.push(joinRef: joined.joinRef, topic: "room:shared", event: "new_msg", payload: ["body": "hello"])
+            #expect(try await alice.reply(to: ref).payload["status"] == "ok")
+            let deadline = ContinuousClock.now + .seconds(10)
+            while node.chat.presence.list("room:shared")["alice"] == nil {
+                guard ContinuousClock.now < deadline else { throw PhoenixTestClient.Failure.timedOut("alice's presence") }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            #expect(node.chat.recent.latest(room: "shared") != nil)
+
+            // Alice's connection drops (no phx_leave): her presence goes, bob's stays, the cache stays.
+            alice.close()
+            while node.chat.presence.list("room:shared")["alice"] != nil {
+                guard ContinuousClock.now < deadline else { throw PhoenixTestClient.Failure.timedOut("alice's leave") }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            #expect(node.chat.recent.latest(room: "shared") != nil, "bob is still in the room")
+            #expect(node.endpoint.statistics[.roomCacheEvictions] == 0)
+
+            // Bob leaves on his node: the leave merged here empties the room, and its cache goes.
+            remote.untrack(bob.id, topic: "room:shared", key: "bob")
+            node.chat.presence.merge(try #require(remote.takeDelta()))
+            #expect(node.chat.presence.list("room:shared").isEmpty)
+            #expect(node.chat.recent.latest(room: "shared") == nil)
+            #expect(node.endpoint.statistics[.roomCacheEvictions] == 1)
+        }
+    }
+}
+
+/// A process that does nothing (stands for a remote node's channel process).
+private struct IdleProcess: Behavior {
+    func handle(_ message: Never, context: ProcessContext<Never>) {}
 }

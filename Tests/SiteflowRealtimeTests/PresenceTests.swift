@@ -1,6 +1,7 @@
 import SiteflowRealtime
 import SiteflowRuntime
 import SiteflowRuntimeTesting
+import Synchronization
 import Testing
 
 @Suite("Presence: Phoenix encoding, process death, AWOR-set CRDT merges")
@@ -194,5 +195,50 @@ struct PresenceTests {
         two.merge(delta)
         #expect(two.list("room:a").keys.sorted() == ["alice"])
         #expect(two.state(of: "room:a") == one.state(of: "room:a"))
+    }
+
+    @Test("a topic emptied by a leave merged from another node, or by that node found down, is reported like a local leave")
+    func remoteLeavesReportEmptiedTopics() async throws {
+        let runtime = Runtime(configuration: RuntimeConfiguration(scheduler: SchedulerConfiguration(threads: 2)))
+        defer { runtime.shutdown() }
+        let one = Presence(runtime: runtime, pubsub: PubSub(runtime: runtime), node: "one")
+        let two = Presence(runtime: runtime, pubsub: PubSub(runtime: runtime), node: "two")
+        let emptied = Mutex<[String]>([])
+        two.whenTopicEmpties { topic in emptied.withLock { $0.append(topic) } }
+        let user = try TestProbe<String>(runtime: runtime)
+        let local = try TestProbe<String>(runtime: runtime)
+
+        // room:a: alice (node one) and carol (node two); alice's leave arrives as a delta.
+        one.track(user.pid.id, topic: "room:a", key: "alice")
+        one.track(user.pid.id, topic: "room:b", key: "bob")
+        two.track(local.pid.id, topic: "room:a", key: "carol")
+        two.merge(try #require(one.takeDelta()))
+        one.untrack(user.pid.id, topic: "room:a", key: "alice")
+        two.merge(try #require(one.takeDelta()))
+        #expect(two.list("room:a").keys.sorted() == ["carol"])
+        #expect(emptied.withLock { $0 }.isEmpty, "carol is still in room:a")
+
+        // carol leaves locally: room:a is empty now.
+        two.untrack(local.pid.id, topic: "room:a", key: "carol")
+        #expect(emptied.withLock { $0 } == ["room:a"])
+
+        // bob's leave merged from node one empties room:b.
+        one.untrack(user.pid.id, topic: "room:b", key: "bob")
+        two.merge(try #require(one.takeDelta()))
+        #expect(two.list("room:b").isEmpty)
+        #expect(emptied.withLock { $0 } == ["room:a", "room:b"])
+
+        // Node one found down: the rooms only it had are reported.
+        one.track(user.pid.id, topic: "room:c", key: "dave")
+        one.track(user.pid.id, topic: "room:d", key: "erin")
+        two.track(local.pid.id, topic: "room:d", key: "frank")
+        two.merge(try #require(one.takeDelta()))
+        two.removeNode("one")
+        #expect(two.list("room:c").isEmpty && two.list("room:d").keys.sorted() == ["frank"])
+        #expect(emptied.withLock { $0 } == ["room:a", "room:b", "room:c"])
+
+        // A merge that removes nothing reports nothing.
+        two.merge(PresenceSet(replica: "one"))
+        #expect(emptied.withLock { $0 } == ["room:a", "room:b", "room:c"])
     }
 }

@@ -48,6 +48,35 @@ struct PubSubTests {
         #expect(harness.endpoint.statistics[.fastlaneWrites] == 3)
     }
 
+    @Test("PubSub delivers through the dispatcher it is given, which sees the subscribers without the sender's; a socket reached by another dispatcher still gets the broadcast")
+    func dispatchers() async throws {
+        /// A dispatcher that only counts the subscribers it is handed.
+        final class CountingDispatcher: PubSubDispatcher {
+            let seen = Mutex(0)
+            func dispatch(_ broadcast: PubSubBroadcast, to subscribers: PubSubSubscribers) {
+                seen.withLock { $0 += subscribers.reduce(0) { count, _ in count + 1 } }
+            }
+        }
+        let harness = Harness.make()
+        defer { harness.shutdown() }
+        let client = try await joined(harness, vsn: "2.0.0")
+        let listener = try TestProbe<String>(runtime: harness.runtime)
+        harness.pubsub.subscribe(listener.pid, to: "room:a") { $0.event }
+        let sender = try TestProbe<String>(runtime: harness.runtime)
+        harness.pubsub.subscribe(sender.pid, to: "room:a") { $0.event }
+
+        let counting = CountingDispatcher()
+        harness.pubsub.broadcast(PubSubBroadcast(topic: "room:a", event: "counted", payload: .empty, from: sender.pid.id), dispatcher: counting)
+        #expect(counting.seen.withLock { $0 } == 2, "the socket's channel and the listener, not the sender")
+
+        // The direct dispatcher knows no sockets: the channel's subscriber encodes and writes for itself.
+        harness.pubsub.broadcast(PubSubBroadcast(topic: "room:a", event: "direct", payload: .json(["n": 1])), dispatcher: DirectDispatcher())
+        #expect(try await client.nextJSON() == [nil, nil, "room:a", "direct", ["n": 1]])
+        #expect(try await listener.next() == "direct")
+        #expect(try await sender.next() == "direct")
+        #expect(harness.endpoint.statistics[.fastlaneWrites] == 1)
+    }
+
     @Test("broadcastFrom reaches every subscriber except the sender; broadcast includes it")
     func broadcastFrom() async throws {
         let harness = Harness.make()

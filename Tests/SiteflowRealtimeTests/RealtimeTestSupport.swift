@@ -151,7 +151,7 @@ struct Harness {
     ) -> Harness {
         let runtime = Runtime(configuration: RuntimeConfiguration(scheduler: SchedulerConfiguration(threads: 2)))
         let statistics = SocketStatistics()
-        let pubsub = PubSub(runtime: runtime, statistics: statistics)
+        let pubsub = PubSub(runtime: runtime, dispatcher: ChannelDispatcher(statistics: statistics))
         let presence = Presence(runtime: runtime, pubsub: pubsub, node: "test")
         var router = ChannelRouter()
         router.channel("room:*") { EchoChannel() }

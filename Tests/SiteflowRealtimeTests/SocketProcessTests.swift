@@ -196,6 +196,32 @@ struct SocketProcessTests {
         #expect(try await client.nextJSON() == v2Reply("2", "2", "room:b", "error", ["reason": "too many channels joined"]))
     }
 
+    @Test("joins past the socket's join rate limit are answered join rate limited, counted; another socket is not limited; the budget refills")
+    func joinRateLimit() async throws {
+        let harness = Harness.make(configuration: SocketConfiguration(limits: .init(joinBurst: 2, joinsPerSecond: 1)))
+        defer { harness.shutdown() }
+        let client = try harness.connect()
+        client.send(#"["1","1","room:a","phx_join",{}]"#)
+        #expect(try await client.nextJSON() == v2Reply("1", "1", "room:a", "ok", ["joined": "room:a"]))
+        client.send(#"["2","2","room:b","phx_join",{}]"#)
+        #expect(try await client.nextJSON() == v2Reply("2", "2", "room:b", "ok", ["joined": "room:b"]))
+        client.send(#"["3","3","room:c","phx_join",{}]"#)
+        #expect(try await client.nextJSON() == v2Reply("3", "3", "room:c", "error", ["reason": "join rate limited"]))
+        #expect(harness.endpoint.statistics[.joinRateLimited] == 1)
+        // The socket and its joined channels carry on.
+        client.send(#"["1","4","room:a","echo",{"still":"here"}]"#)
+        #expect(try await client.nextJSON() == v2Reply("1", "4", "room:a", "ok", ["still": "here"]))
+
+        let other = try harness.connect()
+        other.send(#"["1","1","room:c","phx_join",{}]"#)
+        #expect(try await other.nextJSON() == v2Reply("1", "1", "room:c", "ok", ["joined": "room:c"]))
+
+        harness.clock.advance(by: .seconds(1))
+        client.send(#"["5","5","room:c","phx_join",{}]"#)
+        #expect(try await client.nextJSON() == v2Reply("5", "5", "room:c", "ok", ["joined": "room:c"]))
+        #expect(harness.endpoint.statistics[.joinRateLimited] == 1)
+    }
+
     @Test("a leave of a topic not joined gets ok")
     func leaveNotJoined() async throws {
         let harness = Harness.make()

@@ -139,6 +139,46 @@ struct SocketStateMachineTests {
         #expect(refused == .error(to: message("9", "9", "room:9", "phx_join"), reason: "too many channels joined"))
     }
 
+    @Test("joins past the join rate limit get error join rate limited (rejoins count; the joined channel stays); the budget refills with time")
+    func joinRateLimit() {
+        let second: UInt64 = 1_000_000_000
+        var machine = Machine(limits: .init(joinBurst: 2, joinsPerSecond: 1), now: 0)
+        guard case .join = machine.receive(message("1", "1", "room:a", "phx_join"), now: 0) else {
+            Issue.record("expected the first join")
+            return
+        }
+        machine.joined(topic: "room:a", joinRef: "1", handle: 1)
+        guard case .rejoin = machine.receive(message("2", "2", "room:a", "phx_join"), now: 0) else {
+            Issue.record("expected a rejoin within the burst")
+            return
+        }
+        machine.joined(topic: "room:a", joinRef: "2", handle: 2)
+        let refused = machine.receive(message("3", "3", "room:b", "phx_join"), now: second / 2)
+        #expect(refusal(of: refused) == .joinRateLimited)
+        #expect(reply(of: refused) == .error(to: message("3", "3", "room:b", "phx_join"), reason: "join rate limited"))
+        #expect(refusal(of: machine.receive(message("4", "4", "room:a", "phx_join"), now: second / 2)) == .joinRateLimited)
+        #expect(machine.channel(for: "room:a")?.handle == 2, "a refused rejoin leaves the channel joined")
+        guard case .join = machine.receive(message("5", "5", "room:b", "phx_join"), now: second) else {
+            Issue.record("expected a join once a token has refilled")
+            return
+        }
+        #expect(SocketRefusal.joinRateLimited.counter == .joinRateLimited)
+    }
+
+    @Test("a join refused for the channel limit takes no join token")
+    func channelLimitTakesNoJoinToken() {
+        var machine = Machine(limits: .init(maxChannels: 1, joinBurst: 2, joinsPerSecond: 1), now: 0)
+        _ = machine.receive(message("1", "1", "room:a", "phx_join"), now: 0)
+        machine.joined(topic: "room:a", joinRef: "1", handle: 1)
+        for index in 2..<10 {
+            #expect(refusal(of: machine.receive(message("\(index)", "\(index)", "room:b", "phx_join"), now: 0)) == .tooManyChannels)
+        }
+        guard case .rejoin = machine.receive(message("10", "10", "room:a", "phx_join"), now: 0) else {
+            Issue.record("expected the rejoin to take the second token")
+            return
+        }
+    }
+
     @Test("a channel's abnormal exit pushes phx_error, a normal or shutdown exit phx_close")
     func channelExits() {
         var machine = Machine(now: 0)

@@ -27,7 +27,24 @@ struct HTTPRoutingTests {
             #expect(metrics.body == "connections 3\n")
             let post = try await HTTPTestClient.request(port: port, method: .POST, "/metrics", body: "x")
             #expect(post.status == 405)
-            #expect(post.body == "/metrics accepts GET and HEAD\n")
+            #expect(post.body == "/metrics accepts GET, HEAD\n")
+            #expect(post.header("allow") == "GET, HEAD")
+        }
+    }
+
+    @Test("a POST route sees its method and the client's address; other methods get 405 naming POST")
+    func postRoute() async throws {
+        var routes = RouteTable()
+        routes.post("/action") { request in
+            RouteResponse(status: 202, contentType: "text/plain", text: "\(request.method) from loopback: \(request.isFromLoopback)")
+        }
+        try await withServer(RecordingEndpoint(.echo), routes: routes) { _, port in
+            let posted = try await HTTPTestClient.request(port: port, method: .POST, "/action", body: "")
+            #expect(posted.status == 202)
+            #expect(posted.body == "POST from loopback: true")
+            let got = try await HTTPTestClient.request(port: port, "/action")
+            #expect(got.status == 405)
+            #expect(got.header("allow") == "POST")
         }
     }
 

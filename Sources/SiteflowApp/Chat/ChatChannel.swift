@@ -10,7 +10,8 @@ import SiteflowStore
 ///   `{"messages": [latest…], "nickname", "token"}`; then `presence_state`, and the room's presence
 ///   shows the nickname. The nickname must be free, held by this connection, or claimed by the
 ///   presented token (``NicknameClaims``); else the join is refused (`nickname taken`, or why the
-///   token was not accepted). The reply's token is what to present next time. If the room's history is not in memory yet, the join answers `messages: []` and a
+///   token was not accepted). A join of a room that does not exist yet creates it, within the
+///   client address's budget (``ChatRooms``; else refused `room creation rate limited`). The reply's token is what to present next time. If the room's history is not in memory yet, the join answers `messages: []` and a
 ///   `history` push `{"messages"}` follows once the store has answered.
 /// - `new_msg {"body", "key"?}` → committed through the group-commit writer, *then* broadcast as
 ///   `new_msg` Message to the room and acknowledged `{"id"}`; a store failure answers
@@ -37,6 +38,10 @@ public struct ChatChannel: Channel {
         case .success(let valid): room = valid
         case .failure(let refusal): return .refuse(refusal.rawValue)
         }
+        // Checked before the nickname is claimed (a refused creation holds nothing), charged after
+        // (a join refused for its nickname creates nothing).
+        let address = socket.assigns.get(ChatRooms.addressAssign, as: String.self)
+        guard services.rooms.mayJoin(room, address: address) else { return .refuse(ChatRooms.rateLimitedReason) }
         let requested = payload["nickname"]?.stringValue ?? socket.assigns.get("nickname", as: String.self)
         let token = payload["token"]?.stringValue
         let connection = socket.assigns.get(NicknameClaims.connectionAssign, as: String.self) ?? NicknameClaims.newConnectionID()
@@ -64,6 +69,11 @@ public struct ChatChannel: Channel {
             }
             guard let guest else { return .refuse(lastRefusal.rawValue) }
             (nickname, grant) = guest
+        }
+        if case .rateLimited = services.rooms.admit(room, address: address) {
+            // Another join from this address took the last creation meanwhile.
+            services.claims.release(grant.holding)
+            return .refuse(ChatRooms.rateLimitedReason)
         }
         self.room = room
         self.nickname = nickname
@@ -129,6 +139,7 @@ public struct ChatChannel: Channel {
                     switch result {
                     case .success(let stored):
                         services.recent.append(stored)
+                        services.rooms.stored(stored.room)
                         broadcaster.broadcast("new_msg", stored.json)
                         reply?.ok(["id": .int(stored.id)])
                     case .failure(let error):

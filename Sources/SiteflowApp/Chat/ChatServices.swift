@@ -2,7 +2,7 @@ public import SiteflowRealtime
 public import SiteflowStore
 
 /// What every chat channel shares: the store and its group-commit writer, the recent-history
-/// cache, presence and the nickname claims.
+/// cache, presence, the nickname claims and the rooms that exist.
 public struct ChatServices: Sendable {
     /// The node's store (history pages).
     public let store: any MessageStore
@@ -14,21 +14,28 @@ public struct ChatServices: Sendable {
     public let presence: Presence
     /// Who holds which nickname (a join for a held nickname needs its token).
     public let claims: NicknameClaims
+    /// Which rooms exist, and how fast each client address may create new ones.
+    public let rooms: ChatRooms
     /// How many messages a join reply and a history page carry.
     public let pageSize: Int
 
-    /// Bundles the chat's shared services, and has `recent` forget a room once its presence
-    /// empties (its last member left), so rooms nobody is in hold no memory.
-    public init(store: any MessageStore, writer: MessageWriter, recent: RecentMessages, presence: Presence, claims: NicknameClaims, pageSize: Int = 50) {
+    /// Bundles the chat's shared services, and has `recent` (and `rooms`, for a room with no
+    /// stored message) forget a room once its presence empties (its last member left), so rooms
+    /// nobody is in hold no memory.
+    public init(store: any MessageStore, writer: MessageWriter, recent: RecentMessages, presence: Presence, claims: NicknameClaims,
+                rooms: ChatRooms = ChatRooms(), pageSize: Int = 50) {
         self.store = store
         self.writer = writer
         self.recent = recent
         self.presence = presence
         self.claims = claims
+        self.rooms = rooms
         self.pageSize = pageSize
-        presence.whenTopicEmpties { [recent] topic in
+        presence.whenTopicEmpties { [recent, rooms] topic in
             guard topic.hasPrefix(ChatNames.topicPrefix) else { return }
-            recent.evict(room: String(topic.dropFirst(ChatNames.topicPrefix.count)))
+            let room = String(topic.dropFirst(ChatNames.topicPrefix.count))
+            recent.evict(room: room)
+            rooms.forgetIfUnused(room)
         }
     }
 

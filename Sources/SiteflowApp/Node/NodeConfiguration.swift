@@ -16,7 +16,7 @@ public struct NodeConfiguration: Sendable {
     /// Which `Origin`s may open sockets (default: the node's own pages, whatever host they were
     /// reached by, and clients that send no `Origin`).
     public var origins: OriginPolicy
-    /// Socket behaviour (channel limit, idle timeout, rate limit, frame size).
+    /// Socket behaviour (channel limit, idle timeout, inbound and join rate limits, frame size).
     public var socket: SocketConfiguration
     /// How often sockets check their idle timeout (default 5 s).
     public var idleCheckInterval: Duration
@@ -58,6 +58,8 @@ public struct NodeConfiguration: Sendable {
     /// (default: the newest ``HistoryRetention/defaultKeepPerRoom`` per room, no age limit; nil
     /// keeps every message for ever).
     public var historyRetention: HistoryRetention? = HistoryRetention()
+    /// How fast each client address may create chat rooms (see ``ChatRooms``).
+    public var chatRooms = ChatRooms.Policy()
     /// Where the node logs.
     public var logger: Logger
 

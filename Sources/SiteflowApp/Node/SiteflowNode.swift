@@ -140,13 +140,14 @@ public final class SiteflowNode: Service, Sendable {
         }
         logger.info("secret key loaded", metadata: [LogKey.origin: "\(secretKey.origin)"])
         let statistics = SocketStatistics()
-        let pubsub = PubSub(runtime: runtime, statistics: statistics)
+        let pubsub = PubSub(runtime: runtime, dispatcher: ChannelDispatcher(statistics: statistics))
         let presence = Presence(runtime: runtime, pubsub: pubsub, node: configuration.nodeName)
         let chat = ChatServices(store: store, writer: MessageWriter(store: store),
                                 recent: RecentMessages(depth: configuration.historyPageSize, statistics: statistics),
                                 presence: presence,
                                 claims: try await NicknameClaims.load(from: store, secret: secretKey.bytes, policy: configuration.nicknameClaims,
                                                                      statistics: statistics),
+                                rooms: try await ChatRooms.load(from: store, policy: configuration.chatRooms, statistics: statistics),
                                 pageSize: configuration.historyPageSize)
 
         var router = ChannelRouter()
@@ -156,6 +157,7 @@ public final class SiteflowNode: Service, Sendable {
             var assigns = Assigns()
             assigns[NicknameClaims.connectionAssign] = NicknameClaims.newConnectionID()
             if let nickname = request.params["nickname"] { assigns["nickname"] = nickname }
+            if let address = request.connectInfo.remoteHost { assigns[ChatRooms.addressAssign] = address }
             return .accept(assigns)
         }
         var socketConfiguration = configuration.socket
@@ -218,21 +220,26 @@ public final class SiteflowNode: Service, Sendable {
 
         let root: SupervisorRef
         do {
+            var children: [ChildSpec] = [
+                chat.writer.committerSpec(name: NodeProcessNames.messageWriter),
+                chat.claims.writerSpec(name: NodeProcessNames.nicknameClaimWriter),
+            ]
+            children += jobs.childSpecs(name: NodeProcessNames.jobs)
+            children.append(presence.watcherSpec(name: NodeProcessNames.presence))
+            children.append(endpoint.socketSupervisorSpec(name: NodeProcessNames.sockets))
+            if configuration.faultInjection { children.append(FaultInjection.childSpec()) }
             root = try await Supervisor.start(
-                runtime: runtime, strategy: .oneForOne,
-                children: [chat.writer.committerSpec(name: NodeProcessNames.messageWriter)]
-                    + [chat.claims.writerSpec(name: NodeProcessNames.nicknameClaimWriter)]
-                    + jobs.childSpecs(name: NodeProcessNames.jobs)
-                    + [presence.watcherSpec(name: NodeProcessNames.presence)]
-                    + [endpoint.socketSupervisorSpec(name: NodeProcessNames.sockets)]
-                    + (configuration.faultInjection ? [FaultInjection.childSpec()] : []),
+                runtime: runtime, strategy: .oneForOne, children: children,
                 intensity: Self.rootIntensity, name: NodeProcessNames.root)
         } catch {
             await closeOwnedStore()
             runtime.shutdown()
             throw error
         }
-        let idleTimer = runtime.timers.scheduleRepeating(every: configuration.idleCheckInterval) { endpoint.tick() }
+        let idleTimer = runtime.timers.scheduleRepeating(every: configuration.idleCheckInterval) {
+            endpoint.tick()
+            chat.rooms.purgeIdleAddresses()
+        }
         let node = SiteflowNode(configuration: configuration, runtime: runtime, store: store, chat: chat, pubsub: pubsub,
                                 endpoint: endpoint, server: server, jobs: jobs, metrics: metrics, dashboard: dashboard, admin: admin,
                                 secretKey: secretKey, root: root, idleTimer: idleTimer, ownsStore: ownsStore)

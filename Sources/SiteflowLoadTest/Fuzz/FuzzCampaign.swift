@@ -285,8 +285,10 @@ public struct FuzzCampaign: Sendable {
 
     /// Whether a fresh client can connect and join a room within 10 s.
     private static func nodeServes(configuration: FuzzConfiguration, loop: any EventLoop) async -> Bool {
-        // A nickname none of the chat clients holds (nicknames are claimed per connection).
-        let probe = ChatProbe(index: configuration.chatters, topic: "room:fuzz-check", ledger: nil, eventLoop: loop)
+        // A nickname none of the chat clients holds (nicknames are claimed per connection), in the
+        // chatters' room, which exists: the fuzzing connections, all from this address, may have
+        // spent its budget for creating rooms (`--rooms-per-minute`).
+        let probe = ChatProbe(index: configuration.chatters, topic: Self.chatTopic, ledger: nil, eventLoop: loop)
         guard let connection = try? await WebSocketClient.connect(
             host: configuration.host, port: configuration.port, target: "/socket/websocket?vsn=2.0.0",
             on: loop, delegate: probe

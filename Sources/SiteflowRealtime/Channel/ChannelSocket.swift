@@ -53,9 +53,11 @@ public struct ChannelSocket: Sendable {
         push(event, .json(payload))
     }
 
-    /// Broadcasts to every subscriber of the topic, this client included.
+    /// Broadcasts to every subscriber of the topic, this client included, on the fastlane
+    /// (``ChannelDispatcher``).
     public func broadcast(_ event: String, _ payload: PhoenixPayload) {
-        pubsub.broadcast(topic: topic, event: event, payload: payload)
+        pubsub.broadcast(PubSubBroadcast(topic: topic, event: event, payload: payload),
+                         dispatcher: ChannelDispatcher(statistics: output.statistics))
     }
 
     /// Broadcasts a JSON payload to every subscriber of the topic, this client included.
@@ -63,9 +65,11 @@ public struct ChannelSocket: Sendable {
         broadcast(event, .json(payload))
     }
 
-    /// Broadcasts to every subscriber of the topic except this channel's own client.
+    /// Broadcasts to every subscriber of the topic except this channel's own client, on the
+    /// fastlane (``ChannelDispatcher``).
     public func broadcastFrom(_ event: String, _ payload: PhoenixPayload) {
-        pubsub.broadcast(topic: topic, event: event, payload: payload, from: channelID)
+        pubsub.broadcast(PubSubBroadcast(topic: topic, event: event, payload: payload, from: channelID),
+                         dispatcher: ChannelDispatcher(statistics: output.statistics))
     }
 
     /// Broadcasts a JSON payload to every subscriber except this client.

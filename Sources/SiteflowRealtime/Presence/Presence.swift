@@ -57,9 +57,10 @@ public final class Presence: Sendable {
 
     private func ownerName(_ owner: ProcessID) -> String { "\(node)/\(owner.serial)" }
 
-    /// Calls `observer` with a topic each time its last local presence is removed (untracked or
-    /// its owner exited), after the leave is broadcast. Observers run on the thread that removed
-    /// it and must not block.
+    /// Calls `observer` with a topic each time its last presence is removed, however the leave
+    /// came: untracked here, its owner exited, a leave merged from another node (``merge(_:)``) or
+    /// that node found down (``removeNode(_:)``); after the leave is broadcast. Observers run on
+    /// the thread that removed it and must not block.
     public func whenTopicEmpties(_ observer: @escaping @Sendable (String) -> Void) {
         emptiedObservers.withLock { $0.append(observer) }
     }
@@ -218,15 +219,26 @@ public final class Presence: Sendable {
     }
 
     /// Applies a delta (or a full state) from another node and broadcasts the resulting diffs.
+    /// A topic left empty by the merge is reported to ``whenTopicEmpties(_:)``'s observers.
     public func merge(_ delta: PresenceSet) {
         let (joins, leaves) = state.withLock { $0.set.merge(delta) }
         broadcastDiffs(joins: Array(joins.values), leaves: Array(leaves.values))
+        reportEmptied(topicsEmptied(by: leaves.values))
     }
 
-    /// Removes every presence of a node found down, broadcasting the leaves.
+    /// Removes every presence of a node found down, broadcasting the leaves; a topic left empty is
+    /// reported to ``whenTopicEmpties(_:)``'s observers.
     public func removeNode(_ node: String) {
         let gone = state.withLock { $0.set.removeReplica(node) }
         broadcastDiffs(joins: [], leaves: Array(gone.values))
+        reportEmptied(topicsEmptied(by: gone.values))
+    }
+
+    /// The topics of `leaves` that hold no presence now, each once, sorted.
+    private func topicsEmptied(by leaves: some Collection<PresenceEntry>) -> [String] {
+        guard !leaves.isEmpty else { return [] }
+        let topics = Set(leaves.map(\.topic))
+        return state.withLock { state in topics.filter { state.set.dotsByTopic[$0] == nil } }.sorted()
     }
 
     private func broadcastDiffs(joins: [PresenceEntry], leaves: [PresenceEntry]) {

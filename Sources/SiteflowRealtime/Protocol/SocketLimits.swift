@@ -1,6 +1,6 @@
-/// The limits a ``SocketStateMachine`` enforces: channels per socket, the idle timeout and the
+/// The limits a ``SocketStateMachine`` enforces: channels per socket, the idle timeout, the
 /// inbound rate limit, which every inbound frame counts toward (heartbeats and malformed frames
-/// included).
+/// included), and the join rate limit, which every `phx_join` counts toward.
 public struct SocketLimits: Sendable, Hashable {
     /// Most channels joined at once (Phoenix's default 100).
     public var maxChannels: Int
@@ -15,14 +15,24 @@ public struct SocketLimits: Sendable, Hashable {
     /// ``rateLimitPerSecond``, so only a client that keeps exceeding the limit is closed
     /// (default 200).
     public var rateLimitedFramesBeforeClose: Int
+    /// `phx_join`s a socket may send at once (rejoins included) before it is limited to
+    /// ``joinsPerSecond`` (default 100, the default ``maxChannels``: a client can join all its
+    /// channels at once).
+    public var joinBurst: Int
+    /// Sustained `phx_join`s per second per socket; a join past the limit is answered with the
+    /// error `join rate limited` and starts no channel (default 10).
+    public var joinsPerSecond: Double
 
     /// Creates limits; every parameter has a default.
     public init(maxChannels: Int = 100, idleTimeout: Duration = .seconds(60), rateLimitBurst: Int = 200,
-                rateLimitPerSecond: Double = 100, rateLimitedFramesBeforeClose: Int = 200) {
+                rateLimitPerSecond: Double = 100, rateLimitedFramesBeforeClose: Int = 200,
+                joinBurst: Int = 100, joinsPerSecond: Double = 10) {
         self.maxChannels = maxChannels
         self.idleTimeout = idleTimeout
         self.rateLimitBurst = rateLimitBurst
         self.rateLimitPerSecond = rateLimitPerSecond
         self.rateLimitedFramesBeforeClose = rateLimitedFramesBeforeClose
+        self.joinBurst = joinBurst
+        self.joinsPerSecond = joinsPerSecond
     }
 }

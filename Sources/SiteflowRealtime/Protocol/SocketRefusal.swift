@@ -7,6 +7,8 @@ public enum SocketRefusal: String, Sendable, Hashable, CaseIterable {
     case tooManyChannels = "too many channels joined"
     /// A message past the inbound rate limit.
     case rateLimited = "rate limited"
+    /// A `phx_join` past the socket's join rate limit (``SocketLimits/joinsPerSecond``).
+    case joinRateLimited = "join rate limited"
 
     /// The counter this refusal bumps.
     public var counter: SocketStatistics.Counter {
@@ -14,6 +16,7 @@ public enum SocketRefusal: String, Sendable, Hashable, CaseIterable {
         case .unmatchedTopic: .unmatchedTopic
         case .tooManyChannels: .channelLimitRefusals
         case .rateLimited: .rateLimited
+        case .joinRateLimited: .joinRateLimited
         }
     }
 }

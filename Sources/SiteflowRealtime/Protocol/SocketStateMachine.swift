@@ -18,7 +18,11 @@ import SiteflowRuntime
 /// - no inbound frame for ``Limits/idleTimeout`` → close;
 /// - every inbound frame (heartbeats and malformed frames included) takes a token of the rate
 ///   limit; a frame past it → error `rate limited` (or dropped if unreadable), and a client that
-///   keeps exceeding it (``Limits/rateLimitedFramesBeforeClose``) → close 1008.
+///   keeps exceeding it (``Limits/rateLimitedFramesBeforeClose``) → close 1008;
+/// - every `phx_join` (rejoins included) takes a token of the join rate limit
+///   (``Limits/joinBurst``, ``Limits/joinsPerSecond``), except one refused for the channel
+///   limit; a join past it → error `join rate limited`, and the topic's channel, if joined, is
+///   left as it was.
 public struct SocketStateMachine<Handle: Hashable & Sendable>: Sendable {
     /// The limits the machine enforces (one type for every `Handle`).
     public typealias Limits = SocketLimits
@@ -41,6 +45,8 @@ public struct SocketStateMachine<Handle: Hashable & Sendable>: Sendable {
     private var bucket: TokenBucket
     /// Frames past the limit still tolerated before the socket is closed.
     private var excess: TokenBucket
+    /// Joins allowed now (``Limits/joinBurst``, refilled at ``Limits/joinsPerSecond``).
+    private var joins: TokenBucket
     private var closed = false
 
     /// A machine with no channels; `now` (nanoseconds, monotonic) starts the idle clock.
@@ -49,6 +55,7 @@ public struct SocketStateMachine<Handle: Hashable & Sendable>: Sendable {
         self.lastInbound = now
         self.bucket = TokenBucket(capacity: limits.rateLimitBurst, refillPerSecond: limits.rateLimitPerSecond)
         self.excess = TokenBucket(capacity: limits.rateLimitedFramesBeforeClose, refillPerSecond: limits.rateLimitPerSecond / 10)
+        self.joins = TokenBucket(capacity: limits.joinBurst, refillPerSecond: limits.joinsPerSecond)
     }
 
     /// What becomes of one inbound frame under the rate limit.
@@ -97,14 +104,16 @@ public struct SocketStateMachine<Handle: Hashable & Sendable>: Sendable {
         if message.event == PhoenixEvent.join {
             var join = message
             if join.joinRef == nil { join.joinRef = join.ref }
-            if let old = channels.remove(topic: message.topic) {
+            let rejoins = channels[message.topic] != nil
+            if !rejoins, channels.count >= limits.maxChannels {
+                return refuse(message, .tooManyChannels)
+            }
+            guard joins.take(now: now) else { return refuse(message, .joinRateLimited) }
+            if rejoins, let old = channels.remove(topic: message.topic) {
                 replaced.append(old.handle)
                 let close = PhoenixMessage(joinRef: old.joinRef, ref: old.joinRef, topic: message.topic,
                                            event: PhoenixEvent.close, payload: .empty)
                 return .rejoin(old: old.handle, close: close, join: join)
-            }
-            guard channels.count < limits.maxChannels else {
-                return refuse(message, .tooManyChannels)
             }
             return .join(join)
         }

@@ -8,33 +8,15 @@ import Synchronization
 /// broadcasts to different topics do not contend). A subscription belongs to a process and is
 /// removed when that process ends.
 ///
-/// **Fastlane**: a socket's channel subscribes with its ``SocketOutput``. A broadcast is encoded
-/// at most once per serializer (V1 text, V2 text or V2 binary) into one `ByteBuffer`, and the
-/// same buffer is written to every such subscriber's connection — no channel process runs,
-/// no per-subscriber encoding. Events the channel intercepts go to its process instead
-/// (``ChannelMessage/intercepted(event:payload:)``).
+/// PubSub knows nothing of what its subscribers are: a subscription is a handler or a
+/// ``PubSubSubscriber``, and a ``PubSubDispatcher`` — the PubSub's own, or one given to
+/// ``broadcast(_:dispatcher:)`` — delivers each broadcast to the topic's subscribers (as
+/// Phoenix.PubSub does). The channel layer's ``ChannelDispatcher`` is the fastlane: it encodes a
+/// broadcast once per serializer and writes the same bytes to every subscribed socket.
 public final class PubSub: Sendable {
-    /// A socket channel's fastlane subscription: one object, so iterating subscribers retains
-    /// one reference instead of three.
-    final class Fastlane: Sendable {
-        let output: SocketOutput
-        let intercepts: Set<String>
-        let channel: PID<ChannelMessage>
-        init(output: SocketOutput, intercepts: Set<String>, channel: PID<ChannelMessage>) {
-            self.output = output
-            self.intercepts = intercepts
-            self.channel = channel
-        }
-    }
-
-    enum Target: Sendable {
-        case fastlane(Fastlane)
-        case handler(@Sendable (PubSubBroadcast) -> Void)
-    }
-
     struct Subscription: Sendable {
         let owner: ProcessID
-        let target: Target
+        let subscriber: any PubSubSubscriber
     }
 
     final class Shard: Sendable {
@@ -45,13 +27,16 @@ public final class PubSub: Sendable {
     private let owners = Mutex<[ProcessID: [String]]>([:])
     private let runtime: Runtime
     private let backplaneBox = Mutex<(any PubSubBackplane)?>(nil)
-    let statistics: SocketStatistics?
+    /// The dispatcher of ``broadcast(topic:event:payload:from:)`` and of remote broadcasts.
+    public let dispatcher: any PubSubDispatcher
 
-    /// A PubSub for `runtime`'s processes with `shards` lock shards (default 16).
-    public init(runtime: Runtime, shards: Int = 16, statistics: SocketStatistics? = nil) {
+    /// A PubSub for `runtime`'s processes with `shards` lock shards (default 16), delivering with
+    /// `dispatcher` (default ``DirectDispatcher``: each subscriber delivers for itself; a node
+    /// with sockets passes a ``ChannelDispatcher``).
+    public init(runtime: Runtime, shards: Int = 16, dispatcher: any PubSubDispatcher = DirectDispatcher()) {
         self.runtime = runtime
         self.shards = (0..<max(shards, 1)).map { _ in Shard() }
-        self.statistics = statistics
+        self.dispatcher = dispatcher
     }
 
     /// The backplane broadcasts are also published to (none: local only).
@@ -73,24 +58,27 @@ public final class PubSub: Sendable {
     /// arrives as `transform(broadcast)`. Removed when the process ends.
     public func subscribe<M: Sendable>(_ process: PID<M>, to topic: String,
                                        _ transform: @escaping @Sendable (PubSubBroadcast) -> M) {
-        add(topic, Subscription(owner: process.id, target: .handler { process.send(transform($0)) }))
+        add(topic, Subscription(owner: process.id, subscriber: PubSubHandler { process.send(transform($0)) }))
     }
 
     /// Subscribes a handler owned by `owner` (called on the broadcaster's thread: keep it short).
     public func subscribe(_ owner: ProcessID, to topic: String, handler: @escaping @Sendable (PubSubBroadcast) -> Void) {
-        add(topic, Subscription(owner: owner, target: .handler(handler)))
+        add(topic, Subscription(owner: owner, subscriber: PubSubHandler(handler)))
     }
 
-    /// Subscribes a socket's channel on the fastlane (see the type's description).
-    ///
-    /// A channel subscribes to its one topic once, so it is not entered in the owners index:
-    /// its exit hook removes that one subscription (an idle connection then costs no owners
-    /// entry and no topic list).
-    func subscribeFastlane(channel: PID<ChannelMessage>, topic: String, output: SocketOutput, intercepts: Set<String>) {
-        let subscription = Subscription(owner: channel.id, target: .fastlane(Fastlane(output: output, intercepts: intercepts, channel: channel)))
-        insert(subscription, into: topic)
-        // Runs at once if the channel already ended, so no subscription outlives its process.
-        runtime.onExit(of: channel.id) { [weak self] owner, _ in self?.remove(owner, from: topic) }
+    /// Subscribes `subscriber`, owned by `owner`, to `topic`. Removed when `owner` ends.
+    public func subscribe(_ owner: ProcessID, to topic: String, subscriber: any PubSubSubscriber) {
+        add(topic, Subscription(owner: owner, subscriber: subscriber))
+    }
+
+    /// Subscribes `subscriber` for an owner that subscribes to this one topic only, for its whole
+    /// life (a socket's channel): the owner is not entered in the owners index, and its exit
+    /// removes this one subscription — an idle connection then costs no owners entry and no
+    /// topic list. (``unsubscribe(_:from:)`` still removes it.)
+    public func subscribeOnly(_ owner: ProcessID, to topic: String, subscriber: any PubSubSubscriber) {
+        insert(Subscription(owner: owner, subscriber: subscriber), into: topic)
+        // Runs at once if the owner already ended, so no subscription outlives its process.
+        runtime.onExit(of: owner) { [weak self] owner, _ in self?.remove(owner, from: topic) }
     }
 
     private func add(_ topic: String, _ subscription: Subscription) {
@@ -157,59 +145,29 @@ public final class PubSub: Sendable {
 
     // MARK: Broadcasting
 
-    /// Delivers to every local subscriber of `topic` except `from`'s subscriptions, and publishes
-    /// to the backplane if one is set.
+    /// Delivers to every local subscriber of `topic` except `from`'s subscriptions, with the
+    /// PubSub's ``dispatcher``, and publishes to the backplane if one is set.
     public func broadcast(topic: String, event: String, payload: PhoenixPayload, from: ProcessID? = nil) {
-        let broadcast = PubSubBroadcast(topic: topic, event: event, payload: payload, from: from)
-        deliverLocally(broadcast)
+        broadcast(PubSubBroadcast(topic: topic, event: event, payload: payload, from: from), dispatcher: dispatcher)
+    }
+
+    /// Delivers `broadcast` to every local subscriber of its topic (except its sender's
+    /// subscriptions) with `dispatcher`, and publishes it to the backplane if one is set.
+    public func broadcast(_ broadcast: PubSubBroadcast, dispatcher: some PubSubDispatcher) {
+        deliverLocally(broadcast, dispatcher: dispatcher)
         backplane?.publish(broadcast)
     }
 
-    /// Delivers a broadcast that came from another node to the local subscribers only.
+    /// Delivers a broadcast that came from another node to the local subscribers only, with the
+    /// PubSub's ``dispatcher``.
     public func deliverFromRemote(_ broadcast: PubSubBroadcast) {
-        deliverLocally(broadcast)
+        deliverLocally(broadcast, dispatcher: dispatcher)
     }
 
     /// Local fan-out. The subscriber list is copied out of the lock (a reference-count bump,
-    /// copy-on-write), so writes to connections never happen under the shard lock.
-    private func deliverLocally(_ broadcast: PubSubBroadcast) {
-        guard let subscribers = shard(for: broadcast.topic).topics.withLock({ $0[broadcast.topic] }) else { return }
-        var encodedV1: TransportFrame??
-        var encodedV2: TransportFrame??
-        var fastlaneWrites = 0
-        for subscription in subscribers {
-            if let from = broadcast.from, subscription.owner == from { continue }
-            switch subscription.target {
-            case .handler(let handler):
-                handler(broadcast)
-            case .fastlane(let fastlane):
-                let output = fastlane.output
-                if !fastlane.intercepts.isEmpty, fastlane.intercepts.contains(broadcast.event) {
-                    fastlane.channel.send(.intercepted(event: broadcast.event, payload: broadcast.payload))
-                    continue
-                }
-                let frame: TransportFrame?
-                switch output.serializer {
-                case .v1:
-                    if encodedV1 == nil {
-                        encodedV1 = .some(PhoenixSerializer.v1.encodeBroadcast(topic: broadcast.topic, event: broadcast.event,
-                                                                                 payload: broadcast.payload))
-                    }
-                    frame = encodedV1 ?? nil
-                case .v2:
-                    if encodedV2 == nil {
-                        encodedV2 = .some(PhoenixSerializer.v2.encodeBroadcast(topic: broadcast.topic, event: broadcast.event,
-                                                                                 payload: broadcast.payload))
-                    }
-                    frame = encodedV2 ?? nil
-                }
-                guard let frame else {
-                    output.statistics.increment(.unencodable)
-                    continue
-                }
-                if !output.isClosed, output.write(frame) { fastlaneWrites += 1 }
-            }
-        }
-        if fastlaneWrites > 0 { statistics?.increment(.fastlaneWrites, by: fastlaneWrites) }
+    /// copy-on-write), so the dispatcher never runs under the shard lock.
+    private func deliverLocally(_ broadcast: PubSubBroadcast, dispatcher: some PubSubDispatcher) {
+        guard let subscriptions = shard(for: broadcast.topic).topics.withLock({ $0[broadcast.topic] }) else { return }
+        dispatcher.dispatch(broadcast, to: PubSubSubscribers(subscriptions: subscriptions, excluded: broadcast.from))
     }
 }

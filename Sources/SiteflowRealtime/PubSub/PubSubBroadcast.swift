@@ -1,7 +1,7 @@
 public import SiteflowRuntime
 
-/// One broadcast as PubSub delivers it to a subscriber that is not a socket (a plain process, a
-/// test), and as it travels to other nodes through a ``PubSubBackplane``.
+/// One broadcast as PubSub hands it to its ``PubSubDispatcher`` and subscribers, and as it travels
+/// to other nodes through a ``PubSubBackplane``.
 public struct PubSubBroadcast: Sendable {
     /// The topic.
     public var topic: String

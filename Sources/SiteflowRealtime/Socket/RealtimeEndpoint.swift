@@ -21,7 +21,7 @@ public final class RealtimeEndpoint: SocketEndpoint {
     private let environment: SocketEnvironment
     private let sockets = SocketRegistry()
     /// The supervisor new socket processes are placed under (see ``socketSupervisorSpec(id:name:)``).
-    private let socketSupervisor = Mutex<ProcessID?>(nil)
+    private let socketSupervisor = Mutex<DynamicSupervisorRef?>(nil)
 
     /// Creates an endpoint; `clock` drives idle timeouts and rate limits (inject one in tests).
     public init(runtime: Runtime, definition: SocketDefinition, pubsub: PubSub,
@@ -65,14 +65,16 @@ public final class RealtimeEndpoint: SocketEndpoint {
         let output = SocketOutput(connection: connection, serializer: serializer, statistics: statistics,
                                   registry: sockets, now: environment.clock.now())
         let process = SocketProcess(output: output, assigns: assigns, environment: environment)
+        let supervisor = socketSupervisor.withLock { $0 }
         let pid: PID<SocketMessage>
         do {
-            pid = try runtime.spawn(process, options: SpawnOptions(trapExits: true, parent: socketSupervisor.withLock { $0 }))
+            pid = try runtime.spawn(process, options: SpawnOptions(trapExits: true, parent: supervisor?.id))
         } catch {
             statistics.increment(.connectionsRefused)
             return .refuse(status: 503, reason: "server at capacity")
         }
         sockets.add(pid, output: output)
+        if let supervisor { adopt(pid, into: supervisor) }
         statistics.increment(.connectionsAccepted)
         let subprotocol = request.subprotocols.contains(AuthToken.answerSubprotocol) ? AuthToken.answerSubprotocol : nil
         return .accept(subprotocol: subprotocol, session: SocketSession(socket: pid, output: output))
@@ -81,25 +83,52 @@ public final class RealtimeEndpoint: SocketEndpoint {
     /// The transports count their events in ``statistics`` too.
     public var transportStatistics: SocketStatistics? { statistics }
 
-    /// The child specification of the supervisor every socket process is started under (a
-    /// ``DynamicSupervisor``, kind `supervisor`, registered under `name`): the node's tree shows
-    /// each socket, with its channels, beneath it. Sockets are never restarted — a socket whose
-    /// process ended has lost its connection, and its client reconnects (the idle sweep,
-    /// ``tick()``, closes the connection of a socket process that ended). When this supervisor is
-    /// restarted, new sockets go under the new one.
+    /// The child specification of the supervisor every socket process is a child of (a
+    /// ``DynamicSupervisor``, kind `supervisor`, registered under `name`): its children are the
+    /// open sockets, and the node's tree shows each socket, with its channels, beneath it. When
+    /// this supervisor is restarted, new sockets go under the new one.
     ///
-    /// Sockets are placed under it synchronously (``connect(_:connection:)`` never blocks): they
-    /// name it as their parent rather than being started by it, so its child count does not
-    /// include them and its shutdown does not stop them — the HTTP server's shutdown closes them.
+    /// Sockets are `temporary` children: never restarted — a socket whose process ended has lost
+    /// its connection, and its client reconnects (the idle sweep, ``tick()``, closes the
+    /// connection of a socket process that ended). A socket's crash concerns that socket alone;
+    /// the supervisor's end (killed, or stopped with the node) ends every socket, closing its
+    /// connection.
+    ///
+    /// ``connect(_:connection:)`` never blocks, and starting a child is a call: so a socket
+    /// process is spawned at once with the supervisor as its parent, then adopted as a child (the
+    /// supervisor links to it) shortly after. A socket that ends before it
+    /// is adopted is simply never counted.
     public func socketSupervisorSpec(id: String = "sockets", name: String? = nil) -> ChildSpec {
         ChildSpec(id: id, restart: .permanent, type: .supervisor) { [self] context in
             let started = try await DynamicSupervisor.start(
                 runtime: context.runtime, intensity: RestartIntensity(maxRestarts: 3, period: .seconds(5)),
                 options: context.spawnOptions(basedOn: SpawnOptions(name: name)))
-            socketSupervisor.withLock { $0 = started.id }
+            socketSupervisor.withLock { $0 = started }
             return started.id
         }
     }
+
+    /// The supervisor sockets are children of now (the latest start of
+    /// ``socketSupervisorSpec(id:name:)``), if any.
+    public var socketSupervisorRef: DynamicSupervisorRef? { socketSupervisor.withLock { $0 } }
+
+    /// Makes the running socket `pid` a `temporary` child of `supervisor` (asynchronously: starting
+    /// a child is a call). If the supervisor has ended meanwhile, the socket is closed (its client
+    /// reconnects, under the supervisor's successor): no socket outlives its supervisor.
+    private func adopt(_ pid: PID<SocketMessage>, into supervisor: DynamicSupervisorRef) {
+        let socket = pid.id
+        let spec = ChildSpec(id: Self.socketChildID, restart: .temporary, type: .worker) { _ in socket }
+        Task {
+            do {
+                try await supervisor.startChild(spec)
+            } catch {
+                pid.send(.close(code: .tryAgainLater, reason: "socket supervisor restarting"))
+            }
+        }
+    }
+
+    /// The child id of every socket under the sockets' supervisor.
+    public static let socketChildID = "socket"
 
     /// Sockets open now (a socket counts until its connection has closed).
     public var socketCount: Int { sockets.count }

@@ -155,7 +155,7 @@ public struct SocketProcess: Behavior {
             output.reply(PhoenixReply(joinRef: joinRef, ref: join.ref, topic: join.topic, status: .error, response: .json(response)))
         case .joined(let pid, let response, let intercepts):
             machine.joined(topic: join.topic, joinRef: joinRef, handle: pid)
-            pubsub.subscribeFastlane(channel: pid, topic: join.topic, output: output, intercepts: intercepts)
+            Fastlane.subscribe(pid, to: join.topic, output: output, intercepts: intercepts, in: pubsub)
             output.reply(PhoenixReply(joinRef: joinRef, ref: join.ref, topic: join.topic, status: .ok, response: .json(response)))
             pid.send(.afterJoin)
         }

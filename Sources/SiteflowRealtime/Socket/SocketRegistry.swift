@@ -7,7 +7,7 @@ import Synchronization
 /// side: the socket closing its output, or the transport reporting the close. A socket process
 /// that dies without closing (killed) is found by ``RealtimeEndpoint/tick()``, which then closes
 /// its connection. No per-socket exit hook or closure is kept.
-final class SocketRegistry: Sendable {
+final class SocketRegistry: SocketOutputRegistry {
     /// One open socket: its process and its output.
     struct Entry: Sendable {
         let socket: PID<SocketMessage>

@@ -32,6 +32,14 @@ public struct ConnectionRequest: Sendable {
         self.remoteAddress = remoteAddress
     }
 
+    /// The peer's IP address without its port (`127.0.0.1`, `::1`), when known: what limits per
+    /// client address are keyed by.
+    public var remoteHost: String? {
+        guard let address = remoteAddress else { return nil }
+        guard let colon = address.lastIndex(of: ":") else { return address }
+        return String(address[..<colon])
+    }
+
     /// The first header with this (case-insensitive) name.
     public func header(_ name: String) -> String? {
         let wanted = name.lowercased()

@@ -1,7 +1,8 @@
 import Synchronization
 
 /// The writing side of one socket: its connection, its serializer and its counters. Shared by
-/// the socket process, its channel processes and PubSub's fastlane, which all write directly.
+/// the socket process, its channel processes and the fastlane (``ChannelDispatcher``), which all
+/// write directly.
 ///
 /// When the connection refuses a frame because its bounded queue is full, the output closes it
 /// once with ``TransportCloseCode/tryAgainLater`` and counts a slow consumer; a refusal because
@@ -12,14 +13,14 @@ public final class SocketOutput: Sendable {
     /// The connection's serializer.
     public let serializer: PhoenixSerializer
     let statistics: SocketStatistics
-    private let registry: SocketRegistry
+    private let registry: any SocketOutputRegistry
     private let closed = Atomic<Bool>(false)
     /// When the socket last handled an inbound frame (its clock's nanoseconds); read by the
     /// endpoint's idle sweep, which only disturbs sockets that look idle.
     private let lastInbound: Atomic<UInt64>
 
     init(connection: any TransportConnection, serializer: PhoenixSerializer, statistics: SocketStatistics,
-         registry: SocketRegistry, now: UInt64) {
+         registry: any SocketOutputRegistry, now: UInt64) {
         self.connection = connection
         self.serializer = serializer
         self.statistics = statistics

@@ -94,6 +94,11 @@ public final class SocketStatistics: Sendable {
 
         /// Chat joins refused because the node or the connection holds its most nicknames.
         case nicknameClaimLimitRefusals
+
+        /// Joins answered `join rate limited` (past the socket's ``SocketLimits/joinsPerSecond``).
+        case joinRateLimited
+        /// Chat joins refused because the client's address created its most rooms this minute.
+        case roomCreationRateLimited
     }
 
     /// One counter cell (a class, because `Atomic` cannot be copied into an array).
