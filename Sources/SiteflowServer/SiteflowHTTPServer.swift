@@ -224,8 +224,9 @@ public final class SiteflowHTTPServer: Service, Sendable {
         await shutdown()
     }
 
-    /// Stops accepting, closes every WebSocket with 1001 and every long-poll session, waits for
-    /// the connections to close, and stops the event loops. Idempotent.
+    /// Stops accepting, closes every WebSocket with 1001 and every long-poll session, waits (at
+    /// most ``ServerConfiguration/closeHandshakeTimeout``) for every connection, HTTP requests in
+    /// flight included, to close, and stops the event loops. Idempotent.
     public func shutdown() async {
         let running = lifecycle.withLock { state -> (any NIOCore.Channel, MultiThreadedEventLoopGroup)? in
             guard case .running(let channel, let group) = state else {
@@ -236,12 +237,17 @@ public final class SiteflowHTTPServer: Service, Sendable {
             return (channel, group)
         }
         guard let (serverChannel, group) = running else { return }
+        // Stop accepting first, then close: a connection already accepted (the listening socket
+        // may be shared with a node that replaces this one) is served, not dropped.
+        try? await serverChannel.setOption(.autoRead, value: false).get()
+        try? await serverChannel.eventLoop.submit {}.get()
         try? await serverChannel.close()
         longPoll.closeAll(code: .goingAway, reason: "server shutting down")
         registry.closeAllWebSockets(code: .goingAway, reason: "server shutting down")
-        // Give clients the close handshake's time to answer, then drop what is left.
+        // Give clients the close handshake's time to answer, and requests in flight their time to
+        // be answered, then drop what is left.
         let deadline = ContinuousClock.now + configuration.closeHandshakeTimeout
-        while connectionCount > 0, ContinuousClock.now < deadline {
+        while openConnectionCount > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(10))
         }
         try? await group.shutdownGracefully()
