@@ -128,4 +128,50 @@ struct NodeSupervisorTests {
         supervisor.signal(SIGTERM)
         #expect(await supervisor.exitStatus() == 0)
     }
+
+    @Test("fault injection (off by default): a trap in a handler is reported with the process that ran it and the handler; a thrown error and a killed process are repaired inside the node; bad requests get 4xx")
+    func faultInjectionHooks() async throws {
+        let (folder, database) = try temporaryDatabase()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let plain = try await NodeProcess.start(database: database)
+        let refused = try await rawHTTP(port: plain.port, "POST /_fault/trap HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        #expect(refused.head.hasPrefix("HTTP/1.1 404"), "no hooks without --fault-injection")
+        await plain.kill(SIGTERM)
+
+        let supervisor = try await NodeProcess.start(database: database, options: ["--fault-injection"], supervised: true, logLevel: "info")
+        defer { supervisor.signal(SIGKILL) }
+        await supervisor.waitForOutput("node 1 is ready")
+        func post(_ target: String) async throws -> String {
+            try await rawHTTP(port: supervisor.port, "POST \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").head
+        }
+        #expect(try await post("/_fault/stall").hasPrefix("HTTP/1.1 400"), "stall needs ms")
+        #expect(try await post("/_fault/kill").hasPrefix("HTTP/1.1 400"), "kill needs a name")
+        #expect(try await post("/_fault/kill?name=nobody").hasPrefix("HTTP/1.1 404"))
+        #expect(try await post("/_fault/throw").hasPrefix("HTTP/1.1 202"))
+        #expect(try await post("/_fault/kill?name=siteflow.message_writer").hasPrefix("HTTP/1.1 202"))
+        // Both were repaired by the node's own supervisors: a message is still stored and acknowledged.
+        let client = try await PhoenixTestClient.connect(port: supervisor.port)
+        let joined = try await client.join("room:faults", payload: ["nickname": .string("carol")])
+        let ref = client.push(joinRef: joined.joinRef, topic: "room:faults", event: "new_msg", payload: ["body": .string("still here"), "key": .string("carol-1")])
+        #expect(try await client.reply(to: ref).payload["status"] == "ok")
+        client.close()
+        #expect(!supervisor.printed.contains("node 2"), "no node restart for a thrown error or a killed process")
+
+        #expect(try await post("/_fault/trap").hasPrefix("HTTP/1.1 202"))
+        await supervisor.waitForOutput("crash report: node 1")
+        let reports = CrashReportFolder(path: folder.appendingPathComponent("chat.db.crash-reports").path).reports()
+        if let report = reports.first {
+            #expect(report.signal == SIGILL, "a Swift trap")
+            #expect(report.process != nil, "the process whose handler trapped")
+            #expect(report.lastLogLines.contains { $0.contains("fault injection: a trap requested") })
+            if report.handler != nil {  // only where llvm-symbolizer or addr2line is installed
+                #expect(report.handler?.contains("FaultInjector") == true, "\(report.handler ?? "")")
+            }
+        } else {
+            Issue.record("no crash report")
+        }
+        await supervisor.waitForOutput("node 2 is ready")
+        supervisor.signal(SIGTERM)
+        #expect(await supervisor.exitStatus() == 0)
+    }
 }
