@@ -174,4 +174,41 @@ struct NodeSupervisorTests {
         supervisor.signal(SIGTERM)
         #expect(await supervisor.exitStatus() == 0)
     }
+
+    /// Runs `siteflow <arguments>` to its end; returns its exit code and output.
+    private func runSiteflow(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = try NodeProcess.executable()
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = await Task.detached { pipe.fileHandleForReading.readDataToEndOfFile() }.value
+        let status = await PythonScript.exitStatus(of: process.processIdentifier, process: process)
+        return (status, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test("siteflow reload finds the supervisor by its pid file and replaces the node; without a running supervisor it says so and fails")
+    func reloadCommand() async throws {
+        let (folder, database) = try temporaryDatabase()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let missing = try await runSiteflow(["reload", "--database", database])
+        #expect(missing.status != 0)
+        #expect(missing.output.contains("no running supervisor found"), "\(missing.output)")
+
+        let supervisor = try await NodeProcess.start(database: database, supervised: true, logLevel: "info")
+        defer { supervisor.signal(SIGKILL) }
+        await supervisor.waitForOutput("node 1 is ready")
+        let reload = try await runSiteflow(["reload", "--database", database])
+        #expect(reload.status == 0, "\(reload.output)")
+        #expect(reload.output.contains("asked the supervisor (pid \(supervisor.pid)) to reload"))
+        await supervisor.waitForOutput("node 2 is ready")
+        await supervisor.waitForOutput("node=1 status=exited with code 0")
+        #expect(supervisor.printed.contains("node=1 status=exited with code 0"), "the old node drained")
+        supervisor.signal(SIGTERM)
+        #expect(await supervisor.exitStatus() == 0)
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("chat.db.crash-reports/supervisor.pid").path),
+                "the pid file goes with the supervisor")
+    }
 }
