@@ -128,7 +128,10 @@ struct HTTPRequestLimitTests {
 
     @Test("incomplete requests on all connections share the server's budget: past it, 503 and close")
     func nodeWideHeadBudget() async throws {
-        let configuration = ServerConfiguration(maxRequestHeadSize: 200, maxPendingRequestHeadBytes: 250)
+        // Deadlines far away, so that only the budget can refuse (on a loaded machine the default
+        // 10 s request deadline could answer 408 first).
+        let configuration = ServerConfiguration(
+            maxRequestHeadSize: 200, maxPendingRequestHeadBytes: 250, requestReadTimeout: .seconds(600), keepAliveIdleTimeout: .seconds(600))
         try await withServer(RecordingEndpoint(.echo), configuration: configuration) { server, port in
             let partial = "GET /nowhere HTTP/1.1\r\nhost: 127.0.0.1\r\nx-padding: " + String(repeating: "a", count: 100)
             let first = try await RawTCPClient.connect(port: port)

@@ -110,6 +110,9 @@ struct WebSocketHardeningTests {
         var configuration = ServerConfiguration()
         configuration.partialFrameBudget = 1_000
         configuration.closeHandshakeTimeout = .milliseconds(300)
+        // Only the budget may close here (the default 10 s incomplete-frame timeout could come
+        // first on a loaded machine).
+        configuration.partialFrameTimeout = .seconds(600)
         try await withServer(endpoint, configuration: configuration) { _, port in
             let first = try await RawWebSocketClient.upgraded(port: port)
             // 600 bytes of a fragmented message are held; the pong shows the server read them.
