@@ -61,7 +61,10 @@ struct StoreLifecycleTests {
         .enabled(if: ThrowawayPostgres.isInstalled, "PostgreSQL binaries not found under /usr/lib/postgresql/*/bin: SKIPPED"))
     func postgresNodeInGroup() async throws {
         let server = try await ThrowawayPostgres.shared.value
-        let configuration = NodeConfiguration(port: 0, database: .postgres(try server.makeDatabase()), runsDigestJob: false)
+        var configuration = NodeConfiguration(port: 0, database: .postgres(try server.makeDatabase()), runsDigestJob: false)
+        // The whole suite shares two cores and one PostgreSQL server: a busy moment must not
+        // read as an unavailable database.
+        configuration.storeOperationTimeout = .seconds(30)
         let (started, continuation) = AsyncStream.makeStream(of: SiteflowNode.self)
         let group = ServiceGroup(services: [NodeRun(configuration: configuration, started: continuation)], logger: Logger(label: "test"))
         try await withThrowingTaskGroup(of: Void.self) { tasks in

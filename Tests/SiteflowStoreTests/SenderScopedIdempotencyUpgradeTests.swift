@@ -16,7 +16,7 @@ struct SenderScopedIdempotencyUpgradeTests {
             open = { migrations in try await SQLiteStore(path: path, configuration: StoreConfiguration(), migrations: migrations) }
         case .postgres:
             let endpoint = try await ThrowawayPostgres.shared.value.makeDatabase()
-            open = { migrations in try await PostgresStore.opened(endpoint: endpoint, configuration: StoreConfiguration(), migrations: migrations) }
+            open = { migrations in try await PostgresStore.opened(endpoint: endpoint, migrations: migrations) }
         }
         // Rows as the code before migration 4 wrote them (its ON CONFLICT target is gone since).
         let older = try await open(before)

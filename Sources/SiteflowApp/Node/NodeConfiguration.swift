@@ -54,6 +54,9 @@ public struct NodeConfiguration: Sendable {
     /// Whether the loopback-only fault-injection hooks (`POST /_fault/…`, see `FaultInjection`)
     /// and their process run. Default false: never on a production node.
     public var faultInjection = false
+    /// How long one store operation may wait for the database before it fails with
+    /// `unavailable` (``StoreConfiguration/operationTimeout``). Default 5 s.
+    public var storeOperationTimeout: Duration = .seconds(5)
     /// How much chat history is kept per room, enforced by ``HistoryTrimJob`` every 5 minutes
     /// (default: the newest ``HistoryRetention/defaultKeepPerRoom`` per room, no age limit; nil
     /// keeps every message for ever).

@@ -97,7 +97,7 @@ public final class SiteflowNode: Service, Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         var launch = NodeLaunch(configuration: configuration, store: nil, onStarted: onStarted)
         if case .postgres(let endpoint) = configuration.database {
-            let store = PostgresStore(endpoint: endpoint, configuration: StoreConfiguration(logger: configuration.logger))
+            let store = PostgresStore(endpoint: endpoint, configuration: StoreConfiguration(operationTimeout: configuration.storeOperationTimeout, logger: configuration.logger))
             services.append(ServiceGroupConfiguration.ServiceConfiguration(service: store))
             launch.store = store
         }

@@ -31,7 +31,11 @@ struct SupervisorReport {
             LogKey.reason: "\(reason)",
             LogKey.decision: "\(decision.rawValue)",
         ]
-        if reason.isOrderly {
+        if reason.isOrderly && decision == .ignore {
+            // An orderly end that changes nothing (a closed connection's socket, a finished
+            // temporary child): as OTP's reports, not worth a line at info, one per disconnect.
+            logger.debug("child exited", metadata: metadata)
+        } else if reason.isOrderly {
             logger.info("child exited", metadata: metadata)
         } else {
             logger.error("child crashed", metadata: metadata)
