@@ -242,6 +242,11 @@ public final class SiteflowHTTPServer: Service, Sendable {
         try? await serverChannel.setOption(.autoRead, value: false).get()
         try? await serverChannel.eventLoop.submit {}.get()
         try? await serverChannel.close()
+        // A connection accepted just before is registered on its own event loop, where its
+        // initializer counts it: let every loop run what was queued, so the wait below sees it.
+        for _ in 0..<2 {
+            for loop in group.makeIterator() { try? await loop.submit {}.get() }
+        }
         longPoll.closeAll(code: .goingAway, reason: "server shutting down")
         registry.closeAllWebSockets(code: .goingAway, reason: "server shutting down")
         // Give clients the close handshake's time to answer, and requests in flight their time to
