@@ -66,6 +66,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Chat rooms one client address may create per minute (joining a room that exists is free); past it a join is answered 'room creation rate limited'.")
     var roomsPerMinute = 10
 
+    @Option(help: "Seconds running jobs get to finish when the node drains (SIGTERM, reload); those still running then are stopped and retried later.")
+    var drainTimeout = 20
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -105,6 +108,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard joinsPerSecond > 0, joinsPerSecond.isFinite, joinBurst >= 1, roomsPerMinute >= 1 else {
             throw ValidationError("--joins-per-second must be positive, --join-burst and --rooms-per-minute at least 1")
         }
+        guard drainTimeout >= 0 else { throw ValidationError("--drain-timeout must be 0 or more seconds") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \(logLevel)") }
         guard maxRestarts >= 0, restartWindow >= 1 else { throw ValidationError("--max-restarts must be at least 0 and --restart-window at least 1") }
         guard (listenFd == nil) == (supervisorFd == nil), listenFd == nil || noSupervise else {
@@ -159,6 +163,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let node { configuration.nodeName = node }
         configuration.listeningSocket = listenFd
         configuration.faultInjection = faultInjection
+        configuration.drainTimeout = .seconds(drainTimeout)
         configuration.crashReports = crashReportFolder(configuration.database)
         configuration.historyRetention = historyKeepPerRoom == 0 && historyMaxAgeHours == nil
             ? nil

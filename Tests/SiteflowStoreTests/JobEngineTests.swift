@@ -197,6 +197,42 @@ struct JobEngineTests {
         await store.close()
     }
 
+    @Test("a drain's deadline stops a job still running then: the attempt is recorded as failed and the job is retried; a job done in time completes", arguments: StoreBackend.available)
+    func drainDeadline(backend: StoreBackend) async throws {
+        let runtime = Runtime()
+        defer { runtime.shutdown() }
+        let clock = ManualClock()
+        let store = try await backend.makeStore(clock: clock)
+        let started = Recorder<String>()
+        let quickDone = Gate()
+        var workers = JobWorkers()
+        workers.register(greet) { args, _ in
+            started.record(args.name)
+            if args.name == "quick" {
+                await quickDone.wait()
+            } else {
+                // Awaits for ever (until cancelled): only the deadline ends it.
+                try await Task.sleep(for: .seconds(3600))
+            }
+        }
+        let engine = JobEngine(store: store, runtime: runtime, workers: workers, configuration: configuration(node: "a"))
+        let stuck = try #require(try await store.enqueue(try greet.job(Greeting(name: "stuck"), maxAttempts: 3)).jobID)
+        let quick = try #require(try await store.enqueue(try greet.job(Greeting(name: "quick"))).jobID)
+        #expect(try await engine.tick().count == 2)
+        await started.waitFor(count: 2)
+        quickDone.open()
+        await engine.stop(deadline: .seconds(3))
+        #expect(engine.runningCount() == 0)
+        let quickRecord = try #require(try await store.job(id: quick))
+        #expect(quickRecord.state == .completed)
+        let stuckRecord = try #require(try await store.job(id: stuck))
+        #expect(stuckRecord.state == .available)
+        #expect(stuckRecord.attempt == 1)
+        #expect(stuckRecord.errors.map(\.error) == ["process exited: killed"])
+        #expect(stuckRecord.runAt == clock.date().addingTimeInterval(10))
+        await store.close()
+    }
+
     @Test("a cron schedule evaluated by two nodes inserts one job per fire time", arguments: StoreBackend.available)
     func cron(backend: StoreBackend) async throws {
         let runtime = Runtime()

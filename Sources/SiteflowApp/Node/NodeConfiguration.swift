@@ -54,6 +54,10 @@ public struct NodeConfiguration: Sendable {
     /// Whether the loopback-only fault-injection hooks (`POST /_fault/…`, see `FaultInjection`)
     /// and their process run. Default false: never on a production node.
     public var faultInjection = false
+    /// How long running jobs get to finish when the node drains (SIGTERM, a reload); those
+    /// still running then are stopped, recorded as failed and retried (``JobEngine/stop(deadline:)``).
+    /// Messages being written are committed in any case. Default 20 s.
+    public var drainTimeout: Duration = .seconds(20)
     /// How long one store operation may wait for the database before it fails with
     /// `unavailable` (``StoreConfiguration/operationTimeout``). Default 5 s.
     public var storeOperationTimeout: Duration = .seconds(5)

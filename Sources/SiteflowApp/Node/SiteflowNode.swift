@@ -17,7 +17,7 @@ public import SiteflowStore
 /// ``services`` of a `ServiceGroup` (ADR 0014).
 ///
 /// Start it with ``start(_:)``; stop it with ``stop()`` (or run it as a ``Service``): the server
-/// stops accepting and tells clients to reconnect elsewhere (close 1001), running jobs finish,
+/// stops accepting and tells clients to reconnect elsewhere (close 1001), running jobs finish within the drain timeout,
 /// the writer commits what it holds, the store closes, and the runtime stops.
 public final class SiteflowNode: Service, Sendable {
     /// The configuration it was started with.
@@ -305,7 +305,7 @@ public final class SiteflowNode: Service, Sendable {
     private func stopTree() async {
         stopping.store(true, ordering: .relaxed)
         runtime.cancelTimer(idleTimer)
-        await jobs.stop()
+        await jobs.stop(deadline: configuration.drainTimeout)
         await chat.writer.close()
         await chat.claims.close()
         _ = await root.stop(reason: .shutdown)

@@ -31,7 +31,9 @@ public final class JobEngine: Sendable {
     private struct State: ~Copyable {
         var running: [Int64: JobLease] = [:]
         var runningPerQueue: [String: Int] = [:]
-        var idleWaiters: [CheckedContinuation<Void, Never>] = []
+        /// The process of each running attempt, by job id (killed at a drain's deadline).
+        var processes: [Int64: ProcessID] = [:]
+        var idleWaiters: [@Sendable () -> Void] = []
         var lastHeartbeat: Date?
         var cronCheckedUntil: Date
         var lastPrune: Date?
@@ -117,7 +119,12 @@ public final class JobEngine: Sendable {
 
     /// Stops polling, waits for running jobs to finish and their results to be recorded, then
     /// stops the job supervisor.
-    public func stop() async {
+    ///
+    /// With a `deadline`, running jobs get that long to finish. The attempts still running then
+    /// are killed (an attempt awaiting something is cancelled: see ``AsyncBehavior``), recorded
+    /// as failed with the reason, and retried with backoff like any failed attempt, by this node
+    /// or another. Without one, it waits for as long as they run.
+    public func stop(deadline: Duration? = nil) async {
         let ticker = state.withLock { state -> ServerRef<JobTicker>? in
             let ticker = state.ticker
             state.ticker = nil
@@ -125,6 +132,13 @@ public final class JobEngine: Sendable {
         }
         // Answered once the tick in progress has ended; fails at once if the ticker is gone.
         try? await ticker?.call(.stop, timeout: nil)
+        if let deadline, await !waitUntilIdle(within: deadline) {
+            let interrupted = state.withLock { state in state.processes }
+            logger.warning(
+                "jobs still running at the drain deadline were stopped; each is recorded as failed and retried",
+                metadata: [LogKey.job: "\(interrupted.keys.sorted())", LogKey.duration: "\(deadline.clampedNanoseconds / 1_000_000)"])
+            for process in interrupted.values { runtime.exit(process, reason: .kill) }
+        }
         await waitUntilIdle()
         let supervisor = state.withLock { state -> DynamicSupervisorRef? in
             let supervisor = state.supervisor
@@ -139,10 +153,29 @@ public final class JobEngine: Sendable {
         await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
             let idle = state.withLock { state -> Bool in
                 if state.running.isEmpty { return true }
-                state.idleWaiters.append(waiter)
+                state.idleWaiters.append { waiter.resume() }
                 return false
             }
             if idle { waiter.resume() }
+        }
+    }
+
+    /// Waits until no job runs on this node (as ``waitUntilIdle()``) or `timeout` has passed on
+    /// the runtime's timers, whichever comes first.
+    /// - Returns: Whether the engine became idle in time.
+    public func waitUntilIdle(within timeout: Duration) async -> Bool {
+        await withCheckedContinuation { (waiter: CheckedContinuation<Bool, Never>) in
+            let answer = FirstAnswer(waiter)
+            let idle = state.withLock { state -> Bool in
+                if state.running.isEmpty { return true }
+                state.idleWaiters.append { answer.resume(true) }
+                return false
+            }
+            if idle {
+                answer.resume(true)
+            } else {
+                runtime.timers.schedule(after: timeout) { answer.resume(false) }
+            }
         }
     }
 
@@ -239,6 +272,7 @@ public final class JobEngine: Sendable {
         let spec = ChildSpec(id: "job:\(job.id)", restart: .temporary, shutdown: .timeout(.seconds(30))) { [self] context in
             let pid = try context.runtime.spawn(
                 JobProcess(record: job, perform: perform), options: context.spawnOptions(basedOn: .default))
+            state.withLock { $0.processes[job.id] = pid.id }
             context.runtime.onExit(of: pid.id) { [self] _, reason in
                 let failure: String? = reason.isNormal ? nil : Self.describe(reason)
                 Task { await self.finished(lease, queue: job.queue, failure: failure, maxAttempts: job.maxAttempts) }
@@ -310,15 +344,32 @@ public final class JobEngine: Sendable {
     }
 
     private func release(_ finished: [(JobLease, String)]) {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+        let waiters = state.withLock { state -> [@Sendable () -> Void] in
             for (lease, queue) in finished where state.running.removeValue(forKey: lease.jobID) != nil {
                 state.runningPerQueue[queue, default: 1] -= 1
+                state.processes[lease.jobID] = nil
             }
             guard state.running.isEmpty else { return [] }
             let waiters = state.idleWaiters
             state.idleWaiters = []
             return waiters
         }
-        for waiter in waiters { waiter.resume() }
+        for waiter in waiters { waiter() }
+    }
+}
+
+/// Resumes a continuation with the first of several answers (the engine went idle, or a deadline
+/// passed); later answers are ignored.
+private final class FirstAnswer: Sendable {
+    private let waiter: Mutex<CheckedContinuation<Bool, Never>?>
+
+    init(_ waiter: CheckedContinuation<Bool, Never>) { self.waiter = Mutex(waiter) }
+
+    func resume(_ value: Bool) {
+        waiter.withLock { waiter in
+            let taken = waiter
+            waiter = nil
+            return taken
+        }?.resume(returning: value)
     }
 }
