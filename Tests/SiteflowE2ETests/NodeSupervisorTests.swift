@@ -100,6 +100,54 @@ struct NodeSupervisorTests {
         #expect(!supervisor.printed.contains("node=3 pid="), "no third node")
     }
 
+    @Test("SIGTERM drains: joined clients are told to reconnect (close 1001), every message acknowledged before the close is kept, and the supervisor exits 0")
+    func sigtermDrainsTheNode() async throws {
+        let (folder, database) = try temporaryDatabase()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let supervisor = try await NodeProcess.start(database: database, supervised: true, logLevel: "info")
+        defer { supervisor.signal(SIGKILL) }
+        await supervisor.waitForOutput("node 1 is ready")
+        let client = try await PhoenixTestClient.connect(port: supervisor.port)
+        defer { client.close() }
+        let joined = try await client.join("room:lobby", payload: ["nickname": .string("alice")])
+        #expect(joined.reply["status"] == "ok")
+        // Pushed without waiting, then SIGTERM at once: some are acknowledged before the close,
+        // the rest are in flight while the node drains.
+        var refs: [String: String] = [:]
+        for index in 0..<30 {
+            let body = "drain \(index)"
+            refs[client.push(joinRef: joined.joinRef, topic: "room:lobby", event: "new_msg",
+                             payload: ["body": .string(body), "key": .string("alice-drain-\(index)")])] = body
+        }
+        supervisor.signal(SIGTERM)
+        var acknowledged: [String] = []
+        var closure: PhoenixTestClient.Failure?
+        while closure == nil {
+            do {
+                let reply = try await client.next("a reply or the close", within: .seconds(30)) { $0.event == "phx_reply" }
+                if reply.payload["status"] == "ok", let ref = reply.ref, let body = refs[ref] { acknowledged.append(body) }
+            } catch let failure as PhoenixTestClient.Failure {
+                closure = failure
+            }
+        }
+        if case .closed(let code, _)? = closure {
+            #expect(code == 1001, "phoenix.js answers 1001 (going away) with a prompt reconnect")
+        } else {
+            Issue.record("the connection was not closed by the node: \(String(describing: closure))")
+        }
+        #expect(await supervisor.exitStatus() == 0, "SIGTERM drains the node and the supervisor exits 0")
+        #expect(supervisor.printed.contains("status=exited with code 0"), "the node itself exited 0")
+
+        // A fresh start on the same database has every acknowledged message.
+        let again = try await NodeProcess.start(database: database, supervised: true, logLevel: "info")
+        defer { again.signal(SIGKILL) }
+        let stored = try await history(port: again.port, room: "lobby")
+        for body in acknowledged { #expect(stored.contains(body), "acknowledged \(body) is stored") }
+        #expect(Set(stored).count == stored.count, "nothing is stored twice")
+        again.signal(SIGTERM)
+        #expect(await again.exitStatus() == 0)
+    }
+
     @Test("SIGHUP starts a new node on the same socket and drains the old one once the new one is ready; no connection is refused")
     func reloadReplacesTheNodeWithoutDowntime() async throws {
         let (folder, database) = try temporaryDatabase()
