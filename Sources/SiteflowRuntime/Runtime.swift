@@ -86,7 +86,9 @@ public final class Runtime: Sendable {
     @inlinable
     public func spawn<B: Behavior>(_ behavior: consuming sending B) throws(SpawnError) -> PID<B.Message> {
         try reserve()
-        let cell = ProcessCell(behavior, runtime: self, blocking: false, bound: nil, startsRunning: false)
+        let cell = ProcessCell(behavior, runtime: self, blocking: false, bound: nil, startsRunning: false) {
+            runBehaviorLoop(B.self, process: $0, budget: $1)
+        }
         insert(cell)
         return PID(cell)
     }
@@ -104,7 +106,8 @@ public final class Runtime: Sendable {
         try reserve()
         let cell = ProcessCell(
             behavior, runtime: self, blocking: options.blocking,
-            bound: options.mailbox.capacity == nil ? nil : mailboxBound(options.mailbox), startsRunning: false)
+            bound: options.mailbox.capacity == nil ? nil : mailboxBound(options.mailbox), startsRunning: false
+        ) { runBehaviorLoop(B.self, process: $0, budget: $1) }
         if options.isPlain {
             insert(cell)
         } else {
@@ -124,11 +127,13 @@ public final class Runtime: Sendable {
 
     /// Creates a process that does not run until ``ProcessCore/activate()``: messages sent
     /// meanwhile wait in its mailbox. Used to run a server's `init` before its first message.
-    func spawnSuspended<B: Behavior>(_ behavior: sending B, options: SpawnOptions, caller: ProcessCore?) throws(SpawnError) -> ProcessCell<B> {
+    func spawnSuspended<B: Behavior>(
+        _ behavior: sending B, options: SpawnOptions, caller: ProcessCore?, loop: @escaping ReceiveLoop
+    ) throws(SpawnError) -> ProcessCell<B> {
         try reserve()
         let cell = ProcessCell(
             behavior, runtime: self, blocking: options.blocking,
-            bound: mailboxBound(options.mailbox), startsRunning: true)
+            bound: mailboxBound(options.mailbox), startsRunning: true, loop: loop)
         try publish(cell, options: options, caller: caller)
         return cell
     }

@@ -23,9 +23,6 @@ public protocol Behavior {
 
     /// A short label for introspection (e.g. "gen_server"). Default: the type's name.
     static var kind: String { get }
-
-    /// The receive loop (an implementation detail with a default; do not implement it).
-    static func _runProcess(_ process: ProcessCore, budget: Int) -> Int
 }
 
 extension Behavior {

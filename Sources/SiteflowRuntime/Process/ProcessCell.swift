@@ -6,13 +6,17 @@ final class ProcessCell<B: Behavior>: Mailbox<B.Message>, @unchecked Sendable {
 
     /// The behaviour's state; nil once the process has ended.
     @usableFromInline @exclusivity(unchecked) var behavior: B?
+    /// The receive loop specialised for `B`, made where the spawn knew the concrete type (ADR 0001).
+    @usableFromInline let receiveLoop: ReceiveLoop
 
     /// `@inlinable` so that spawning specialises it: the state is initialised directly, not
     /// through value witnesses (ADR 0001). `behavior` is consumed into the field, so its
-    /// references are moved, not copied and released.
+    /// references are moved, not copied and released. `loop` is ``runBehaviorLoop(_:process:budget:)``
+    /// for `B`, created by an `@inlinable` spawn so that it is compiled for the concrete type.
     @inlinable
-    init(_ behavior: consuming sending B, runtime: borrowing Runtime, blocking: Bool, bound: MailboxBound?, startsRunning: Bool) {
+    init(_ behavior: consuming sending B, runtime: borrowing Runtime, blocking: Bool, bound: MailboxBound?, startsRunning: Bool, loop: @escaping ReceiveLoop) {
         self.behavior = consume behavior
+        self.receiveLoop = loop
         super.init(runtime: runtime, blocking: blocking, bound: bound, startsRunning: startsRunning)
     }
 
@@ -20,7 +24,7 @@ final class ProcessCell<B: Behavior>: Mailbox<B.Message>, @unchecked Sendable {
     override var stateSize: Int { MemoryLayout<B?>.size }
 
     override func run(budget: Int) -> RunOutcome {
-        RunOutcome(rawValue: B._runProcess(self, budget: budget)) ?? .idle
+        RunOutcome(rawValue: receiveLoop(self, budget)) ?? .idle
     }
 
     /// Handles pending system signals; returns the exit reason if one of them ends the process.
@@ -58,14 +62,10 @@ final class ProcessCell<B: Behavior>: Mailbox<B.Message>, @unchecked Sendable {
     }
 }
 
-extension Behavior {
-    /// The receive loop, specialised for each behaviour in the module that defines it. An
-    /// implementation detail of the runtime: do not implement or call it.
-    @inlinable
-    public static func _runProcess(_ process: ProcessCore, budget: Int) -> Int {
-        runBehaviorLoop(Self.self, process: process, budget: budget)
-    }
-}
+/// A receive loop compiled for one behaviour type: runs a process for up to `budget` messages
+/// and returns its ``RunOutcome``'s raw value.
+@usableFromInline
+typealias ReceiveLoop = (ProcessCore, Int) -> Int
 
 /// The receive loop of a synchronous behaviour: signals first, then up to `budget` messages.
 /// `@inlinable` so that it is specialised wherever a concrete behaviour type is known.

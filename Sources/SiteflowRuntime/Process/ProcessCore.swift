@@ -5,7 +5,8 @@ public import Synchronization
 /// system-signal lane, identity, counters, and the exit procedure (links, monitors, hooks).
 ///
 /// An idle process is only this object (plus its behaviour state): no thread, no task.
-public class ProcessCore: @unchecked Sendable {
+@usableFromInline
+package class ProcessCore: @unchecked Sendable {
     // Hot-path members are @usableFromInline so that each behaviour's receive loop and each
     // message type's send are specialised in the module that defines them (no generic metadata
     // look-ups per message).

@@ -36,9 +36,6 @@ public protocol GenServer: ServerInterface {
     /// Called when the server stops by itself, crashes in a handler, or is shut down in order by
     /// its parent (a supervisor). Not called when it is killed. Default: nothing.
     mutating func terminate(reason: ExitReason, context: ServerContext<Self>)
-
-    /// The receive loop, specialised per server (an implementation detail; do not implement it).
-    static func _runServerProcess(_ process: ProcessCore, budget: Int) -> Int
 }
 
 /// What a server's handlers can do as their process (the process context of its mailbox).
@@ -68,17 +65,16 @@ extension GenServer {
     public mutating func handleSignal(_ signal: Signal, context: ServerContext<Self>) throws {}
     public mutating func terminate(reason: ExitReason, context: ServerContext<Self>) {}
 
-    @inlinable
-    public static func _runServerProcess(_ process: ProcessCore, budget: Int) -> Int {
-        runBehaviorLoop(ServerProcess<Self>.self, process: process, budget: budget)
-    }
-
     /// Starts the server: runs ``initialize(context:)`` in the new process, then lets it take
     /// messages. Messages sent meanwhile wait in its mailbox.
     /// - Throws: ``ServerStartError`` wrapping the error `initialize` threw (the process then ends
     ///   with that error, so links and monitors see it), or a ``SpawnError``.
+    /// (`@inlinable`: the server's receive loop is compiled where its type is known; ADR 0001.)
+    @inlinable
     public static func start(_ server: sending Self, runtime: Runtime, options: SpawnOptions = .default) throws -> ServerRef<Self> {
-        try runtime.startServer(server, options: options, caller: nil)
+        try runtime.startServer(server, options: options, caller: nil) {
+            runBehaviorLoop(ServerProcess<Self>.self, process: $0, budget: $1)
+        }
     }
 }
 
@@ -121,11 +117,6 @@ struct ServerProcess<Server: GenServer>: Behavior {
 
     @usableFromInline
     static var kind: String { "gen_server(\(Server.self))" }
-
-    @inlinable
-    static func _runProcess(_ process: ProcessCore, budget: Int) -> Int {
-        Server._runServerProcess(process, budget: budget)
-    }
 }
 
 /// Why a server did not start.
@@ -137,8 +128,11 @@ public struct ServerStartError: Error, CustomStringConvertible {
 }
 
 extension Runtime {
-    func startServer<S: GenServer>(_ server: sending S, options: SpawnOptions, caller: ProcessCore?) throws -> ServerRef<S> {
-        let cell = try spawnSuspended(ServerProcess(server: server), options: options, caller: caller)
+    @usableFromInline
+    func startServer<S: GenServer>(
+        _ server: sending S, options: SpawnOptions, caller: ProcessCore?, loop: @escaping ReceiveLoop
+    ) throws -> ServerRef<S> {
+        let cell = try spawnSuspended(ServerProcess(server: server), options: options, caller: caller, loop: loop)
         cell.extras.state.withLock { $0.kind = "gen_server" }
         guard var state = cell.behavior.take() else { throw SpawnError.runtimeStopped }
         do {
