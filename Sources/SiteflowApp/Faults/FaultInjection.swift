@@ -44,20 +44,20 @@ struct FaultInjector: Behavior {
 /// - `/_fault/kill?name=NAME`: kill the process registered as NAME (e.g. `siteflow.message_writer`).
 /// Each answers 202 once the fault is on its way, or 4xx with the reason.
 enum FaultInjection {
-    /// The fault process's child spec (registered as ``NodeProcessNames/faults``).
-    static func childSpec() -> ChildSpec {
-        .worker(id: "faults", options: SpawnOptions(name: NodeProcessNames.faults)) { FaultInjector() }
+    /// The fault process's child spec, registered as `name` (the node's `siteflow.faults`).
+    static func childSpec(name: String) -> ChildSpec {
+        .worker(id: "faults", options: SpawnOptions(name: name)) { FaultInjector() }
     }
 
-    /// Registers the hooks.
-    static func register(in routes: inout RouteTable, runtime: Runtime) {
+    /// Registers the hooks, which reach the fault process by its registered `processName`.
+    static func register(in routes: inout RouteTable, runtime: Runtime, processName: String) {
         @Sendable func refusal(_ request: RouteRequest) -> RouteResponse? {
             request.isFromLoopback
                 ? nil : RouteResponse(status: 403, contentType: "text/plain", text: "fault injection hooks answer loopback clients only")
         }
         @Sendable func inject(_ fault: InjectedFault, _ request: RouteRequest) -> RouteResponse {
             if let refused = refusal(request) { return refused }
-            guard let injector = runtime.whereis(NodeProcessNames.faults, as: InjectedFault.self), injector.send(fault) else {
+            guard let injector = runtime.whereis(processName, as: InjectedFault.self), injector.send(fault) else {
                 return RouteResponse(status: 503, contentType: "text/plain", text: "the fault process is restarting; try again")
             }
             return RouteResponse(status: 202, contentType: "text/plain", text: "\(fault) injected into \(injector.id)")

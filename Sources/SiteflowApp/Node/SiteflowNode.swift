@@ -205,7 +205,7 @@ public final class SiteflowNode: Service, Sendable {
                               headers: [(name: "content-security-policy", value: dashboardPolicy)])
             }
         }
-        if configuration.faultInjection { FaultInjection.register(in: &routes, runtime: runtime) }
+        if configuration.faultInjection { FaultInjection.register(in: &routes, runtime: runtime, processName: NodeProcessNames.faults) }
         routes.get("/dashboard/data") { request in
             guard admin.authorizesAdmin(request) else { return admin.unauthorized("/dashboard/data") }
             return RouteResponse(contentType: Dashboard.documentContentType, body: dashboard.documentJSON(), headers: [(name: "cache-control", value: "no-store")])
@@ -227,7 +227,7 @@ public final class SiteflowNode: Service, Sendable {
             children += jobs.childSpecs(name: NodeProcessNames.jobs)
             children.append(presence.watcherSpec(name: NodeProcessNames.presence))
             children.append(endpoint.socketSupervisorSpec(name: NodeProcessNames.sockets))
-            if configuration.faultInjection { children.append(FaultInjection.childSpec()) }
+            if configuration.faultInjection { children.append(FaultInjection.childSpec(name: NodeProcessNames.faults)) }
             root = try await Supervisor.start(
                 runtime: runtime, strategy: .oneForOne, children: children,
                 intensity: Self.rootIntensity, name: NodeProcessNames.root)

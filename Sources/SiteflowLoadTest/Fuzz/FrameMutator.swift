@@ -87,7 +87,7 @@ public struct FrameMutator: Sendable {
     private mutating func v2Frame() -> String {
         let event = event()
         let topic = event == "heartbeat" ? "phoenix" : topic()
-        let joinRef = event == "heartbeat" ? "null" : #""\#(random.below(8))""#
+        let joinRef = event == "heartbeat" ? "null" : quoted(random.below(8))
         return #"[\#(joinRef),"\#(ref())","\#(topic)","\#(event)",\#(payload(for: event))]"#
     }
 
@@ -104,10 +104,10 @@ public struct FrameMutator: Sendable {
     private mutating func oddFrame(isV2: Bool) -> String {
         let event = event()
         var fields = [
-            random.chance(10) ? "null" : #""\#(random.below(8))""#,
-            #""\#(ref())""#,
-            #""\#(event == "heartbeat" ? "phoenix" : topic())""#,
-            #""\#(event)""#,
+            random.chance(10) ? "null" : quoted(random.below(8)),
+            quoted(ref()),
+            quoted(event == "heartbeat" ? "phoenix" : topic()),
+            quoted(event),
             payload(for: event),
         ]
         if random.chance(70) {
@@ -120,6 +120,11 @@ public struct FrameMutator: Sendable {
         }
         if isV2 { return "[" + fields.joined(separator: ",") + "]" }
         return #"{"join_ref":\#(fields[0]),"ref":\#(fields[1]),"topic":\#(fields[2]),"event":\#(fields[3]),"payload":\#(fields[4])}"#
+    }
+
+    /// `value` as a JSON string literal (values here need no escaping).
+    private func quoted(_ value: some CustomStringConvertible) -> String {
+        "\"" + value.description + "\""
     }
 
     /// A valid JSON value of a surprising type or size.
@@ -206,7 +211,7 @@ public struct FrameMutator: Sendable {
     }
 
     private mutating func wrongTypeValue() -> [UInt8] {
-        let values = ["1", "-1", "true", "false", "null", "{}", "[]", "[1,2,3]", #"{"a":{"b":[]}}"#, "0.5", #""""#, "1e3"]
+        let values = ["1", "-1", "true", "false", "null", "{}", "[]", "[1,2,3]", #"{"a":{"b":[]}}"#, "0.5", "\"\"", "1e3"]
         return Array(values[random.below(values.count)].utf8)
     }
 
@@ -220,7 +225,7 @@ public struct FrameMutator: Sendable {
         let depth = random.chance(80) ? 1 + random.below(200) : 1 + random.below(20_000)
         let open: UInt8 = random.chance(50) ? UInt8(ascii: "[") : UInt8(ascii: "{")
         if open == UInt8(ascii: "{") {
-            return Array(String(repeating: #"{"a":"#, count: depth).utf8) + [UInt8(ascii: "1")] + Array(repeating: UInt8(ascii: "}"), count: random.chance(80) ? depth : random.below(depth + 1))
+            return Array(String(repeating: "{\"a\":", count: depth).utf8) + [UInt8(ascii: "1")] + Array(repeating: UInt8(ascii: "}"), count: random.chance(80) ? depth : random.below(depth + 1))
         }
         return Array(repeating: open, count: depth) + Array(repeating: UInt8(ascii: "]"), count: random.chance(80) ? depth : random.below(depth + 1))
     }
