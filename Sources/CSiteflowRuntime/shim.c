@@ -28,6 +28,23 @@ size_t sf_heap_in_use(void) {
 #endif
 }
 
+size_t sf_heap_free(void) {
+#if defined(__GLIBC__)
+  struct mallinfo2 mi = mallinfo2();
+  return mi.fordblks;
+#else
+  return 0;
+#endif
+}
+
+int sf_malloc_trim(void) {
+#if defined(__GLIBC__)
+  return malloc_trim(0);
+#else
+  return 0;
+#endif
+}
+
 int sf_malloc_set_top_pad(long bytes) {
 #if defined(__GLIBC__)
   return mallopt(M_TOP_PAD, bytes > 0x7fffffffL ? 0x7fffffff : (int)bytes);

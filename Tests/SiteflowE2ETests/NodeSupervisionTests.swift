@@ -186,8 +186,12 @@ struct NodeSupervisionTests {
             let root = try #require(trees.first { $0.label.hasPrefix(NodeProcessNames.root) }, "\(trees.map(\.label))")
             let children = root.children.map(\.label)
             for name in [NodeProcessNames.messageWriter, NodeProcessNames.jobSupervisor, NodeProcessNames.jobTicker,
-                         NodeProcessNames.presence, NodeProcessNames.sockets] {
+                         NodeProcessNames.presence, NodeProcessNames.sockets, NodeProcessNames.heapTrimmer] {
                 #expect(children.contains { $0.hasPrefix(name) }, "\(name) in \(children)")
+            }
+            let metrics = String(decoding: node.metrics.scrape(), as: UTF8.self)
+            for name in ["siteflow_heap_free_bytes", "siteflow_heap_trims_total", "siteflow_heap_trimmed_bytes_total"] {
+                #expect(metrics.contains(name), "/metrics has \(name)")
             }
             let sockets = try #require(root.children.first { $0.label.hasPrefix(NodeProcessNames.sockets) })
             let socket = try #require(sockets.children.first, "alice's socket under \(sockets.label)")

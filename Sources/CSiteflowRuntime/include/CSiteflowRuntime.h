@@ -10,6 +10,11 @@
 uint64_t sf_now_ns(void);
 /// Bytes currently allocated by malloc (glibc mallinfo2), or 0 where unknown.
 size_t sf_heap_in_use(void);
+/// Bytes malloc holds free in its arenas (glibc mallinfo2 fordblks), or 0 where unknown.
+size_t sf_heap_free(void);
+/// Gives free heap memory back to the system (glibc malloc_trim(0): the top of every arena and
+/// whole free pages inside them). Returns 1 if memory was released, 0 if not or where unknown.
+int sf_malloc_trim(void);
 /// Sets glibc's M_TOP_PAD (bytes kept ahead of need when a heap grows, and left at its top when
 /// it shrinks). Returns 1 on success, 0 where it failed or the C library has no such setting.
 int sf_malloc_set_top_pad(long bytes);

@@ -1,5 +1,6 @@
 public import Logging
 public import SiteflowRealtime
+public import SiteflowRuntime
 public import SiteflowStore
 
 /// How `siteflow serve` runs a node. Every parameter has a default: with none, the node serves
@@ -54,6 +55,10 @@ public struct NodeConfiguration: Sendable {
     /// Whether the loopback-only fault-injection hooks (`POST /_fault/…`, see `FaultInjection`)
     /// and their process run. Default false: never on a production node.
     public var faultInjection = false
+    /// When the node gives free C heap back to the system after a burst (``HeapTrimmer``); nil
+    /// never trims. Default: when more than 32 MiB and more than the live heap is free, checked
+    /// every 10 s.
+    public var heapTrim: HeapTrimmer.Policy? = HeapTrimmer.Policy()
     /// How long running jobs get to finish when the node drains (SIGTERM, a reload); those
     /// still running then are stopped, recorded as failed and retried (``JobEngine/stop(deadline:)``).
     /// Messages being written are committed in any case. Default 20 s.

@@ -18,6 +18,8 @@ public enum NodeProcessNames {
     public static let presence = "siteflow.presence"
     /// The supervisor every socket process (with its channels) is placed under.
     public static let sockets = "siteflow.sockets"
+    /// The process that gives the C heap's free memory back after a burst (``HeapTrimmer``).
+    public static let heapTrimmer = "siteflow.heap_trimmer"
     /// The fault-injection process (only with `--fault-injection`).
     public static let faults = "siteflow.faults"
 }

@@ -176,8 +176,10 @@ public final class SiteflowNode: Service, Sendable {
         }
         let jobs = JobEngine(store: store, runtime: runtime, workers: workers, configuration: jobConfiguration, logger: logger)
 
+        let heapTrimmer = configuration.heapTrim.map { HeapTrimmer(policy: $0) }
         let metrics = NodeMetrics()
         metrics.add(RuntimeMetrics(runtime: runtime, registry: metrics.registry))
+        if let heapTrimmer { metrics.add(HeapMetrics(trimmer: heapTrimmer, registry: metrics.registry)) }
         metrics.add(HistoryMetrics(statistics: trimStatistics, registry: metrics.registry))
         let dashboard = Dashboard(nodeName: configuration.nodeName)
         dashboard.add(RuntimeDashboard(runtime: runtime))
@@ -227,6 +229,7 @@ public final class SiteflowNode: Service, Sendable {
             children += jobs.childSpecs(name: NodeProcessNames.jobs)
             children.append(presence.watcherSpec(name: NodeProcessNames.presence))
             children.append(endpoint.socketSupervisorSpec(name: NodeProcessNames.sockets))
+            if let heapTrimmer { children.append(heapTrimmer.childSpec(name: NodeProcessNames.heapTrimmer)) }
             if configuration.faultInjection { children.append(FaultInjection.childSpec(name: NodeProcessNames.faults)) }
             root = try await Supervisor.start(
                 runtime: runtime, strategy: .oneForOne, children: children,
