@@ -65,7 +65,7 @@ public struct LoadTestResult: Sendable, Codable {
 
     /// The final report, as printed by `siteflow loadtest`.
     public var report: String {
-        if let recovery { return "clients: \(connected) connections opened, \(connectFailures) failed attempts\n" + recovery.report }
+        if let recovery { return "sockets: \(connected) opened (first connections and reconnects), \(connectFailures) connection attempts failed\n" + recovery.report }
         func ms(_ micros: UInt64) -> String {
             let value = Double(micros) / 1000
             return value < 10 ? String(Double(Int(value * 100)) / 100) : String(Double(Int(value * 10)) / 10)

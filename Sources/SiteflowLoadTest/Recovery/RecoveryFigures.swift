@@ -7,6 +7,9 @@ public struct RecoveryFigures: Sendable, Codable, Equatable {
     public var clients: Int
     /// Clients never joined again before the run ended.
     public var stillDown: Int
+    /// When the first close was seen (monotonic ns: `CLOCK_MONOTONIC`, as a script's
+    /// `time.monotonic()` on Linux, so that a script can time a disruption it caused itself).
+    public var firstCloseAt: UInt64
     /// The first close, after sending started.
     public var firstCloseMs: Double?
     /// From the first close until 99% of the clients were joined again (`nil`: never).
@@ -35,6 +38,7 @@ public struct RecoveryFigures: Sendable, Codable, Equatable {
         wentDown = event.wentDown
         clients = event.clients
         stillDown = event.stillDown
+        firstCloseAt = event.start
         firstCloseMs = result.sendingStartedAt > 0 ? ms(from: result.sendingStartedAt, to: event.start) : nil
         joined99Ms = ms(event.timeUntil(joined: 0.99))
         joined100Ms = ms(event.timeUntil(joined: 1))
