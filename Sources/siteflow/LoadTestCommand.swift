@@ -83,7 +83,7 @@ struct LoadTestCommand: AsyncParsableCommand {
     @Flag(help: .hidden)
     var json = false
 
-    @Flag(help: "Recovery mode: clients reconnect and rejoin as phoenix.js does, send keyed messages (rooms room:<topic>…) and resend unacknowledged ones after a rejoin; reports the time until 99% and 100% are joined again after each disconnect, acknowledged messages missing from history, duplicates, pushes failed for good, and p99 push → ack before and after.")
+    @Flag(help: "Recovery mode: clients reconnect and rejoin as phoenix.js does, send keyed chat messages (--topic must be a room:…) and resend unacknowledged ones after a rejoin; reports the time until 99% and 100% are joined again after each disconnect, acknowledged messages missing from history, duplicates, pushes failed for good, and p99 push → ack before and after.")
     var recovery = false
 
     @Option(help: "--recovery: a disruption to trigger during sending: none (watch only, e.g. for a restart driven from outside), trap (POST /_fault/trap; serve --fault-injection) or reload (SIGHUP to the supervisor).")
