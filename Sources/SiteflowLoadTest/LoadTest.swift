@@ -31,6 +31,9 @@ public struct LoadTest: Sendable {
         if configuration.processes > 1 {
             return try await runChildren()
         }
+        if let recovery = configuration.recovery {
+            return try await runRecoveryHere(recovery)
+        }
         return try await runHere()
     }
 
@@ -171,6 +174,11 @@ public struct LoadTest: Sendable {
     }
     #endif
 
+    /// `duration` in seconds, for a child's command line.
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
     /// How long no broadcast may arrive before a process takes the fan-out as finished.
     static let quietPeriod = Duration.milliseconds(500)
 
@@ -199,6 +207,13 @@ public struct LoadTest: Sendable {
         var firstListener = configuration.firstListenerIndex
         let threads = LoadTestConfiguration.threadsPerProcess(threads: configuration.threads, processes: count, cores: System.coreCount)
         let durationSeconds = Double(configuration.duration.components.seconds) + Double(configuration.duration.components.attoseconds) / 1e18
+        var recoveryArguments: [String] = []
+        if let recovery = configuration.recovery {
+            recoveryArguments = [
+                "--recovery", "--run-id", recovery.runID, "--settle-time", String(Self.seconds(recovery.settleTime)),
+                "--skip-history-audit", "--connect-concurrency", String(configuration.connectConcurrency),
+            ]
+        }
         for child in 0..<count {
             let share = configuration.clients / count + (child < configuration.clients % count ? 1 : 0)
             let listenerShare = configuration.listeners / count + (child < configuration.listeners % count ? 1 : 0)
@@ -220,7 +235,7 @@ public struct LoadTest: Sendable {
                 "--listeners", String(listenerShare),
                 "--first-listener-index", String(firstListener),
                 "--json",
-            ] + configuration.headers.flatMap { ["--header", $0] }
+            ] + configuration.headers.flatMap { ["--header", $0] } + recoveryArguments
             let output = Pipe()
             let input = Pipe()
             process.standardOutput = output
@@ -245,6 +260,17 @@ public struct LoadTest: Sendable {
         for child in children {
             try? child.input.fileHandleForWriting.write(contentsOf: Data("go\n".utf8))
         }
+        // Recovery mode: the parent triggers the disruption, for all children at once.
+        let disruptionRecord = Mutex<(instant: UInt64?, error: String?)>((nil, nil))
+        var disruption: Task<Void, Never>?
+        if let recovery = configuration.recovery, recovery.disruption != .none {
+            let configuration = self.configuration
+            disruption = Task { [progress] in
+                await Self.disrupt(recovery, host: configuration.host, port: configuration.port, progress: progress) { instant, error in
+                    disruptionRecord.withLock { $0 = (instant, error) }
+                }
+            }
+        }
         var merged = LoadTestResult()
         for (index, child) in children.enumerated() {
             let output = await readers[index].output()
@@ -256,6 +282,18 @@ public struct LoadTest: Sendable {
             let result = try JSONDecoder().decode(LoadTestResult.self, from: json)
             for line in lines.dropLast() { progress("[child \(index)] \(line)") }
             merged.merge(result)
+        }
+        await disruption?.value
+        if let recovery = configuration.recovery, var recoveryResult = merged.recovery {
+            let record = disruptionRecord.withLock { $0 }
+            if recovery.disruption != .none {
+                recoveryResult.disruption = recovery.disruption
+                recoveryResult.disruptedAt = record.instant
+                recoveryResult.disruptionError = record.error
+            }
+            recoveryResult.mergeEvents(clients: configuration.clients)
+            if recovery.auditsHistory { recoveryResult.audit = await auditHistory(recoveryResult, recovery: recovery) }
+            merged.recovery = recoveryResult
         }
         return merged
     }

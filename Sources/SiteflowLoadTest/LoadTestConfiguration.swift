@@ -44,6 +44,10 @@ public struct LoadTestConfiguration: Sendable, Codable {
     /// Extra upgrade-request headers as `name: value` (e.g. `origin: http://localhost:4000`
     /// for a socket that checks `Origin`).
     public var headers: [String]
+    /// The recovery mode (`--recovery`): clients that reconnect and rejoin as phoenix.js does,
+    /// keyed messages retried until acknowledged, disconnect events timed, history audited;
+    /// `nil` for the plain load test.
+    public var recovery: RecoveryConfiguration?
 
     /// The event-loop threads one process of `processes` runs on a machine of `cores`.
     public static func threadsPerProcess(threads: Int, processes: Int, cores: Int) -> Int {
@@ -74,7 +78,8 @@ public struct LoadTestConfiguration: Sendable, Codable {
         sendOffset: Duration = .zero,
         drainTime: Duration = .seconds(2),
         firstClientIndex: Int = 0,
-        headers: [String] = []
+        headers: [String] = [],
+        recovery: RecoveryConfiguration? = nil
     ) {
         self.host = host
         self.port = port
@@ -94,6 +99,7 @@ public struct LoadTestConfiguration: Sendable, Codable {
         self.drainTime = drainTime
         self.firstClientIndex = firstClientIndex
         self.headers = headers
+        self.recovery = recovery
     }
 
     /// ``headers`` split into names and values; entries without a colon are skipped.

@@ -33,6 +33,8 @@ public struct LoadTestResult: Sendable, Codable {
     public var fanoutLatency = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: .three)
     /// Seconds spent sending.
     public var sendingSeconds = 0.0
+    /// The recovery mode's figures (`nil` for the plain load test).
+    public var recovery: RecoveryResult?
 
     /// An empty result.
     public init() {}
@@ -55,10 +57,15 @@ public struct LoadTestResult: Sendable, Codable {
         replyLatency.add(other.replyLatency)
         fanoutLatency.add(other.fanoutLatency)
         sendingSeconds = max(sendingSeconds, other.sendingSeconds)
+        if let other = other.recovery {
+            if recovery == nil { recovery = RecoveryResult() }
+            recovery?.merge(other)
+        }
     }
 
     /// The final report, as printed by `siteflow loadtest`.
     public var report: String {
+        if let recovery { return "sockets: \(connected) opened (first connections and reconnects), \(connectFailures) connection attempts failed\n" + recovery.report }
         func ms(_ micros: UInt64) -> String {
             let value = Double(micros) / 1000
             return value < 10 ? String(Double(Int(value * 100)) / 100) : String(Double(Int(value * 10)) / 10)

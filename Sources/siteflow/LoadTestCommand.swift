@@ -1,11 +1,14 @@
 import ArgumentParser
 import Foundation
+import SiteflowApp
 import SiteflowLoadTest
+import SiteflowStore
 
 /// `siteflow loadtest --url ws://127.0.0.1:4000/socket/websocket --clients N --topic room:bench
 /// --rate R --duration D [--processes P]`: drives many WebSocket clients at a server and reports
 /// latency percentiles and delivery counts. With `--fuzz` it runs a fuzzing campaign against a
-/// node on loopback instead (``FuzzCampaign``).
+/// node on loopback instead (``FuzzCampaign``). With `--recovery` it measures how the clients come
+/// back after a disruption (``RecoveryConfiguration``).
 struct LoadTestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loadtest",
@@ -21,6 +24,14 @@ struct LoadTestCommand: AsyncParsableCommand {
             well-behaved clients keep chatting; with --pid the node's RSS is sampled. The report \
             counts frames, replies, closes by code, whether the node survived, and whether every \
             acknowledged chat message reached every chat client.
+
+            --recovery measures how clients come back after a disruption: they reconnect and \
+            rejoin on phoenix.js's schedules (no jitter), make keyed new_msg at --rate and resend \
+            every unacknowledged one with its key after a rejoin. --disrupt trap|reload triggers a \
+            disruption --disrupt-after seconds into sending; a disruption from outside (a restart) \
+            is noticed too. At the end one reader per room pages back through the room's history. \
+            Example: siteflow loadtest --recovery --clients 15000 --rooms 100 --topic room:rec \
+            --rate 2000 --duration 40 --processes 4 --disrupt trap --disrupt-after 15
             """
     )
 
@@ -71,6 +82,33 @@ struct LoadTestCommand: AsyncParsableCommand {
 
     @Flag(help: .hidden)
     var json = false
+
+    @Flag(help: "Recovery mode: clients reconnect and rejoin as phoenix.js does, send keyed chat messages (--topic must be a room:…) and resend unacknowledged ones after a rejoin; reports the time until 99% and 100% are joined again after each disconnect, acknowledged messages missing from history, duplicates, pushes failed for good, and p99 push → ack before and after.")
+    var recovery = false
+
+    @Option(help: "--recovery: a disruption to trigger during sending: none (watch only, e.g. for a restart driven from outside), trap (POST /_fault/trap; serve --fault-injection) or reload (SIGHUP to the supervisor).")
+    var disrupt = "none"
+
+    @Option(help: "--recovery: seconds after sending starts to trigger --disrupt.")
+    var disruptAfter = 10.0
+
+    @Option(help: "--recovery --disrupt reload: the supervisor's pid.")
+    var supervisorPid: Int32?
+
+    @Option(help: "--recovery --disrupt reload: the supervisor's pid file (default: found from --database, as `siteflow reload` does).")
+    var supervisorPidFile: String?
+
+    @Option(help: "--recovery --disrupt reload: the database serve was started with, to find the supervisor's pid file.")
+    var database: String?
+
+    @Option(help: "--recovery: seconds to wait after sending stops for every client to be joined and every message acknowledged or refused.")
+    var settleTime = 30.0
+
+    @Option(help: .hidden)
+    var runId: String?
+
+    @Flag(help: .hidden)
+    var skipHistoryAudit = false
 
     @Flag(help: "Run a fuzzing campaign against the node at --url (loopback only) instead of a load test.")
     var fuzz = false
@@ -128,9 +166,39 @@ struct LoadTestCommand: AsyncParsableCommand {
         for header in headers where !header.contains(":") {
             throw ValidationError("--header must look like `name: value`, got \(header)")
         }
+        guard Disruption(rawValue: disrupt) != nil else { throw ValidationError("--disrupt must be none, trap or reload, got \(disrupt)") }
+        if recovery {
+            guard topic.hasPrefix("room:") else { throw ValidationError("--recovery needs chat rooms: --topic must start with room:") }
+            guard disruptAfter >= 0, disruptAfter.isFinite, settleTime >= 0, settleTime.isFinite else {
+                throw ValidationError("--disrupt-after and --settle-time must be zero or positive")
+            }
+            if let runId, !RecoveryConfiguration.isValidRunID(runId) { throw ValidationError("--run-id must be 1 to 12 letters or digits") }
+            guard listeners == 0 else { throw ValidationError("--recovery does not use --listeners") }
+        } else if disrupt != "none" {
+            throw ValidationError("--disrupt needs --recovery")
+        }
         guard topic.utf8.allSatisfy({ $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") && $0 >= 0x20 }) else {
             throw ValidationError("--topic must not contain quotes, backslashes or control characters")
         }
+    }
+
+    private func recoveryConfiguration() throws -> RecoveryConfiguration? {
+        guard recovery else { return nil }
+        let disrupt = Disruption(rawValue: self.disrupt) ?? .none
+        var pidFile = supervisorPidFile
+        if disrupt == .reload, supervisorPid == nil, pidFile == nil {
+            let url: DatabaseURL
+            do {
+                url = try DatabaseURL(parsing: database ?? "sqlite:siteflow.db")
+            } catch {
+                throw ValidationError("--database: \(error)")
+            }
+            pidFile = CrashReportFolder(database: url).supervisorPIDFile
+        }
+        return RecoveryConfiguration(
+            disruption: disrupt, disruptAfter: .milliseconds(Int64(disruptAfter * 1000)), supervisorPID: supervisorPid,
+            supervisorPIDFile: pidFile, runID: runId ?? RecoveryConfiguration.newRunID(),
+            settleTime: .milliseconds(Int64(settleTime * 1000)), auditsHistory: !skipHistoryAudit)
     }
 
     func run() async throws {
@@ -164,7 +232,8 @@ struct LoadTestCommand: AsyncParsableCommand {
             connectConcurrency: connectConcurrency,
             sendOffset: .milliseconds(Int64(max(0, sendOffset) * 1000)),
             firstClientIndex: firstClientIndex,
-            headers: headers
+            headers: headers,
+            recovery: try recoveryConfiguration()
         )
         let asChild = json
         let label = "[clients \(firstClientIndex)…\(firstClientIndex + clients - 1)] "
