@@ -11,11 +11,17 @@ twice.
   postgres  the node runs on a throwaway PostgreSQL server, which is stopped (fast shutdown) for
             --outage seconds mid-run and started again. A probe client pushes a message every
             100 ms and records how long after the server's start the node acknowledges again.
+  crash-storm
+            chat clients' p99 (push → reply, push → own broadcast) alone, then again while
+            --crash-sockets loopback sockets make channels crash --crashes-per-second times a
+            second in all (join `fault:N`, push `crash`: the channel throws, the client gets
+            phx_error; `serve --fault-injection` only).
 
 Usage (a release build):
   swift build -c release --product siteflow
   scripts/campaign-faults.py kill9 --binary .build/release/siteflow --cycles 100 --interval 2
   scripts/campaign-faults.py postgres --binary .build/release/siteflow --outage 5
+  scripts/campaign-faults.py crash-storm --binary .build/release/siteflow --crashes-per-second 1000
 """
 import argparse, base64, json, os, re, shutil, signal, socket, sqlite3, subprocess, sys, tempfile, threading, time
 
@@ -130,6 +136,140 @@ def kill9(args):
                    "kill → ready, max": f"{1000 * restarts[-1]:.0f} ms", "rows": rows, "integrity_check": integrity})
     return result
 
+class WebSocket:
+    """A minimal blocking Phoenix V2 client over a WebSocket (masked frames, text only)."""
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall((f"GET /socket/websocket?vsn=2.0.0 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                           f"Origin: http://127.0.0.1:{port}\r\n\r\n").encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += self.sock.recv(4096)
+        self.buffer = head.split(b"\r\n\r\n", 1)[1]
+
+    def send(self, frame):
+        payload = json.dumps(frame).encode()
+        mask = os.urandom(4)
+        n = len(payload)
+        header = bytes([0x81]) + (bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + n.to_bytes(2, "big"))
+        self.sock.sendall(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+    def next(self):
+        """The next frame as a list, or None when the connection closed."""
+        while True:
+            while True:
+                length = self._length()
+                if length is not None and len(self.buffer) >= length:
+                    break
+                data = self.sock.recv(65536)
+                if not data:
+                    return None
+                self.buffer += data
+            frame, self.buffer = self.buffer[:length], self.buffer[length:]
+            if frame[0] & 0x0F == 8:
+                return None
+            n = frame[1] & 0x7F
+            start = 2 if n < 126 else 4 if n == 126 else 10
+            try:
+                return json.loads(frame[start:])
+            except ValueError:
+                continue
+
+    def _length(self):
+        if len(self.buffer) < 2:
+            return None
+        n = self.buffer[1] & 0x7F
+        if n < 126:
+            return 2 + n
+        if n == 126:
+            return 4 + int.from_bytes(self.buffer[2:4], "big") if len(self.buffer) >= 4 else None
+        return 10 + int.from_bytes(self.buffer[2:10], "big") if len(self.buffer) >= 10 else None
+
+def p99s(output):
+    """The p99 of push → reply and of push → own broadcast from a load test's report."""
+    found = {}
+    for name, label in [("reply", "push → reply"), ("round trip", "round trip push → own broadcast")]:
+        match = re.search(re.escape(label) + r".*? p99 ([0-9.]+)", output)
+        found[name] = float(match.group(1)) if match else None
+    return found
+
+def crash_storm(args):
+    """Each phase on a fresh node (the load tester's nicknames stay claimed for a while)."""
+    def phase(storm):
+        folder = tempfile.mkdtemp(prefix="siteflow-crash-storm-")
+        port = free_port()
+        server = Server(args.binary, folder, port, "sqlite:" + os.path.join(folder, "chat.db"), ["--fault-injection"])
+        crashes = [0] * args.crash_sockets
+        refused = [0] * args.crash_sockets
+        stop = threading.Event()
+        def crasher(index):
+            ws = WebSocket(port)
+            interval = args.crash_sockets / args.crashes_per_second
+            ref = 0
+            next_at = time.monotonic()
+            while not stop.is_set():
+                ref += 1
+                topic = f"fault:{index}"
+                ws.send([str(ref), str(ref), topic, "phx_join", {}])
+                while True:
+                    frame = ws.next()
+                    if frame is None:
+                        return
+                    if frame[3] == "phx_reply" and frame[1] == str(ref):
+                        break
+                if frame[4].get("status") != "ok":
+                    refused[index] += 1
+                else:
+                    ws.send([str(ref), str(ref) + "c", topic, "crash", {}])
+                    while True:
+                        frame = ws.next()
+                        if frame is None:
+                            return
+                        if frame[3] == "phx_error" and frame[2] == topic:
+                            crashes[index] += 1
+                            break
+                next_at += interval
+                time.sleep(max(0, next_at - time.monotonic()))
+        try:
+            server.wait_for_ready(1)
+            threads = [threading.Thread(target=crasher, args=(i,), daemon=True) for i in range(args.crash_sockets if storm else 0)]
+            started = time.monotonic()
+            for thread in threads:
+                thread.start()
+            if storm:
+                time.sleep(3)
+            command = [args.binary, "loadtest", "--url", f"ws://127.0.0.1:{port}/socket/websocket", "--clients", str(args.clients),
+                       "--rooms", str(args.rooms), "--topic", "room:storm", "--rate", str(args.rate), "--duration", str(args.seconds)]
+            done = subprocess.run(command, capture_output=True, text=True)
+            if args.verbose:
+                print(done.stdout)
+            if done.returncode != 0:
+                raise RuntimeError(f"loadtest exited {done.returncode}:\n{done.stderr[-3000:]}")
+            stop.set()
+            elapsed = time.monotonic() - started
+            for thread in threads:
+                thread.join(10)
+            alive = server.process.poll() is None and "node 2" not in server.text()
+            return p99s(done.stdout), sum(crashes), sum(refused), elapsed, alive
+        finally:
+            stop.set()
+            server.stop()
+            if not args.keep:
+                shutil.rmtree(folder, ignore_errors=True)
+    baseline, _, _, _, alive_alone = phase(False)
+    under_storm, crashes, refused, elapsed, alive = phase(True)
+    def ratio(name):
+        return f"{under_storm[name] / baseline[name]:.2f}×" if baseline[name] and under_storm[name] else "?"
+    return {"chat load": f"{args.clients} clients, {args.rooms} rooms, {args.rate:g} msgs/s, {args.seconds:g} s",
+            "channel crashes": crashes, "crashes per second": f"{crashes / elapsed:.0f}", "crash joins refused": refused,
+            "p99 push → reply, alone": f"{baseline['reply']} ms", "p99 push → reply, under the storm": f"{under_storm['reply']} ms",
+            "ratio (reply)": ratio("reply"),
+            "p99 round trip, alone": f"{baseline['round trip']} ms", "p99 round trip, under the storm": f"{under_storm['round trip']} ms",
+            "ratio (round trip)": ratio("round trip"),
+            "node": "alive, never restarted" if alive and alive_alone else "RESTARTED OR DEAD"}
+
 class Probe:
     """One chat client that pushes a keyed message every 100 ms and records when each is acknowledged."""
     def __init__(self, port):
@@ -239,7 +379,7 @@ def postgres(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("campaign", choices=["kill9", "postgres"])
+    parser.add_argument("campaign", choices=["kill9", "postgres", "crash-storm"])
     parser.add_argument("--binary", default=".build/release/siteflow")
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--rooms", type=int, default=10)
@@ -247,14 +387,18 @@ def main():
     parser.add_argument("--cycles", type=int, default=100)
     parser.add_argument("--interval", type=float, default=2)
     parser.add_argument("--outage", type=float, default=5)
+    parser.add_argument("--seconds", type=float, default=20, help="crash-storm: seconds of chat load in each phase")
+    parser.add_argument("--crash-sockets", type=int, default=200)
+    parser.add_argument("--crashes-per-second", type=float, default=1000)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
-    result = kill9(args) if args.campaign == "kill9" else postgres(args)
+    result = {"kill9": kill9, "postgres": postgres, "crash-storm": crash_storm}[args.campaign](args)
     print(f"| {args.campaign} | value |\n|---|---:|")
     for name, value in result.items():
         print(f"| {name} | {value} |")
-    bad = result.get("missing") != 0 or result.get("duplicates") != 0 or result.get("integrity_check", "ok") != "ok"
+    bad = result.get("missing", 0) != 0 or result.get("duplicates", 0) != 0 or result.get("integrity_check", "ok") != "ok" \
+        or result.get("node", "alive") != "alive" and not str(result.get("node")).startswith("alive")
     sys.exit(1 if bad else 0)
 
 if __name__ == "__main__":

@@ -148,6 +148,33 @@ struct NodeSupervisorTests {
         #expect(await again.exitStatus() == 0)
     }
 
+    @Test("fault channels (with --fault-injection): a crash push crashes that channel (phx_error) while the socket's chat channel carries on; without the flag the topic is unknown")
+    func crashingChannel() async throws {
+        let (folder, database) = try temporaryDatabase()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let node = try await NodeProcess.start(database: database, options: ["--fault-injection"])
+        defer { node.signal(SIGKILL) }
+        let client = try await PhoenixTestClient.connect(port: node.port)
+        defer { client.close() }
+        let room = try await client.join("room:storm", payload: ["nickname": .string("bystander")])
+        #expect(room.reply["status"] == "ok")
+        for round in 0..<3 {
+            let fault = try await client.join("fault:\(round)")
+            #expect(fault.reply["status"] == "ok")
+            client.push(joinRef: fault.joinRef, topic: "fault:\(round)", event: "crash", payload: .emptyObject)
+            let crashed = try await client.next("the fault channel's phx_error") { $0.event == "phx_error" && $0.topic == "fault:\(round)" }
+            #expect(crashed.joinRef == fault.joinRef)
+            let ref = client.push(joinRef: room.joinRef, topic: "room:storm", event: "new_msg", payload: ["body": .string("still here \(round)")])
+            #expect(try await client.reply(to: ref).payload["status"] == "ok", "the chat channel on the same socket still answers")
+        }
+        let plain = try await NodeProcess.start(database: database.replacingOccurrences(of: "chat.db", with: "plain.db"))
+        defer { plain.signal(SIGKILL) }
+        let other = try await PhoenixTestClient.connect(port: plain.port)
+        defer { other.close() }
+        let refused = try await other.join("fault:0")
+        #expect(refused.reply["status"] == "error", "no fault channel without --fault-injection")
+    }
+
     @Test("SIGHUP starts a new node on the same socket and drains the old one once the new one is ready; no connection is refused")
     func reloadReplacesTheNodeWithoutDowntime() async throws {
         let (folder, database) = try temporaryDatabase()

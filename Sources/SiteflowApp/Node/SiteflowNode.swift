@@ -152,6 +152,7 @@ public final class SiteflowNode: Service, Sendable {
 
         var router = ChannelRouter()
         router.channel("room:*") { ChatChannel(services: chat) }
+        if configuration.faultInjection { router.channel("fault:*") { CrashingChannel(addressAssign: ChatRooms.addressAssign) } }
         configuration.channels(&router)
         let definition = SocketDefinition(router: router) { request in
             var assigns = Assigns()
