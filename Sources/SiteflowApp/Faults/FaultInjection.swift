@@ -39,14 +39,22 @@ struct FaultInjector: Behavior {
 /// Fault injection for tests, benchmarks and drills: off by default; with it on, POST hooks that
 /// answer loopback clients only (403 for anyone else):
 /// - `/_fault/trap`: trap the node (its supervisor process replaces it);
+/// - `/_fault/trap-isolated`: trap the isolated fault target's worker OS process (the node lives
+///   on; the target's supervisor starts a new worker);
 /// - `/_fault/throw`: throw in a handler (the fault process is restarted by its supervisor);
 /// - `/_fault/stall?ms=N`: block a handler for N ms (1…600,000);
 /// - `/_fault/kill?name=NAME`: kill the process registered as NAME (e.g. `siteflow.message_writer`).
 /// Each answers 202 once the fault is on its way, or 4xx with the reason.
 enum FaultInjection {
-    /// The fault process's child spec (registered as ``NodeProcessNames/faults``).
-    static func childSpec() -> ChildSpec {
-        .worker(id: "faults", options: SpawnOptions(name: NodeProcessNames.faults)) { FaultInjector() }
+    /// The fault process (registered as ``NodeProcessNames/faults``) and the isolated fault
+    /// target (``NodeProcessNames/isolatedFaults``, in a worker OS process of its own).
+    static func childSpecs() -> [ChildSpec] {
+        [
+            .worker(id: "faults", options: SpawnOptions(name: NodeProcessNames.faults)) { FaultInjector() },
+            .server(id: "isolated_faults", options: SpawnOptions(name: NodeProcessNames.isolatedFaults, isolation: .osProcess)) {
+                IsolatedFaultTarget()
+            },
+        ]
     }
 
     /// Registers the hooks.
@@ -63,6 +71,15 @@ enum FaultInjection {
             return RouteResponse(status: 202, contentType: "text/plain", text: "\(fault) injected into \(injector.id)")
         }
         routes.post("/_fault/trap") { inject(.trap, $0) }
+        routes.post("/_fault/trap-isolated") { request in
+            if let refused = refusal(request) { return refused }
+            guard let target = runtime.server(named: NodeProcessNames.isolatedFaults, as: IsolatedFaultTarget.self),
+                target.cast(.trap)
+            else {
+                return RouteResponse(status: 503, contentType: "text/plain", text: "the isolated fault target is restarting; try again")
+            }
+            return RouteResponse(status: 202, contentType: "text/plain", text: "trap injected into the isolated process \(target.id)")
+        }
         routes.post("/_fault/throw") { inject(.throwError, $0) }
         routes.post("/_fault/stall") { request in
             guard let text = request.queryParameters["ms"], let milliseconds = Int(text), (1...600_000).contains(milliseconds) else {

@@ -1,6 +1,7 @@
 public import Logging
 public import SiteflowRealtime
 public import SiteflowStore
+public import SiteflowRuntime
 
 /// How `siteflow serve` runs a node. Every parameter has a default: with none, the node serves
 /// the chat app on 127.0.0.1:4000 and keeps its data in `siteflow.db`.
@@ -54,6 +55,11 @@ public struct NodeConfiguration: Sendable {
     /// Whether the loopback-only fault-injection hooks (`POST /_fault/…`, see `FaultInjection`)
     /// and their process run. Default false: never on a production node.
     public var faultInjection = false
+    /// How isolated processes get their worker OS processes (``SiteflowRuntime/IsolationConfiguration``):
+    /// by default this executable's `isolated-worker` subcommand, with the servers of
+    /// ``NodeIsolatedBehaviors``. A node started inside another program (a test) points
+    /// `executable` at the `siteflow` binary.
+    public var isolation = IsolationConfiguration(behaviors: NodeIsolatedBehaviors.catalogue)
     /// How long one store operation may wait for the database before it fails with
     /// `unavailable` (``StoreConfiguration/operationTimeout``). Default 5 s.
     public var storeOperationTimeout: Duration = .seconds(5)

@@ -116,7 +116,7 @@ public final class SiteflowNode: Service, Sendable {
     public static func start(_ configuration: NodeConfiguration, store given: (any Store)? = nil) async throws -> SiteflowNode {
         let logger = configuration.logger
         let chatAssets = try ChatAssets.load()
-        let runtime = Runtime(configuration: RuntimeConfiguration(logger: logger))
+        let runtime = Runtime(configuration: RuntimeConfiguration(logger: logger, isolation: configuration.isolation))
         let ownsStore = given == nil
         let store: any Store
         do {
@@ -227,7 +227,7 @@ public final class SiteflowNode: Service, Sendable {
             children += jobs.childSpecs(name: NodeProcessNames.jobs)
             children.append(presence.watcherSpec(name: NodeProcessNames.presence))
             children.append(endpoint.socketSupervisorSpec(name: NodeProcessNames.sockets))
-            if configuration.faultInjection { children.append(FaultInjection.childSpec()) }
+            if configuration.faultInjection { children += FaultInjection.childSpecs() }
             root = try await Supervisor.start(
                 runtime: runtime, strategy: .oneForOne, children: children,
                 intensity: Self.rootIntensity, name: NodeProcessNames.root)

@@ -138,6 +138,7 @@ public struct ServerStartError: Error, CustomStringConvertible {
 
 extension Runtime {
     func startServer<S: GenServer>(_ server: sending S, options: SpawnOptions, caller: ProcessCore?) throws -> ServerRef<S> {
+        if options.isolation == .osProcess { return try startIsolatedServer(server, options: options, caller: caller) }
         let cell = try spawnSuspended(ServerProcess(server: server), options: options, caller: caller)
         cell.extras.state.withLock { $0.kind = "gen_server" }
         guard var state = cell.behavior.take() else { throw SpawnError.runtimeStopped }
