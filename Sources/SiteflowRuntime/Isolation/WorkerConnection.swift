@@ -411,61 +411,19 @@ struct WorkerLaunch: Sendable {
     /// pipe, standard input from /dev/null, nothing else inherited; its own process group, the
     /// default signal dispositions, and `SWIFT_BACKTRACE` set for a quick backtrace.
     func spawn() -> Result<pid_t, SpawnError> {
-        // A source above the target, so that no dup2 overwrites a source still to be used.
-        let socketCopy = fcntl(socket, F_DUPFD_CLOEXEC, 10)
-        guard socketCopy >= 0 else { return .failure(.workerNotStarted("cannot duplicate a descriptor: \(errnoText())")) }
-        defer { close(socketCopy) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, errors, 1)
-        posix_spawn_file_actions_adddup2(&actions, errors, 2)
-        posix_spawn_file_actions_adddup2(&actions, socketCopy, Self.socketDescriptor)
-        sf_spawn_file_actions_add_close_from(&actions, Self.socketDescriptor + 1)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setsigmask(&attributes, &mask)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
-        var environment: [String] = []
-        if var entry = sf_environment() {
-            while let pointer = entry.pointee {
-                let text = String(cString: pointer)
-                if !text.hasPrefix("SWIFT_BACKTRACE=") && !text.hasPrefix(IsolatedWorker.parentVariable + "=") {
-                    environment.append(text)
-                }
-                entry += 1
-            }
+        var environment = ChildProcessLaunch.currentEnvironment.filter {
+            !$0.hasPrefix("SWIFT_BACKTRACE=") && !$0.hasPrefix(IsolatedWorker.parentVariable + "=")
         }
         environment.append("SWIFT_BACKTRACE=\(backtrace)")
         environment.append("\(IsolatedWorker.parentVariable)=\(getpid())")
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
-        defer {
-            for pointer in argv { free(pointer) }
-            for pointer in envp { free(pointer) }
-        }
-        var pid: pid_t = 0
-        let spawned = argv.withUnsafeBufferPointer { arguments in
-            envp.withUnsafeBufferPointer { environment -> Int32 in
-                guard let argumentList = arguments.baseAddress, let environmentList = environment.baseAddress else { return EINVAL }
-                return posix_spawn(&pid, executable, &actions, &attributes, argumentList, environmentList)
-            }
-        }
-        guard spawned == 0 else {
-            return .failure(.workerNotStarted("cannot start \(executable): \(String(cString: strerror(spawned)))"))
-        }
-        return .success(pid)
+        return ChildProcessLaunch.spawn(
+            executable: executable, arguments: arguments, environment: environment,
+            mappings: [
+                ChildProcessLaunch.Mapping(source: errors, target: 1), ChildProcessLaunch.Mapping(source: errors, target: 2),
+                ChildProcessLaunch.Mapping(source: socket, target: Self.socketDescriptor),
+            ],
+            nullInput: true
+        ).mapError { SpawnError.workerNotStarted($0.description) }
     }
 }
 
