@@ -173,6 +173,46 @@ struct IsolatedProcessTests {
         }
     }
 
+    /// A server that is not an `IsolatedServer`.
+    private struct PlainServer: GenServer {
+        mutating func handleCall(_ request: Int, from caller: Caller<Int>, context: ServerContext<PlainServer>) throws -> CallResult<Int> {
+            .reply(request)
+        }
+    }
+
+    /// A process that is not a server.
+    private struct PlainProcess: Behavior {
+        mutating func handle(_ message: Int, context: ProcessContext<Int>) throws {}
+    }
+
+    @Test("only a registered IsolatedServer can be isolated: anything else is refused with a clear error, and nothing is left running")
+    func onlyRegisteredServers() async throws {
+        try await withIsolation { runtime in
+            #expect(throws: SpawnError.notIsolatable("PlainProcess")) {
+                try runtime.spawn(PlainProcess(), options: SpawnOptions(isolation: .osProcess))
+            }
+            #expect { try PlainServer.start(PlainServer(), runtime: runtime, options: SpawnOptions(isolation: .osProcess)) } throws: { error in
+                "\(error)".contains("cannot run in a worker OS process")
+            }
+            let bare = Runtime(configuration: RuntimeConfiguration(scheduler: SchedulerConfiguration(threads: 1)))
+            defer { bare.shutdown() }
+            #expect { try startTarget(bare) } throws: { error in
+                "\(error)".contains("not registered")
+            }
+            #expect(runtime.processCount == 0 && bare.processCount == 0)
+        }
+    }
+
+    @Test("a worker executable that cannot be started makes the start fail with a clear error")
+    func missingExecutable() async throws {
+        try await withIsolation(executable: "/nonexistent/siteflow") { runtime in
+            #expect { try startTarget(runtime) } throws: { error in
+                "\(error)".contains("did not start") && "\(error)".contains("/nonexistent/siteflow")
+            }
+            #expect(runtime.processCount == 0)
+        }
+    }
+
     @Test("a worker that exits non-zero ends its proxy with the exit code")
     func nonZeroExit() async throws {
         try await withIsolation { runtime in
