@@ -152,7 +152,9 @@ extension ServerRef {
             return
         }
         let runtime = mailbox.runtime
-        Task {
+        // On the runtime's own workers: the server runs on the worker that takes this task, and
+        // the reply resumes it there (no thread of Swift's global pool wakes up per call).
+        Task(executorPreference: runtime.scheduler) {
             let outcome: Result<Server.Reply, CallError>
             do {
                 outcome = .success(try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Server.Reply, any Error>) in
