@@ -8,6 +8,8 @@
 ///   worker, and the proxy exits with an ``IsolatedProcessError`` that carries the signal and the
 ///   worker's backtrace, so links, monitors and supervisors see it like any other crash.
 public enum ProcessIsolation: Sendable, Hashable {
+    /// In this OS process, like every process (the default).
     case none
+    /// In a worker OS process of its own, behind a proxy process in this one.
     case osProcess
 }
