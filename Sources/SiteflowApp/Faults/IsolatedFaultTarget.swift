@@ -24,7 +24,9 @@ public struct IsolatedFaultTarget: IsolatedServer {
 
     /// The target's answer.
     public enum Reply: Codable, Sendable, Equatable {
+        /// The answer to `.echo`.
         case text(String)
+        /// The answer to `.workerPID`, `.total` and `.stall`.
         case number(Int)
     }
 
@@ -36,6 +38,7 @@ public struct IsolatedFaultTarget: IsolatedServer {
         case trap
     }
 
+    /// No info messages.
     public typealias Info = Never
 
     /// The sum of the `.add` casts handled.
