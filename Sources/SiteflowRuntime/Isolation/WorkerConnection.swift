@@ -112,10 +112,17 @@ final class WorkerConnection: Sendable {
         }
     }
 
+    /// Closes the socket and the wake-up pipe, under the outbox's lock, so that the proxy never
+    /// writes to a descriptor number that has been closed (and perhaps reused) meanwhile.
     private func closeDescriptors() {
-        close(socket)
-        close(wake.read)
-        close(wake.write)
+        outbox.withLock { box in
+            box.closed = true
+            box.frames = []
+            box.head = 0
+            close(socket)
+            close(wake.read)
+            close(wake.write)
+        }
     }
 
     // MARK: The proxy's side
@@ -124,8 +131,7 @@ final class WorkerConnection: Sendable {
     /// when ``IsolationConfiguration/maxQueuedMessages`` frames are already waiting, or the worker
     /// is gone.
     func enqueue(_ frame: [UInt8]) -> Bool {
-        var needsWake = false
-        let accepted = outbox.withLock { box -> Bool in
+        outbox.withLock { box -> Bool in
             if box.closed || box.proxyEnded != nil { return false }
             if box.count >= maxQueued { return false }
             if box.count == 0 {
@@ -133,14 +139,12 @@ final class WorkerConnection: Sendable {
                 if written == frame.count { return true }
                 box.frames.append(frame)
                 box.offset = Swift.max(0, written)
-                needsWake = true
+                wakeThread()
             } else {
                 box.frames.append(frame)
             }
             return true
         }
-        if needsWake { signalWake() }
-        return accepted
     }
 
     /// The proxy ended with `reason`: an orderly reason lets the worker finish (its socket is
@@ -148,11 +152,12 @@ final class WorkerConnection: Sendable {
     func proxyEnded(_ reason: ExitReason) {
         outbox.withLock { box in
             if box.proxyEnded == nil { box.proxyEnded = reason }
+            if !box.closed { wakeThread() }
         }
-        signalWake()
     }
 
-    private func signalWake() {
+    /// Wakes the thread's `poll` (call with the outbox's lock held, the descriptors open).
+    private func wakeThread() {
         var one: UInt8 = 1
         _ = Glibc.write(wake.write, &one, 1)
     }
@@ -286,11 +291,6 @@ final class WorkerConnection: Sendable {
         if !socketOpen && errorsOpen && !killed { kill9() }
         var status: CInt = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        outbox.withLock { box in
-            box.closed = true
-            box.frames = []
-            box.head = 0
-        }
         close(errors)
         closeDescriptors()
         let proxyAlreadyEnded = outbox.withLock { $0.proxyEnded != nil }
