@@ -47,13 +47,20 @@ struct FaultInjector: Behavior {
 /// Each answers 202 once the fault is on its way, or 4xx with the reason.
 enum FaultInjection {
     /// The fault process (registered as ``NodeProcessNames/faults``) and the isolated fault
-    /// target (``NodeProcessNames/isolatedFaults``, in a worker OS process of its own).
+    /// target (``NodeProcessNames/isolatedFaults``, in a worker OS process of its own). The target
+    /// has a supervisor of its own that tolerates many restarts, so that drills trapping it in a
+    /// row never use up the root supervisor's restart intensity.
     static func childSpecs() -> [ChildSpec] {
         [
             .worker(id: "faults", options: SpawnOptions(name: NodeProcessNames.faults)) { FaultInjector() },
-            .server(id: "isolated_faults", options: SpawnOptions(name: NodeProcessNames.isolatedFaults, isolation: .osProcess)) {
-                IsolatedFaultTarget()
-            },
+            .supervisor(
+                id: "isolated_faults", strategy: .oneForOne,
+                children: [
+                    .server(id: "target", options: SpawnOptions(name: NodeProcessNames.isolatedFaults, isolation: .osProcess)) {
+                        IsolatedFaultTarget()
+                    }
+                ],
+                intensity: RestartIntensity(maxRestarts: 1000, period: .seconds(60))),
         ]
     }
 
