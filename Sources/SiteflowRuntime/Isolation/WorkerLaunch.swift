@@ -31,7 +31,9 @@ struct WorkerLaunch: Sendable {
                 ChildProcessLaunch.Mapping(source: errors, target: 1), ChildProcessLaunch.Mapping(source: errors, target: 2),
                 ChildProcessLaunch.Mapping(source: socket, target: Self.socketDescriptor),
             ],
-            nullInput: true
+            nullInput: true,
+            // `ps` shows the binary's path rather than /proc/self/exe.
+            programName: executable == "/proc/self/exe" ? ChildProcessLaunch.currentExecutablePath : nil
         ).mapError { SpawnError.workerNotStarted($0.description) }
     }
 }

@@ -28,11 +28,13 @@ package enum ChildProcessLaunch {
     }
 
     /// Starts `executable` with `arguments` (without the program name) and `environment`
-    /// ("NAME=value" entries). Descriptors 0…2 that no mapping names are inherited, except that
+    /// ("NAME=value" entries), with `programName` as its `argv[0]` (default: `executable`).
+    /// Descriptors 0…2 that no mapping names are inherited, except that
     /// `nullInput` gives the child /dev/null as its standard input. Returns the child's pid, or
     /// a sentence saying why it could not start.
     package static func spawn(
-        executable: String, arguments: [String], environment: [String], mappings: [Mapping], nullInput: Bool = false
+        executable: String, arguments: [String], environment: [String], mappings: [Mapping], nullInput: Bool = false,
+        programName: String? = nil
     ) -> Result<Int32, Failure> {
         // Sources moved above every target first, so that no dup2 overwrites a source still to be used.
         let highest = mappings.map(\.target).max() ?? 2
@@ -63,7 +65,7 @@ package enum ChildProcessLaunch {
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        let argv: [UnsafeMutablePointer<CChar>?] = ([programName ?? executable] + arguments).map { strdup($0) } + [nil]
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
         defer {
             for pointer in argv { free(pointer) }
@@ -78,6 +80,14 @@ package enum ChildProcessLaunch {
         }
         guard spawned == 0 else { return .failure(Failure("cannot start \(executable): \(String(cString: strerror(spawned)))")) }
         return .success(pid)
+    }
+
+    /// The file this process runs (`/proc/self/exe` resolved), or nil.
+    package static var currentExecutablePath: String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard length > 0 else { return nil }
+        return String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// This process's environment as "NAME=value" entries.
