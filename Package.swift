@@ -49,6 +49,8 @@ let package = Package(
             name: "SiteflowRuntime",
             dependencies: [
                 "CSiteflowRuntime",
+                // Isolated processes: posix_spawn's close-from for their worker OS processes.
+                "CSiteflowSpawn",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

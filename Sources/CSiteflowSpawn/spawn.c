@@ -8,3 +8,6 @@ int sf_spawn_file_actions_add_close_from(posix_spawn_file_actions_t *actions, in
 }
 
 int sf_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+extern char **environ;
+char **sf_environment(void) { return environ; }

@@ -88,7 +88,8 @@ public struct RuntimeBench: Sendable {
 
         var plan: [[PlannedRun]] = []
         for benchmark in benchmarks {
-            var runs = anchors.anchors.map {
+            // A benchmark without anchor arguments is Siteflow's alone.
+            var runs = benchmark.anchorArguments.isEmpty ? [] : anchors.anchors.map {
                 PlannedRun(
                     benchmark: benchmark.name, implementation: $0.label, executable: $0.executable,
                     arguments: $0.arguments(for: benchmark.anchorArguments))

@@ -31,6 +31,7 @@ public struct RuntimeBenchmark: Sendable, Hashable {
         let tokenHops = scaled(10_000)
         let subscribers = scaled(100_000)
         let calls = scaled(1_000_000)
+        let isolatedMessages = scaled(100_000)
         return [
             RuntimeBenchmark(
                 name: "spawn", anchorArguments: ["spawn", spawned],
@@ -66,6 +67,17 @@ public struct RuntimeBenchmark: Sendable, Hashable {
                 metrics: [
                     BenchmarkMetric(key: "us_per_call", title: "µs per call", higherIsBetter: false),
                     BenchmarkMetric(key: "calls_per_s", title: "calls/s (2 callers)", higherIsBetter: true),
+                ]),
+            // Siteflow only (no anchor arguments): an isolated server against an ordinary one.
+            RuntimeBenchmark(
+                name: "isolated", anchorArguments: [],
+                variants: [
+                    Variant(label: "siteflow (ordinary process)", arguments: ["isolated", "ordinary", isolatedMessages]),
+                    Variant(label: "siteflow (isolated: worker OS process)", arguments: ["isolated", "osProcess", isolatedMessages]),
+                ],
+                metrics: [
+                    BenchmarkMetric(key: "us_per_cast", title: "µs per cast", higherIsBetter: false),
+                    BenchmarkMetric(key: "us_per_call", title: "µs per call (1 caller)", higherIsBetter: false),
                 ]),
         ]
     }

@@ -12,11 +12,13 @@ public enum SiteflowBenchmarkRun {
     public static let usage = [
         "spawn N", "ring N M", "ringmulti N TOKENS HOPS", "fanout SUBS ROUNDS",
         "call CALLS CLIENTS", "call-global CALLS CLIENTS", "call-process CALLS CLIENTS",
+        "isolated ordinary|osProcess MESSAGES",
     ]
 
     /// Runs the benchmark named by `arguments[0]` on a new runtime and returns its result.
     /// - Throws: ``BenchmarkError`` for an unknown benchmark or bad numbers, or what the run threw.
     public static func run(_ arguments: [String]) throws -> BenchmarkResult {
+        if arguments.first == "isolated" { return try runIsolated(Array(arguments.dropFirst())) }
         guard let name = arguments.first else { throw BenchmarkError("no benchmark named; expected one of: \(usage.joined(separator: ", "))") }
         let numbers = try arguments.dropFirst().map { text -> Int in
             guard let value = Int(text.replacingUnderscores()), value > 0 else {
@@ -52,6 +54,29 @@ public enum SiteflowBenchmarkRun {
         default:
             throw BenchmarkError("unknown benchmark '\(name)'; expected one of: \(usage.joined(separator: ", "))")
         }
+    }
+}
+
+extension SiteflowBenchmarkRun {
+    /// `isolated ordinary|osProcess MESSAGES` (``IsolationBenchmark``): the worker is this
+    /// executable's `isolated-worker` subcommand.
+    static func runIsolated(_ arguments: [String]) throws -> BenchmarkResult {
+        let usage = "isolated: expected `isolated ordinary|osProcess MESSAGES`"
+        guard arguments.count == 2, let messages = Int(arguments[1].replacingUnderscores()), messages > 0 else {
+            throw BenchmarkError(usage)
+        }
+        let isolation: ProcessIsolation
+        switch arguments[0] {
+        case "ordinary": isolation = .none
+        case "osProcess": isolation = .osProcess
+        default: throw BenchmarkError(usage)
+        }
+        var logger = Logger(label: "siteflow.bench", factory: { StreamLogHandler.standardError(label: $0) })
+        logger.logLevel = .warning
+        var catalogue = IsolatedBehaviors()
+        IsolationBenchmark.register(in: &catalogue)
+        let runtime = Runtime(configuration: RuntimeConfiguration(logger: logger, isolation: IsolationConfiguration(behaviors: catalogue)))
+        return try IsolationBenchmark.run(runtime: runtime, isolation: isolation, messages: messages)
     }
 }
 

@@ -184,6 +184,11 @@ public final class Runtime: Sendable {
             processTable.insertUnpublished(cell)
             return
         }
+        if options.isolation != .none {
+            // Only servers can be isolated (startServer takes them aside before any spawn).
+            processTable.cancelReservation()
+            throw .notIsolatable(cell.behaviorName)
+        }
         if let name = options.name {
             // The registry makes the process reachable before it is inserted: number it first.
             processTable.assignSerial(cell)

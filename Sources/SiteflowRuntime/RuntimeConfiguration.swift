@@ -13,6 +13,9 @@ public struct RuntimeConfiguration: Sendable {
     /// The time source of the runtime's timers and, unless they are given their own, its
     /// supervisors (default: ``SystemClock``).
     public var clock: any RuntimeClock
+    /// How isolated processes (``SpawnOptions/isolation``) get their worker OS processes, and
+    /// which servers may be isolated (none by default).
+    public var isolation: IsolationConfiguration
 
     /// Creates a configuration; see each property.
     public init(
@@ -20,12 +23,14 @@ public struct RuntimeConfiguration: Sendable {
         blockingScheduler: SchedulerConfiguration = .blockingPool,
         maxProcesses: Int = 20_000_000,
         logger: Logger = Logger(label: "siteflow.runtime"),
-        clock: any RuntimeClock = SystemClock()
+        clock: any RuntimeClock = SystemClock(),
+        isolation: IsolationConfiguration = IsolationConfiguration()
     ) {
         self.scheduler = scheduler
         self.blockingScheduler = blockingScheduler
         self.maxProcesses = Swift.max(1, maxProcesses)
         self.logger = logger
         self.clock = clock
+        self.isolation = isolation
     }
 }

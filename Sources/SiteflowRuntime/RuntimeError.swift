@@ -5,6 +5,8 @@ public struct SpawnError: Error, Hashable, CustomStringConvertible {
         case nameTaken(String)
         case runtimeStopped
         case initFailed(String)
+        case notIsolatable(String)
+        case workerNotStarted(String)
     }
 
     private let code: Code
@@ -16,6 +18,14 @@ public struct SpawnError: Error, Hashable, CustomStringConvertible {
     public static func nameTaken(_ name: String) -> SpawnError { SpawnError(code: .nameTaken(name)) }
     /// The runtime has been shut down.
     public static var runtimeStopped: SpawnError { SpawnError(code: .runtimeStopped) }
+    /// The process's start failed before it ran (its state could not be prepared).
+    static func initFailed(_ detail: String) -> SpawnError { SpawnError(code: .initFailed(detail)) }
+    /// ``SpawnOptions/isolation`` asked for a worker OS process, but the behaviour is not an
+    /// ``IsolatedServer`` registered in ``RuntimeConfiguration/isolation``.
+    public static func notIsolatable(_ what: String) -> SpawnError { SpawnError(code: .notIsolatable(what)) }
+    /// The worker OS process of an isolated process could not be started (the executable is
+    /// missing, no descriptors are left, …).
+    public static func workerNotStarted(_ detail: String) -> SpawnError { SpawnError(code: .workerNotStarted(detail)) }
 
     public var description: String {
         switch code {
@@ -27,6 +37,10 @@ public struct SpawnError: Error, Hashable, CustomStringConvertible {
             return "the runtime has been shut down; create a new Runtime"
         case .initFailed(let detail):
             return "init failed: \(detail)"
+        case .notIsolatable(let what):
+            return "\(what) cannot run in a worker OS process: only an IsolatedServer registered in RuntimeConfiguration.isolation.behaviors can"
+        case .workerNotStarted(let detail):
+            return "the isolated process's worker OS process did not start: \(detail)"
         }
     }
 }

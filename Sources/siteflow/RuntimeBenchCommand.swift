@@ -10,8 +10,9 @@ struct RuntimeBenchCommand: ParsableCommand {
             Runs spawn, ring, ringmulti, fanout and call for Siteflow and, when `erl`/`erlc` and \
             `go` are on PATH, for the anchor programs in <package>/../shared/anchors (compiled into \
             .build/bench-anchors). Runs are interleaved, the order rotated per repetition; each run \
-            is a fresh OS process. Progress goes to standard error, the Markdown table to standard \
-            output. Build with `-c release` for meaningful numbers.
+            is a fresh OS process. `isolated` (Siteflow only) compares a cast and a call to a server \
+            in a worker OS process with the same to an ordinary process. Progress goes to standard \
+            error, the Markdown table to standard output. Build with `-c release` for meaningful numbers.
             """
     )
 
@@ -21,7 +22,7 @@ struct RuntimeBenchCommand: ParsableCommand {
     @Flag(help: "Shrink the work 10× for a smoke run.")
     var quick = false
 
-    @Option(help: "Comma-separated benchmarks to run (spawn, ring, ringmulti, fanout, call).")
+    @Option(help: "Comma-separated benchmarks to run (spawn, ring, ringmulti, fanout, call, isolated).")
     var only: String?
 
     @Option(help: "Comma-separated implementations to run (siteflow, erlang, go).")

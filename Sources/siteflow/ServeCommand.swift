@@ -72,7 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
-    @Flag(help: "Enable the loopback-only fault-injection hooks (POST /_fault/trap, /_fault/throw, /_fault/stall?ms=N, /_fault/kill?name=NAME) for tests and drills. Never in production.")
+    @Flag(help: "Enable the loopback-only fault-injection hooks (POST /_fault/trap, /_fault/trap-isolated, /_fault/throw, /_fault/stall?ms=N, /_fault/kill?name=NAME) for tests and drills. Never in production.")
     var faultInjection = false
 
     @Flag(help: "Run the node in this process, without the supervisor process that restarts it after a crash and reloads it on SIGHUP.")

@@ -7,7 +7,10 @@ struct SiteflowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "siteflow",
         abstract: "Siteflow: Erlang/OTP-style processes for Swift.",
-        subcommands: [ServeCommand.self, ReloadCommand.self, BenchCommand.self, LoadTestCommand.self, LoadTestServerCommand.self],
+        subcommands: [
+            ServeCommand.self, ReloadCommand.self, BenchCommand.self, LoadTestCommand.self, LoadTestServerCommand.self,
+            IsolatedWorkerCommand.self,
+        ],
         defaultSubcommand: ServeCommand.self
     )
 

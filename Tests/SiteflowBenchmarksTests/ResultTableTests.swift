@@ -65,7 +65,9 @@ struct ResultTableTests {
     @Test("the quick catalogue divides the work by ten")
     func quickCatalogue() {
         let quick = RuntimeBenchmark.all(scale: 10)
-        #expect(quick.map(\.name) == ["spawn", "ring", "ringmulti", "fanout", "call"])
+        #expect(quick.map(\.name) == ["spawn", "ring", "ringmulti", "fanout", "call", "isolated"])
+        #expect(quick[5].anchorArguments.isEmpty, "isolated is Siteflow's alone")
+        #expect(quick[5].variants.map(\.arguments) == [["isolated", "ordinary", "10000"], ["isolated", "osProcess", "10000"]])
         #expect(quick[0].anchorArguments == ["spawn", "100000"])
         #expect(quick[1].anchorArguments == ["ring", "10000", "100"])
         #expect(RuntimeBenchmark.all(spawnCount: 10_000_000)[0].variants[0].arguments == ["spawn", "10000000"])

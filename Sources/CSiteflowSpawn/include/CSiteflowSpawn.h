@@ -12,4 +12,7 @@ int sf_spawn_file_actions_add_close_from(posix_spawn_file_actions_t *actions, in
 /// Returns 0, or -1 with errno set.
 int sf_pipe_cloexec(int fds[2]);
 
+/// The calling process's environment (`environ`), for a child that inherits it with additions.
+char **sf_environment(void);
+
 #endif

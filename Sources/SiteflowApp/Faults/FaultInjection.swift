@@ -39,18 +39,34 @@ struct FaultInjector: Behavior {
 /// Fault injection for tests, benchmarks and drills: off by default; with it on, POST hooks that
 /// answer loopback clients only (403 for anyone else):
 /// - `/_fault/trap`: trap the node (its supervisor process replaces it);
+/// - `/_fault/trap-isolated`: trap the isolated fault target's worker OS process (the node lives
+///   on; the target's supervisor starts a new worker);
 /// - `/_fault/throw`: throw in a handler (the fault process is restarted by its supervisor);
 /// - `/_fault/stall?ms=N`: block a handler for N ms (1…600,000);
 /// - `/_fault/kill?name=NAME`: kill the process registered as NAME (e.g. `siteflow.message_writer`).
 /// Each answers 202 once the fault is on its way, or 4xx with the reason.
 enum FaultInjection {
-    /// The fault process's child spec, registered as `name` (the node's `siteflow.faults`).
-    static func childSpec(name: String) -> ChildSpec {
-        .worker(id: "faults", options: SpawnOptions(name: name)) { FaultInjector() }
+    /// The fault process (registered as `name`, the node's `siteflow.faults`) and the isolated
+    /// fault target (registered as `isolatedName`, in a worker OS process of its own). The target
+    /// has a supervisor of its own that tolerates many restarts, so that drills trapping it in a
+    /// row never use up the root supervisor's restart intensity.
+    static func childSpecs(name: String, isolatedName: String) -> [ChildSpec] {
+        [
+            .worker(id: "faults", options: SpawnOptions(name: name)) { FaultInjector() },
+            .supervisor(
+                id: "isolated_faults", strategy: .oneForOne,
+                children: [
+                    .server(id: "target", options: SpawnOptions(name: isolatedName, isolation: .osProcess)) {
+                        IsolatedFaultTarget()
+                    }
+                ],
+                intensity: RestartIntensity(maxRestarts: 1000, period: .seconds(60))),
+        ]
     }
 
-    /// Registers the hooks, which reach the fault process by its registered `processName`.
-    static func register(in routes: inout RouteTable, runtime: Runtime, processName: String) {
+    /// Registers the hooks, which reach the fault process and the isolated target by their
+    /// registered names.
+    static func register(in routes: inout RouteTable, runtime: Runtime, processName: String, isolatedProcessName: String) {
         @Sendable func refusal(_ request: RouteRequest) -> RouteResponse? {
             request.isFromLoopback
                 ? nil : RouteResponse(status: 403, contentType: "text/plain", text: "fault injection hooks answer loopback clients only")
@@ -63,6 +79,15 @@ enum FaultInjection {
             return RouteResponse(status: 202, contentType: "text/plain", text: "\(fault) injected into \(injector.id)")
         }
         routes.post("/_fault/trap") { inject(.trap, $0) }
+        routes.post("/_fault/trap-isolated") { request in
+            if let refused = refusal(request) { return refused }
+            guard let target = runtime.server(named: isolatedProcessName, as: IsolatedFaultTarget.self),
+                target.cast(.trap)
+            else {
+                return RouteResponse(status: 503, contentType: "text/plain", text: "the isolated fault target is restarting; try again")
+            }
+            return RouteResponse(status: 202, contentType: "text/plain", text: "trap injected into the isolated process \(target.id)")
+        }
         routes.post("/_fault/throw") { inject(.throwError, $0) }
         routes.post("/_fault/stall") { request in
             guard let text = request.queryParameters["ms"], let milliseconds = Int(text), (1...600_000).contains(milliseconds) else {

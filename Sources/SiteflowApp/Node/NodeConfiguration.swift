@@ -63,6 +63,11 @@ public struct NodeConfiguration: Sendable {
     /// still running then are stopped, recorded as failed and retried (``JobEngine/stop(deadline:)``).
     /// Messages being written are committed in any case. Default 20 s.
     public var drainTimeout: Duration = .seconds(20)
+    /// How isolated processes get their worker OS processes (``SiteflowRuntime/IsolationConfiguration``):
+    /// by default this executable's `isolated-worker` subcommand, with the servers of
+    /// ``NodeIsolatedBehaviors``. A node started inside another program (a test) points
+    /// `executable` at the `siteflow` binary.
+    public var isolation = IsolationConfiguration(behaviors: NodeIsolatedBehaviors.catalogue)
     /// How long one store operation may wait for the database before it fails with
     /// `unavailable` (``StoreConfiguration/operationTimeout``). Default 5 s.
     public var storeOperationTimeout: Duration = .seconds(5)

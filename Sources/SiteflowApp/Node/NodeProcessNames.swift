@@ -22,4 +22,6 @@ public enum NodeProcessNames {
     public static let heapTrimmer = "siteflow.heap_trimmer"
     /// The fault-injection process (only with `--fault-injection`).
     public static let faults = "siteflow.faults"
+    /// The isolated fault target, a server in a worker OS process (only with `--fault-injection`).
+    public static let isolatedFaults = "siteflow.isolated_faults"
 }

@@ -116,7 +116,7 @@ public final class SiteflowNode: Service, Sendable {
     public static func start(_ configuration: NodeConfiguration, store given: (any Store)? = nil) async throws -> SiteflowNode {
         let logger = configuration.logger
         let chatAssets = try ChatAssets.load()
-        let runtime = Runtime(configuration: RuntimeConfiguration(logger: logger))
+        let runtime = Runtime(configuration: RuntimeConfiguration(logger: logger, isolation: configuration.isolation))
         let ownsStore = given == nil
         let store: any Store
         do {
@@ -208,7 +208,7 @@ public final class SiteflowNode: Service, Sendable {
                               headers: [(name: "content-security-policy", value: dashboardPolicy)])
             }
         }
-        if configuration.faultInjection { FaultInjection.register(in: &routes, runtime: runtime, processName: NodeProcessNames.faults) }
+        if configuration.faultInjection { FaultInjection.register(in: &routes, runtime: runtime, processName: NodeProcessNames.faults, isolatedProcessName: NodeProcessNames.isolatedFaults) }
         routes.get("/dashboard/data") { request in
             guard admin.authorizesAdmin(request) else { return admin.unauthorized("/dashboard/data") }
             return RouteResponse(contentType: Dashboard.documentContentType, body: dashboard.documentJSON(), headers: [(name: "cache-control", value: "no-store")])
@@ -231,7 +231,9 @@ public final class SiteflowNode: Service, Sendable {
             children.append(presence.watcherSpec(name: NodeProcessNames.presence))
             children.append(endpoint.socketSupervisorSpec(name: NodeProcessNames.sockets))
             if let heapTrimmer { children.append(heapTrimmer.childSpec(name: NodeProcessNames.heapTrimmer)) }
-            if configuration.faultInjection { children.append(FaultInjection.childSpec(name: NodeProcessNames.faults)) }
+            if configuration.faultInjection {
+                children += FaultInjection.childSpecs(name: NodeProcessNames.faults, isolatedName: NodeProcessNames.isolatedFaults)
+            }
             root = try await Supervisor.start(
                 runtime: runtime, strategy: .oneForOne, children: children,
                 intensity: Self.rootIntensity, name: NodeProcessNames.root)

@@ -51,8 +51,7 @@ public struct NodeSupervisor: Sendable {
     /// The backtracer settings a node runs with unless `SWIFT_BACKTRACE` is set: no symbols (the
     /// supervisor symbolicates afterwards, so the dying node exits in about 0.1 s instead of
     /// seconds), the crashing thread only, and the loaded images so addresses can be resolved.
-    public static let nodeBacktraceSettings =
-        "enable=yes,interactive=no,symbolicate=off,threads=crashed,registers=none,images=mentioned,color=no"
+    public static let nodeBacktraceSettings = BacktraceSettings.quick
 
     private let configuration: Configuration
 

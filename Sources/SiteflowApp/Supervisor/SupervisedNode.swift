@@ -1,6 +1,7 @@
 import CSiteflowSpawn
 import Foundation
 import Glibc
+import SiteflowRuntime
 import Synchronization
 
 /// One node OS process started by the supervisor: the same executable with `--no-supervise`, the
@@ -42,58 +43,26 @@ final class SupervisedNode: Sendable {
             close(notice[0]); close(notice[1])
             throw SupervisorError("cannot create a pipe: \(errnoText())")
         }
-        // Sources above the targets (3, 4), so that no dup2 overwrites a source still to be used.
-        let listenCopy = fcntl(listening.descriptor, F_DUPFD_CLOEXEC, 10)
-        let noticeCopy = fcntl(notice[1], F_DUPFD_CLOEXEC, 10)
         defer {
-            if listenCopy >= 0 { close(listenCopy) }
-            if noticeCopy >= 0 { close(noticeCopy) }
             close(notice[1])
             close(errors[1])
         }
-        guard listenCopy >= 0, noticeCopy >= 0 else {
-            close(notice[0]); close(errors[0])
-            throw SupervisorError("cannot duplicate a descriptor: \(errnoText())")
-        }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
-        posix_spawn_file_actions_adddup2(&actions, listenCopy, listeningDescriptor)
-        posix_spawn_file_actions_adddup2(&actions, noticeCopy, noticeDescriptor)
-        sf_spawn_file_actions_add_close_from(&actions, noticeDescriptor + 1)
-
         // Its own process group (a terminal's Ctrl-C reaches only the supervisor, which drains the
         // node), default dispositions and an empty mask for the signals the supervisor handles.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setsigmask(&attributes, &mask)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in argv { free(pointer) }
-            for pointer in envp { free(pointer) }
-        }
-        var pid: pid_t = 0
-        let spawned = argv.withUnsafeBufferPointer { arguments in
-            envp.withUnsafeBufferPointer { environment -> Int32 in
-                guard let argumentList = arguments.baseAddress, let environmentList = environment.baseAddress else { return EINVAL }
-                return posix_spawn(&pid, executable, &actions, &attributes, argumentList, environmentList)
-            }
-        }
-        guard spawned == 0 else {
+        let spawned = ChildProcessLaunch.spawn(
+            executable: executable, arguments: arguments, environment: environment.map { "\($0.key)=\($0.value)" },
+            mappings: [
+                ChildProcessLaunch.Mapping(source: errors[1], target: 2),
+                ChildProcessLaunch.Mapping(source: listening.descriptor, target: listeningDescriptor),
+                ChildProcessLaunch.Mapping(source: notice[1], target: noticeDescriptor),
+            ])
+        let pid: pid_t
+        switch spawned {
+        case .success(let started):
+            pid = started
+        case .failure(let failure):
             close(notice[0]); close(errors[0])
-            throw SupervisorError("cannot start \(executable): \(String(cString: strerror(spawned)))")
+            throw SupervisorError(failure.description)
         }
         let child = pid
         let node = SupervisedNode(generation: generation, pid: child, output: NodeOutputTail(capacity: 400))

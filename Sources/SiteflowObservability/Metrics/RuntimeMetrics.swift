@@ -11,6 +11,7 @@ public struct RuntimeMetrics: MetricsSource {
     private let restarts: MonotonicCounterMirror
     private let spawnsRefused: MonotonicCounterMirror
     private let mailboxOverflows: MonotonicCounterMirror
+    private let isolatedRefused: MonotonicCounterMirror
     private let longRuns: MonotonicCounterMirror
     private let messagesHandled: MonotonicCounterMirror
 
@@ -23,6 +24,9 @@ public struct RuntimeMetrics: MetricsSource {
         restarts = MonotonicCounterMirror(registry, name: "siteflow_supervisor_restarts_total", help: "Children restarted by supervisors.")
         spawnsRefused = MonotonicCounterMirror(registry, name: "siteflow_spawns_refused_total", help: "Spawns refused at the process limit.")
         mailboxOverflows = MonotonicCounterMirror(registry, name: "siteflow_mailbox_overflows_total", help: "Messages dropped or refused by full bounded mailboxes.")
+        isolatedRefused = MonotonicCounterMirror(
+            registry, name: "siteflow_isolated_messages_refused_total",
+            help: "Messages for isolated processes' worker OS processes refused: their queue was full, or they could not be encoded.")
         longRuns = MonotonicCounterMirror(registry, name: "siteflow_long_handlers_total", help: "Handlers that ran longer than the watchdog threshold.")
         messagesHandled = MonotonicCounterMirror(registry, name: "siteflow_messages_handled_total", help: "Messages handled by all processes.")
     }
@@ -52,6 +56,7 @@ public struct RuntimeMetrics: MetricsSource {
         restarts.update(to: statistics.restarts)
         spawnsRefused.update(to: statistics.spawnsRefused)
         mailboxOverflows.update(to: statistics.mailboxOverflows)
+        isolatedRefused.update(to: statistics.isolatedMessagesRefused)
         longRuns.update(to: statistics.longRuns)
         messagesHandled.update(to: statistics.messagesHandled)
         registry.siteflowGauge("siteflow_resident_memory_bytes", help: "Resident memory of the node (RSS).")

@@ -16,6 +16,8 @@ public struct NodeStatistics: Sendable {
     public let spawned: Int, exited: Int, crashed: Int
     /// Spawns refused at the process limit, mailbox overflows, long handlers, supervisor restarts.
     public let spawnsRefused: Int, mailboxOverflows: Int, longRuns: Int, restarts: Int
+    /// Messages for isolated processes' workers refused (``RuntimeStatistics/isolatedMessagesRefused``).
+    public let isolatedMessagesRefused: Int
 }
 
 extension Runtime {
@@ -29,6 +31,6 @@ extension Runtime {
             messagesHandled: messagesHandled, spawned: statistics.spawned, exited: statistics.exited,
             crashed: statistics.crashed, spawnsRefused: statistics.spawnsRefused,
             mailboxOverflows: statistics.mailboxOverflows, longRuns: statistics.longRuns,
-            restarts: statistics.restarts)
+            restarts: statistics.restarts, isolatedMessagesRefused: statistics.isolatedMessagesRefused)
     }
 }

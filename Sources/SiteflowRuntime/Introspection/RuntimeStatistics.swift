@@ -10,6 +10,7 @@ public final class RuntimeStatistics: Sendable {
     let mailboxOverflowCounter = Atomic<Int>(0)
     let longRunCounter = Atomic<Int>(0)
     let restartCounter = Atomic<Int>(0)
+    let isolatedRefusedCounter = Atomic<Int>(0)
 
     init(processTable: ProcessTable) {
         self.processTable = processTable
@@ -29,4 +30,8 @@ public final class RuntimeStatistics: Sendable {
     public var longRuns: Int { longRunCounter.load(ordering: .relaxed) }
     /// Children restarted by supervisors.
     public var restarts: Int { restartCounter.load(ordering: .relaxed) }
+    /// Messages for isolated processes' workers refused because
+    /// ``IsolationConfiguration/maxQueuedMessages`` were already waiting (a call fails with
+    /// ``CallError/mailboxFull``, a cast is dropped), or because they could not be encoded.
+    public var isolatedMessagesRefused: Int { isolatedRefusedCounter.load(ordering: .relaxed) }
 }

@@ -13,13 +13,19 @@ public struct SpawnOptions: Sendable {
     public var name: String?
     /// The supervising process, shown by introspection and used for orderly shutdown.
     public var parent: ProcessID?
+    /// Where the process's code runs: in this OS process (``ProcessIsolation/none``, the default)
+    /// or in a worker OS process of its own (``ProcessIsolation/osProcess``), for code that may
+    /// trap. Only an ``IsolatedServer`` registered in ``RuntimeConfiguration/isolation`` can be
+    /// isolated; other spawns with `.osProcess` throw ``SpawnError/notIsolatable(_:)``.
+    public var isolation: ProcessIsolation
 
     /// Creates spawn options; see each property. (`@inlinable`, like ``default``, so that a
     /// spawn with default options copies and destroys nothing.)
     @inlinable
     public init(
         link: Bool = false, blocking: Bool = false, mailbox: MailboxOptions = .unbounded,
-        trapExits: Bool = false, name: String? = nil, parent: ProcessID? = nil
+        trapExits: Bool = false, name: String? = nil, parent: ProcessID? = nil,
+        isolation: ProcessIsolation = .none
     ) {
         self.link = link
         self.blocking = blocking
@@ -27,12 +33,14 @@ public struct SpawnOptions: Sendable {
         self.trapExits = trapExits
         self.name = name
         self.parent = parent
+        self.isolation = isolation
     }
 
     /// Whether publishing the process needs nothing but the process table: no name, parent,
-    /// link or exit trapping. (The mailbox bound and the pool are chosen before publishing.)
+    /// link, exit trapping or isolation. (The mailbox bound and the pool are chosen before
+    /// publishing.)
     @inlinable
-    var isPlain: Bool { name == nil && parent == nil && !trapExits && !link }
+    var isPlain: Bool { name == nil && parent == nil && !trapExits && !link && isolation == .none }
 
     /// Default options: unlinked, unbounded, on the ordinary workers.
     @inlinable

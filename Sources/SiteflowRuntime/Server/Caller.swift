@@ -203,6 +203,7 @@ public struct CallError: Error, CustomStringConvertible {
         case serverCrashed(any Error)
         case mailboxFull
         case cancelled
+        case requestRejected(any Error)
     }
 
     @usableFromInline let code: Code
@@ -221,6 +222,17 @@ public struct CallError: Error, CustomStringConvertible {
     public static var mailboxFull: CallError { CallError(code: .mailboxFull) }
     /// The calling task was cancelled.
     public static var cancelled: CallError { CallError(code: .cancelled) }
+    /// The request could not be delivered, for this reason, and the server never saw it: e.g. an
+    /// isolated server's request that cannot be encoded or exceeds the frame limit
+    /// (``IsolatedProcessError/Code/messageNotSendable``). The server is not affected.
+    public static func requestRejected(_ error: any Error) -> CallError { CallError(code: .requestRejected(error)) }
+
+    /// Whether the request was refused before delivery (``requestRejected(_:)``).
+    public var isRejected: Bool { if case .requestRejected = code { return true } else { return false } }
+    /// Whether the server's bounded mailbox (or an isolated server's queue) refused the request.
+    public var isMailboxFull: Bool { if case .mailboxFull = code { return true } else { return false } }
+    /// The reason the server exited with, for a call that failed because it ended.
+    public var exitReason: ExitReason? { if case .serverExited(let reason) = code { return reason } else { return nil } }
 
     /// Whether the calling task was cancelled before the request was sent.
     public var isCancelled: Bool { if case .cancelled = code { return true } else { return false } }
@@ -242,6 +254,7 @@ public struct CallError: Error, CustomStringConvertible {
         case .serverCrashed(let error): return "the server crashed handling the call: \(error)"
         case .mailboxFull: return "the server's mailbox is full"
         case .cancelled: return "the calling task was cancelled"
+        case .requestRejected(let error): return "the request was not delivered: \(error)"
         }
     }
 }

@@ -132,6 +132,7 @@ extension Runtime {
     func startServer<S: GenServer>(
         _ server: sending S, options: SpawnOptions, caller: ProcessCore?, loop: @escaping ReceiveLoop
     ) throws -> ServerRef<S> {
+        if options.isolation == .osProcess { return try startIsolatedServer(server, options: options, caller: caller) }
         let cell = try spawnSuspended(ServerProcess(server: server), options: options, caller: caller, loop: loop)
         cell.extras.state.withLock { $0.kind = "gen_server" }
         guard var state = cell.behavior.take() else { throw SpawnError.runtimeStopped }
