@@ -112,7 +112,10 @@ struct ChatResumeTests {
             let again = try await PhoenixTestClient.connect(port: port)
             defer { again.close() }
             let rejoin = try await again.join("room:retry", payload: ["nickname": "alice", "token": token, "after": .int(id - 1)])
-            #expect(Self.ids(rejoin.reply["response"]?["messages"]) == [id])
+            // The room's cache went with its last member: the page after the id follows as a push.
+            var resumed = Self.ids(rejoin.reply["response"]?["messages"])
+            if resumed.isEmpty { resumed = Self.ids(try await again.next("the resumed page") { $0.event == "history" }.payload["messages"]) }
+            #expect(resumed == [id], "the message is there: it was committed, only its acknowledgement was lost")
             let retry = try await again.reply(to: again.push(joinRef: rejoin.joinRef, topic: "room:retry", event: "new_msg", payload: message))
             #expect(retry.payload["status"] == "ok")
             #expect(retry.payload["response"]?["id"]?.intValue == id)

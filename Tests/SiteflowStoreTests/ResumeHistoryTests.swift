@@ -38,7 +38,7 @@ struct ResumeHistoryTests {
         // An id from another room (or one since trimmed) is just a position.
         let other = try await store.history(room: "room:other", limit: 100, after: lobby[19].id)
         #expect(other.messages.allSatisfy { $0.room == "room:other" && $0.id > lobby[19].id })
-        #expect(other.messages.map(\.body) == (21...25).map { "x\($0)" })
+        #expect(other.messages.map(\.body) == (20...25).map { "x\($0)" }, "x20 was stored after m20")
         // The older direction is unchanged by the newer one.
         let latest = try await store.history(room: "room:lobby", limit: 10, before: nil)
         #expect(latest.messages.map(\.body) == (16...25).map { "m\($0)" })

@@ -93,11 +93,9 @@ class Bob:
                 self.client, self.join_ref = client, join_ref
                 self.token = reply["response"]["token"]
                 return
-            except (OSError, EOFError, TimeoutError, ConnectionError) as error:
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"bob could not join again: {error}")
-                time.sleep(0.05)
-            except Exception as error:  # websockets' ConnectionClosed and handshake errors
+            except AssertionError:
+                raise
+            except Exception as error:  # noqa: BLE001 - OSError, websockets' ConnectionClosed, handshake errors
                 if time.monotonic() > deadline:
                     raise AssertionError(f"bob could not join again: {error}")
                 time.sleep(0.05)
