@@ -21,12 +21,13 @@ struct BrowserResumeTests {
         supervisor.signal(SIGTERM)
         #expect(await supervisor.exitStatus() == 0)
 
-        // The SQLite file itself: the message in flight at the trap and the one sent during the
-        // outage (both re-sent with their keys after the rejoin, or acknowledged before) are stored once.
+        // The SQLite file itself: the message whose acknowledgement was lost, the one in flight at
+        // the trap and the one sent during the outage (re-sent with their keys after the rejoin, or
+        // acknowledged before) are stored once.
         let store = try await SQLiteStore(path: path)
         let stored = try await store.history(room: "resume", limit: 1000, after: 0).messages
         await store.close()
-        for body in ["in flight when the node trapped", "sent during the outage"] {
+        for body in ["acknowledgement lost", "in flight when the node trapped", "sent during the outage"] {
             #expect(stored.filter { $0.body == body }.count == 1, "\(body): \(stored.map(\.body))")
         }
         #expect(stored.filter { $0.nickname == "alice" }.allSatisfy { $0.idempotencyKey != nil }, "the page keys every message")

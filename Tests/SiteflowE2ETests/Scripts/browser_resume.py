@@ -3,6 +3,8 @@
 
 A real browser (headless Chromium driven by Selenium) chats at BASE_URL, served by a supervised
 `siteflow serve --fault-injection`, with bob, a plain WebSocket client (Phoenix V2 JSON). Then:
+- alice sends a message and her socket closes in the same instant: its acknowledgement cannot
+  arrive; it waits in the outbox and is re-sent with its key after the rejoin;
 - alice sends a message and the node is trapped at once (POST /_fault/trap): that message is in
   flight, committed or not, its acknowledgement most likely lost;
 - while the page is disconnected (its reconnection held by the script, so the outage is not a
@@ -20,6 +22,9 @@ import json
 import sys
 import time
 import urllib.request
+import warnings
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 try:
     from selenium.webdriver.common.by import By
@@ -32,6 +37,7 @@ from browser_chat import open_browser, wait_for, send, online, text_of
 
 WAIT_S = 30
 IN_FLIGHT = "in flight when the node trapped"
+ACK_LOST = "acknowledgement lost"
 DURING_OUTAGE = "sent during the outage"
 
 
@@ -171,10 +177,25 @@ def main():
         wait_for(driver, lambda d: bodies(d) == ["a1", "a2", "b1", "b2"], "the first four messages")
         print("ok chatting before the fault")
 
-        # Hold the page's reconnection at its next close, so the outage lasts until we end it.
+        # Hold the page's reconnection at its next close, so an outage lasts until we end it.
         driver.execute_script(
-            "var s = window.SiteflowChat.socket; window.__held = false; window.__hold = true;"
+            "var s = window.SiteflowChat.socket; window.__held = false; window.__hold = false;"
             "s.onClose(function () { if (window.__hold) { window.__hold = false; s.closedByUser = true; window.__held = true; } });")
+        hold = "window.__held = false; window.__hold = true;"
+
+        # Sent, then the socket closes in the same instant: no reply can arrive (a closing
+        # WebSocket delivers no more messages), whether or not the node stored it.
+        driver.execute_script(
+            hold + "document.getElementById('message').value = arguments[0];"
+            "document.getElementById('send').click(); window.SiteflowChat.socket.conn.close();", ACK_LOST)
+        wait_for(driver, lambda d: d.execute_script("return window.__held;"), "the page to close its socket")
+        if pending(driver) != [ACK_LOST]:
+            raise AssertionError(f"the unacknowledged message is not pending: {pending(driver)!r}")
+        driver.execute_script("window.SiteflowChat.socket.connect();")
+        wait_for(driver, lambda d: not pending(d) and ACK_LOST in bodies(d), "the unacknowledged message re-sent and shown")
+        print("ok a message whose acknowledgement was lost was re-sent with its key after the rejoin")
+
+        driver.execute_script(hold)
         send(driver, IN_FLIGHT)
         trap(base_url)
         wait_for(driver, lambda d: d.execute_script("return window.__held;"), "the page to lose its socket")
@@ -188,7 +209,7 @@ def main():
         print(f"ok bob posted {len(gap)} messages while the page was away")
 
         driver.execute_script("window.SiteflowChat.socket.connect();")
-        expected_now = {"a1", "a2", "b1", "b2", IN_FLIGHT, DURING_OUTAGE} | {f"gap {index}" for index in range(1, 6)}
+        expected_now = {"a1", "a2", "b1", "b2", ACK_LOST, IN_FLIGHT, DURING_OUTAGE} | {f"gap {index}" for index in range(1, 6)}
         wait_for(driver, lambda d: expected_now <= set(bodies(d)) and not pending(d), "the gap filled and the outbox sent")
         bob.post("after the return")
         wait_for(driver, lambda d: "after the return" in bodies(d), "a live message after the return")
