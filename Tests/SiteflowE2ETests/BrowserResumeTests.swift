@@ -17,6 +17,7 @@ struct BrowserResumeTests {
         defer { supervisor.signal(SIGKILL) }
         await supervisor.waitForOutput("node 1 is ready")
         try await PythonScript(name: "browser_resume.py").run(["http://127.0.0.1:\(supervisor.port)/", "resume"])
+        await supervisor.waitForOutput("node 2 is ready")
         #expect(supervisor.printed.contains("node 2 is ready"), "the trapped node was replaced")
         supervisor.signal(SIGTERM)
         #expect(await supervisor.exitStatus() == 0)
