@@ -17,7 +17,10 @@ import SiteflowStore
 ///   messages are those after that id instead, oldest first, at most one page, with
 ///   `"more": bool` (``ChatResumePage``); if the cache does not cover them, the reply has
 ///   `messages: []` and a `history` push `{"messages", "more", "after"}` follows. An `after` that
-///   is not an integer ≥ 0 refuses the join (``ChatResumePage/invalidAfterReason``).
+///   is not an integer ≥ 0 refuses the join (``ChatResumePage/invalidAfterReason``). After any
+///   join answered from the cache, messages committed between the reply and the channel's
+///   subscription follow as `history {"messages", "more", "after"}` (they may also arrive as
+///   broadcasts: clients show a message once per id).
 /// - `new_msg {"body", "key"?}` → committed through the group-commit writer, *then* broadcast as
 ///   `new_msg` Message to the room and acknowledged `{"id"}`; a store failure answers
 ///   `{"reason": "unavailable"}` (nothing is broadcast), an invalid or oversized body is refused

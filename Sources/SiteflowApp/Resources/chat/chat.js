@@ -23,6 +23,8 @@
  *            If the room's history was not in memory, messages is [] and the server pushes
  *   server   history {"messages": [Message, …]}   soon after (oldest first); after a join
  *            with "after": history {"messages": [Message, …], "more": bool, "after": <id>}
+ *            (the same push may follow any join: messages committed while it was answered;
+ *            they may also come as new_msg broadcasts — a message is shown once per id)
  *   push     new_msg {"body": "<text>", "key": "<idempotency key>"}
  *            → ok {"id": …}; error {"reason": "<text>"} is shown
  *            → every member of the room (the sender too) receives broadcast
