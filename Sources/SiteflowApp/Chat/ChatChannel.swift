@@ -15,8 +15,9 @@ import SiteflowStore
 ///   `history` push `{"messages"}` follows once the store has answered.
 ///   With `"after": <id>` (a rejoin resuming from the last message the client saw) the reply's
 ///   messages are those after that id instead, oldest first, at most one page, with
-///   `"more": bool` (``ChatResumePage``); if the cache does not cover them, the reply has
-///   `messages: []` and a `history` push `{"messages", "more", "after"}` follows. An `after` that
+///   `"more": bool` (``ChatResumePage``): while more, the client asks `history {"after": <the last
+///   id it got, else its after>}`. If the cache does not cover them, the reply is
+///   `messages: [], more: true` (the client's history request reads the store). An `after` that
 ///   is not an integer ≥ 0 refuses the join (``ChatResumePage/invalidAfterReason``). After any
 ///   join answered from the cache, messages committed between the reply and the channel's
 ///   subscription follow as `history {"messages", "more", "after"}` (they may also arrive as
@@ -34,8 +35,8 @@ public struct ChatChannel: Channel {
     private var room = ""
     private var nickname = ""
     private var historyPending = false
-    /// The id a join asked to resume after, while its page is read from the store.
-    private var resumePending: Int64?
+    /// Whether a resuming join's page was not in the cache: ``afterJoin(socket:)`` warms it.
+    private var warmCache = false
     /// The newest message id the join reply covered (its last message, else its `after`, else
     /// 0 for a loaded room's empty reply): ``afterJoin(socket:)`` pushes what was committed after
     /// it between the reply's cache read and the channel's subscription.
@@ -101,11 +102,11 @@ public struct ChatChannel: Channel {
         socket.assigns["nickname"] = nickname
         if let after {
             let page = services.cachedResume(room: room, after: after)
-            resumePending = page == nil ? after : nil
+            warmCache = page == nil
             repliedThrough = page.map { $0.more ? nil : ($0.messages.last?.id ?? after) } ?? nil
             return .ok([
                 "messages": .array((page?.messages ?? []).map(\.json)),
-                "more": .bool(page?.more ?? false),
+                "more": .bool(page?.more ?? true),
                 "nickname": .string(nickname),
                 "token": .string(grant.token),
             ])
@@ -136,18 +137,11 @@ public struct ChatChannel: Channel {
         let services = self.services
         let room = self.room
         let pushTarget = socket
-        if let after = resumePending {
-            resumePending = nil
-            Task {
-                // Warms the cache (one read serves the room's later rejoins), then reads what it
-                // does not cover. A failure leaves the gap; the next rejoin tries again.
-                _ = try? await services.loadRecent(room: room)
-                if let page = try? await services.resume(room: room, after: after) {
-                    pushTarget.push("history", [
-                        "messages": .array(page.messages.map(\.json)), "more": .bool(page.more), "after": .int(after),
-                    ])
-                }
-            }
+        if warmCache {
+            // One store read loads the room for its later joins (a rejoin storm after a restart
+            // finds it cached); this client's own page comes with its history request.
+            warmCache = false
+            Task { _ = try? await services.loadRecent(room: room) }
             return
         }
         if let through = repliedThrough {

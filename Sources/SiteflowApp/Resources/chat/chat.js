@@ -10,21 +10,22 @@
  *   join     phx_join {"nickname": "<nickname>", "token": "<token>"?, "after": <id>?}
  *            → ok    {"messages": [Message, …], "nickname": "…", "token": "<token>"}
  *                    the latest history, oldest first; the token holds the nickname
- *            With "after" (every rejoin: the id of the newest message shown, 0 if none) the
- *            messages are those after that id instead, oldest first, at most one page, and
- *            the reply has "more": true|false; while more, the page asks for the rest with
- *            history {"after": <id of the last message received>}. A non-integer or negative
- *            after is refused: error {"reason": "after must be a message id …"}.
+ *            With "after" (every rejoin: the id up to which the page has every message, 0 if
+ *            none) the messages are those after that id instead, oldest first, at most one
+ *            page, and the reply has "more": true|false; while more, the page asks for the
+ *            rest with history {"after": <id of the last message received, else its after>}
+ *            (a room not in the server's memory answers [] and more: true at once). A
+ *            non-integer or negative after is refused: error {"reason": "after must be …"}.
  *            → error {"reason": "<text>"}         shown to the user (e.g. nickname taken)
  *            A nickname is held by whoever claimed it: the page keeps the join's token per
  *            nickname (localStorage) and presents it on every join, rejoin and reconnect. A
  *            token the server no longer accepts ("invalid nickname token", "nickname token
  *            expired") is forgotten and the join tried once more without it.
  *            If the room's history was not in memory, messages is [] and the server pushes
- *   server   history {"messages": [Message, …]}   soon after (oldest first); after a join
- *            with "after": history {"messages": [Message, …], "more": bool, "after": <id>}
- *            (the same push may follow any join: messages committed while it was answered;
- *            they may also come as new_msg broadcasts — a message is shown once per id)
+ *   server   history {"messages": [Message, …]}   soon after (oldest first)
+ *   server   history {"messages": [Message, …], "more": bool, "after": <id>}  may follow any
+ *            join: messages committed after <id> while the join was answered (they may also
+ *            come as new_msg broadcasts: a message is shown once per id)
  *   push     new_msg {"body": "<text>", "key": "<idempotency key>"}
  *            → ok {"id": …}; error {"reason": "<text>"} is shown
  *            → every member of the room (the sender too) receives broadcast
@@ -518,6 +519,10 @@
   var shownIds = {};
   var oldestId = null;
   var newestId = null;
+  // The id up to which the page has every message of the room (what a rejoin resumes after),
+  // and whether a resume is still reading pages (broadcasts then do not advance it).
+  var syncedThrough = null;
+  var resuming = false;
   // Messages sent and not yet acknowledged, in sending order: {key, body, sending}.
   var outbox = [];
   // This page's sender id for idempotency keys: base36 milliseconds, then random.
@@ -670,19 +675,31 @@
     outbox.forEach(sendEntry);
   }
 
-  // Asks for the messages after `afterId` until the server says there are no more.
-  function fetchNewer(joined, afterId) {
-    if (channel !== joined || afterId === null || afterId === undefined) { return; }
-    joined.push("history", { after: afterId })
-      .receive("ok", function (response) {
-        var messages = response.messages || [];
-        appendMessages(messages);
-        if (response.more && messages.length > 0) { fetchNewer(joined, messages[messages.length - 1].id); }
-      })
-      .receive("error", function (response) {
-        showError("Could not load the missed messages: " + (response.reason || "error"));
+  function advanceSynced(id) {
+    if (id !== null && id !== undefined && (syncedThrough === null || compareIds(id, syncedThrough) > 0)) { syncedThrough = id; }
+  }
+
+  // A page of the messages after `afterId` (a resuming join's reply, a history {after} reply or
+  // push): shows them, and asks for the next page while the server says there are more. The
+  // page has every message up to the last one of the page; once no more, up to the newest shown.
+  function resumePage(joined, afterId, response) {
+    if (channel !== joined) { return; }
+    var messages = response.messages || [];
+    appendMessages(messages);
+    var lastId = messages.length > 0 ? messages[messages.length - 1].id : afterId;
+    advanceSynced(lastId);
+    if (!response.more) {
+      resuming = false;
+      advanceSynced(newestId);
+      return;
+    }
+    resuming = true;
+    joined.push("history", { after: lastId })
+      .receive("ok", function (next) { resumePage(joined, lastId, next); })
+      .receive("error", function (reply) {
+        showError("Could not load the missed messages: " + (reply.reason || "error"));
       });
-      // Timeout or closed: the next rejoin resumes from the newest message shown.
+      // Timeout or closed: the next rejoin resumes after syncedThrough.
   }
 
   function renderTyping() {
@@ -721,6 +738,8 @@
     shownIds = {};
     oldestId = null;
     newestId = null;
+    syncedThrough = null;
+    resuming = false;
     outbox = [];
     renderOutbox();
   }
@@ -745,23 +764,34 @@
     var topic = "room:" + room;
     element("room-title").textContent = topic;
     var joinedBefore = false;
+    var sentAfter = null;
     var joined = socket.channel(topic, function () {
       var params = { nickname: nickname };
       var token = loadToken(nickname);
       if (token) { params.token = token; }
-      // A rejoin resumes after the newest message shown: the gap is filled, nothing repeated.
-      if (joinedBefore) { params.after = newestId === null ? 0 : newestId; }
+      // A rejoin resumes after the last message it has without a gap: the gap is filled, and
+      // nothing is shown twice.
+      // Until its pages are in, broadcasts (which may precede the reply) do not advance it.
+      if (joinedBefore) {
+        sentAfter = syncedThrough === null ? 0 : syncedThrough;
+        params.after = sentAfter;
+        resuming = true;
+      }
       return params;
     });
     channel = joined;
-    joined.on("new_msg", function (message) { appendMessages([message]); });
-    // The room's history, when the server had to read it from the store after the join (after
-    // a resuming join: the messages after its id, and whether there are more).
+    joined.on("new_msg", function (message) {
+      appendMessages([message]);
+      if (!resuming) { advanceSynced(message.id); }
+    });
     joined.on("history", function (payload) {
-      var messages = payload.messages || [];
-      appendMessages(messages);
-      if (payload.after !== undefined && payload.more && messages.length > 0) {
-        fetchNewer(joined, messages[messages.length - 1].id);
+      if (payload.after !== undefined) {
+        // Messages committed while the join was answered.
+        resumePage(joined, payload.after, payload);
+      } else {
+        // The room's latest history, read from the store after the join.
+        appendMessages(payload.messages || []);
+        advanceSynced(newestId);
       }
     });
     joined.on("typing", function (payload) {
@@ -789,9 +819,12 @@
         var first = !joinedBefore;
         joinedBefore = true;
         setJoined(true);
-        var messages = response.messages || [];
-        appendMessages(messages);
-        if (response.more && messages.length > 0) { fetchNewer(joined, messages[messages.length - 1].id); }
+        if (first) {
+          appendMessages(response.messages || []);
+          advanceSynced(newestId);
+        } else {
+          resumePage(joined, sentAfter, response);
+        }
         currentNickname = response.nickname || nickname;
         flushOutbox();
         if (first) { element("message").focus(); }
