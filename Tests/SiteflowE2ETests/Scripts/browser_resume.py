@@ -9,7 +9,8 @@ A real browser (headless Chromium driven by Selenium) chats at BASE_URL, served 
   flight, committed or not, its acknowledgement most likely lost;
 - while the page is disconnected (its reconnection held by the script, so the outage is not a
   race) alice sends another message: it waits in the outbox, shown pending;
-- bob reconnects to the new node and posts messages the page cannot see yet (the gap);
+- bob reconnects to the new node and posts messages the page cannot see yet (the gap, more
+  than one history page);
 - the page reconnects: it rejoins with the last id it saw, fills the gap, re-sends its outbox
   with the same idempotency keys; bob posts once more, live.
 Afterwards the page shows every message exactly once, in id order, exactly the room's history
@@ -40,6 +41,7 @@ from browser_chat import open_browser, wait_for, send, online, text_of
 WAIT_S = 30
 IN_FLIGHT = "in flight when the node trapped"
 ACK_LOST = "acknowledgement lost"
+GAP = 60
 DURING_OUTAGE = "sent during the outage"
 
 
@@ -146,20 +148,25 @@ def trap(base_url):
 
 
 def server_history(ws_url, topic):
-    """The room's history as [id, body], oldest first, as a fresh client joining sees it."""
+    """The room's whole history as [id, body], oldest first: a fresh client resuming after 0,
+    page by page."""
     client = PlainClient(ws_url)
     try:
-        join_ref, reply = client.join(topic, {"nickname": "carol"})
+        join_ref, reply = client.join(topic, {"nickname": "carol", "after": 0})
         if reply["status"] != "ok":
             raise AssertionError(f"carol's join was refused: {reply}")
-        messages = reply["response"]["messages"]
-        if not messages:  # the history was not in memory: it follows as a push
-            deadline = time.monotonic() + WAIT_S
-            while not messages:
-                frame = json.loads(client.ws.recv(timeout=max(0.1, deadline - time.monotonic())))
-                if frame[3] == "history":
-                    messages = frame[4]["messages"]
-        return [[message["id"], message["body"]] for message in messages]
+        page = reply["response"]
+        history = []
+        after = 0
+        while True:
+            history += [[message["id"], message["body"]] for message in page["messages"]]
+            if not page["more"]:
+                return history
+            after = history[-1][0] if history else after
+            answer = client.reply(client.push(join_ref, topic, "history", {"after": after}))
+            if answer["status"] != "ok":
+                raise AssertionError(f"history after {after} refused: {answer}")
+            page = answer["response"]
     finally:
         client.close()
 
@@ -214,11 +221,12 @@ def main():
 
         bob.client.close()
         bob.join()
-        gap = [bob.post(f"gap {index}") for index in range(1, 6)]
+        # More than one page (50): the page's resume reads several.
+        gap = [bob.post(f"gap {index}") for index in range(1, GAP + 1)]
         print(f"ok bob posted {len(gap)} messages while the page was away")
 
         driver.execute_script("window.SiteflowChat.socket.connect();")
-        expected_now = {"a1", "a2", "b1", "b2", ACK_LOST, IN_FLIGHT, DURING_OUTAGE} | {f"gap {index}" for index in range(1, 6)}
+        expected_now = {"a1", "a2", "b1", "b2", ACK_LOST, IN_FLIGHT, DURING_OUTAGE} | {f"gap {index}" for index in range(1, GAP + 1)}
         wait_for(driver, lambda d: expected_now <= set(bodies(d)) and not pending(d), "the gap filled and the outbox sent")
         bob.post("after the return")
         wait_for(driver, lambda d: "after the return" in bodies(d), "a live message after the return")
