@@ -126,7 +126,9 @@ def shown(driver):
 
 
 def pending(driver):
-    return [element.text for element in driver.find_elements(By.CSS_SELECTOR, "#outbox .pending .body")]
+    """The outbox's bodies, read in one script (the outbox is re-rendered as it changes)."""
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('#outbox .pending .body')).map(function (e) { return e.textContent; });")
 
 
 def bodies(driver):
