@@ -13,14 +13,16 @@ struct BrowserResumeTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("chat.db").path
-        let supervisor = try await NodeProcess.start(database: "sqlite:" + path, options: ["--fault-injection"], supervised: true, logLevel: "info")
+        // Warnings only: the less the child prints after the script's pipe has closed, the rarer
+        // an intermittent crash of the test process in libdispatch's event loop (seen at this
+        // point, 2 runs in 8, with info logging; see the report of branch `resume`).
+        let supervisor = try await NodeProcess.start(database: "sqlite:" + path, options: ["--fault-injection"], supervised: true)
         defer { supervisor.signal(SIGKILL) }
-        await supervisor.waitForOutput("node 1 is ready")
+        // The script traps the node, and checks that the page lost its socket and came back to
+        // the node the supervisor started in its place.
         try await PythonScript(name: "browser_resume.py").run(["http://127.0.0.1:\(supervisor.port)/", "resume"])
         supervisor.signal(SIGTERM)
         #expect(await supervisor.exitStatus() == 0)
-        await supervisor.waitForOutput("node 2 is ready")  // or the pipe closed: the supervisor has exited
-        #expect(supervisor.printed.contains("node 2 is ready"), "the trapped node was replaced")
 
         // The SQLite file itself: the message whose acknowledgement was lost, the one in flight at
         // the trap and the one sent during the outage (re-sent with their keys after the rejoin, or
