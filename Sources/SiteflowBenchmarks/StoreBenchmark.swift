@@ -13,9 +13,20 @@ public struct StoreBenchmark: Sendable {
     public enum MessageKeys: String, Sendable, CaseIterable {
         /// No key, as the chat page sends them.
         case none
-        /// Every message has its own key, as a client that retries would send them; each keyed
-        /// message adds an entry to the unique (room, key) index wherever its key sorts.
+        /// Every message has its own key, `<run>-<sender>-<sequence>` (the sequence not padded,
+        /// so a sender's keys do not sort in sending order); each keyed message adds an entry to
+        /// the unique (room, nickname, key) index wherever its key sorts.
         case every
+        /// Every message has a key that is time-ordered per sender, as the chat page sends them:
+        /// the sender's client id (base36 start time + run + sender) and a zero-padded sequence
+        /// number, so each sender's new entry lands at the end of its range of the index.
+        case sequential
+        /// Every message has a random key (a UUID), as a client that makes one per message
+        /// would: a new entry lands anywhere in its sender's range of the index.
+        case random
+
+        /// Whether the messages carry a key.
+        public var keyed: Bool { self != .none }
     }
 
     /// The databases to measure (`sqlite`, `postgres`).
@@ -41,7 +52,7 @@ public struct StoreBenchmark: Sendable {
     /// Creates a benchmark; see each property.
     public init(
         backends: [String] = ["sqlite", "postgres"], senders: [Int] = [1, 100, 1000], duration: Duration = .seconds(3), jobs: Int = 20000,
-        jobConcurrency: Int = 200, offeredRate: Int? = nil, keys: [MessageKeys] = MessageKeys.allCases, postgres: PostgresEndpoint? = nil
+        jobConcurrency: Int = 200, offeredRate: Int? = nil, keys: [MessageKeys] = [.none, .every], postgres: PostgresEndpoint? = nil
     ) {
         self.postgres = postgres
         self.offeredRate = offeredRate

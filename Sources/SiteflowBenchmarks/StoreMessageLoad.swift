@@ -28,6 +28,8 @@ struct StoreMessageLoad: Sendable {
     let senders: Int
     let duration: Duration
     let keys: StoreBenchmark.MessageKeys
+    /// The start of every sender's client id (base36 milliseconds since 1970, as the chat page's).
+    private let clientPrefix = String(Int64(Date().timeIntervalSince1970 * 1000), radix: 36)
 
     /// Counts and latencies, written from the writer's callbacks (one lock per acknowledgement);
     /// `remaining` units of work (senders in closed loop, messages in open loop) end the run.
@@ -82,7 +84,24 @@ struct StoreMessageLoad: Sendable {
     private func message(sender: Int, sequence: Int, run: UInt32) -> NewMessage {
         NewMessage(
             room: "room:\(sender % 50)", nickname: "sender\(sender)", body: "benchmark message number \(sequence) from \(sender)",
-            idempotencyKey: keys == .every ? "\(run)-\(sender)-\(sequence)" : nil)
+            idempotencyKey: key(sender: sender, sequence: sequence, run: run))
+    }
+
+    /// The idempotency key of sender `sender`'s `sequence`-th message, per ``StoreBenchmark/MessageKeys``.
+    private func key(sender: Int, sequence: Int, run: UInt32) -> String? {
+        switch keys {
+        case .none:
+            return nil
+        case .every:
+            return "\(run)-\(sender)-\(sequence)"
+        case .sequential:
+            // As the chat page: `<client id>-<zero-padded sequence>`, the client id made once per sender.
+            let digits = String(sequence)
+            let padded = digits.count < 8 ? String(repeating: "0", count: 8 - digits.count) + digits : digits
+            return "\(clientPrefix)-\(String(run, radix: 36))\(String(sender, radix: 36))-\(padded)"
+        case .random:
+            return UUID().uuidString
+        }
     }
 
     /// Runs closed loop (`rate` nil) or open loop at `rate` messages per second.

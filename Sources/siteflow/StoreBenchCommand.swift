@@ -34,7 +34,7 @@ struct StoreBenchCommand: ParsableCommand {
     @Option(help: "Also run each sender count open-loop at this total offered rate (msgs/s); 0 to skip.")
     var rate: Int = 20000
 
-    @Option(help: "Comma-separated idempotency key settings: none (as the chat page sends), every (a key per message).")
+    @Option(help: "Comma-separated idempotency key settings: none (no key), every (<run>-<sender>-<n>), sequential (time-ordered per sender, as the chat page sends), random (a UUID per message).")
     var keys: String = "none,every"
 
     /// The sender counts asked for (positive numbers only).
@@ -50,8 +50,8 @@ struct StoreBenchCommand: ParsableCommand {
     func validate() throws {
         guard !senderCounts.isEmpty else { throw ValidationError("--senders needs positive numbers") }
         guard seconds > 0, jobs > 0 else { throw ValidationError("--seconds and --jobs must be positive") }
-        guard let settings = keySettings else { throw ValidationError("--keys: use none, every or both (none,every)") }
-        guard !settings.isEmpty else { throw ValidationError("--keys needs none, every or both") }
+        guard let settings = keySettings else { throw ValidationError("--keys: use none, every, sequential or random (comma-separated)") }
+        guard !settings.isEmpty else { throw ValidationError("--keys needs none, every, sequential or random") }
         _ = try postgresEndpoint()
     }
 
@@ -71,7 +71,7 @@ struct StoreBenchCommand: ParsableCommand {
     func run() throws {
         let benchmark = StoreBenchmark(
             backends: databases.split(separator: ",").map(String.init), senders: senderCounts, duration: .seconds(seconds), jobs: jobs,
-            offeredRate: rate > 0 ? rate : nil, keys: keySettings ?? StoreBenchmark.MessageKeys.allCases, postgres: try postgresEndpoint())
+            offeredRate: rate > 0 ? rate : nil, keys: keySettings ?? [.none, .every], postgres: try postgresEndpoint())
         print(try benchmark.runBlocking(), terminator: "")
     }
 }

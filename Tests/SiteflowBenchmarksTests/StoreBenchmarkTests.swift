@@ -27,7 +27,7 @@ struct StoreBenchmarkTests {
     }
 
     @Test("open loop: every offered message is acknowledged, without failure, and stored exactly once", arguments: [
-        StoreBenchmark.MessageKeys.none, .every,
+        StoreBenchmark.MessageKeys.none, .every, .sequential, .random,
     ])
     func openLoopDeliversEveryOfferedMessage(keys: StoreBenchmark.MessageKeys) async throws {
         try await withSQLiteStore { store in

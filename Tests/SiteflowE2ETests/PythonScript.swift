@@ -46,20 +46,21 @@ struct PythonScript {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
-        // The pipe is drained by Foundation's handler thread, never by a blocking read on the
-        // cooperative pool (two scripts blocking both of its threads would stall every task).
+        // The pipe is drained by a thread of its own, never by a blocking read on the cooperative
+        // pool (two scripts blocking both of its threads would stall every task), and not by a
+        // readabilityHandler: tearing its dispatch source down as the pipe closed was seen to
+        // crash the test process in libdispatch's event loop (2 runs in 8 of the resume spec).
         let printed = NodeProcess.OutputLog()
         let drained = AsyncStream<Void>.makeStream()
-        output.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                drained.continuation.finish()
-            } else {
+        let reading = output.fileHandleForReading
+        let reader = Thread {
+            while let data = try? reading.read(upToCount: 65_536), !data.isEmpty {
                 printed.append(String(decoding: data, as: UTF8.self))
             }
+            drained.continuation.finish()
         }
         try process.run()
+        reader.start()
         let pid = process.processIdentifier
         let watchdog = Task {
             try await Task.sleep(for: timeout)

@@ -30,6 +30,27 @@ struct RoomCacheTests {
         #expect(statistics[.roomCacheEvictions] == 2)
     }
 
+    @Test("a message committed while a room's history is read from the store is in the cache once it is loaded (no gap for a resuming join)")
+    func commitDuringLoad() {
+        let recent = RecentMessages(depth: 3)
+        recent.append(message(1, room: "a"))  // not loaded, nobody reading: the store read will have it
+        #expect(recent.latest(room: "a") == nil)
+        recent.beginLoad(room: "a")
+        recent.beginLoad(room: "a")  // two joins read at once
+        recent.append(message(5, room: "a"))  // committed after the reads began
+        recent.load(room: "a", history: [message(1, room: "a")])  // the first read did not see it
+        #expect(recent.latest(room: "a")?.map(\.id) == [1, 5])
+        recent.append(message(6, room: "a"))
+        recent.load(room: "a", history: [message(1, room: "a"), message(5, room: "a")])  // the second read
+        #expect(recent.latest(room: "a")?.map(\.id) == [1, 5, 6])
+        // A failed read keeps nothing aside.
+        recent.beginLoad(room: "b")
+        recent.cancelLoad(room: "b")
+        recent.append(message(7, room: "b"))
+        recent.load(room: "b", history: [])
+        #expect(recent.latest(room: "b")?.map(\.id) == [])
+    }
+
     @Test("when a room's last member leaves its cache is evicted (counted on /metrics); the next join reads the history from the store")
     func evictedWhenEmpty() async throws {
         try await withNode { node in

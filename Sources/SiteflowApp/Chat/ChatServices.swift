@@ -44,7 +44,14 @@ public struct ChatServices: Sendable {
     @discardableResult
     public func loadRecent(room: String) async throws(StoreError) -> [ChatMessage] {
         if let cached = recent.latest(room: room) { return cached }
-        let page = try await store.history(room: room, limit: recent.depth, before: nil)
+        recent.beginLoad(room: room)
+        let page: HistoryPage
+        do throws(StoreError) {
+            page = try await store.history(room: room, limit: recent.depth, before: nil)
+        } catch {
+            recent.cancelLoad(room: room)
+            throw error
+        }
         recent.load(room: room, history: page.messages)
         return recent.latest(room: room) ?? page.messages
     }

@@ -7,7 +7,10 @@ import Synchronization
 ///
 /// A room is *loaded* once its history has been read from the store; after that every committed
 /// message is appended here. A join of a room that is not loaded answers with no messages and the
-/// channel pushes the history when the store has answered.
+/// channel pushes the history when the store has answered. While a room is being read
+/// (``beginLoad(room:)`` … ``load(room:history:)``), its commits are kept aside and merged into
+/// the loaded history, so a message committed after the store's read is not missing from the
+/// cache (a loaded room's cache holds its latest messages without a gap: resuming joins rely on it).
 ///
 /// Bounded: at most ``maxRooms`` rooms are loaded; loading one more evicts the least recently
 /// used. A room is also evicted when its last member leaves (``evict(room:)``, called when the
@@ -20,8 +23,15 @@ public final class RecentMessages: Sendable {
         var lastUsed: UInt64
     }
 
+    /// Commits to a room not loaded yet, while readers of it are at the store.
+    private struct Loading {
+        var readers: Int
+        var committed: [ChatMessage]
+    }
+
     private struct Rooms {
         var byName: [String: Room] = [:]
+        var loading: [String: Loading] = [:]
         var clock: UInt64 = 0
 
         mutating func tick() -> UInt64 {
@@ -54,13 +64,38 @@ public final class RecentMessages: Sendable {
         }
     }
 
+    /// Notes that the room's history is about to be read from the store: commits to it are kept
+    /// aside until ``load(room:history:)`` (or ``cancelLoad(room:)``) of this read.
+    public func beginLoad(room: String) {
+        rooms.withLock { rooms in
+            guard rooms.byName[room] == nil else { return }
+            rooms.loading[room, default: Loading(readers: 0, committed: [])].readers += 1
+        }
+    }
+
+    /// Ends a read begun with ``beginLoad(room:)`` that failed.
+    public func cancelLoad(room: String) {
+        rooms.withLock { rooms in
+            guard var loading = rooms.loading[room] else { return }
+            loading.readers -= 1
+            rooms.loading[room] = loading.readers > 0 ? loading : nil
+        }
+    }
+
     /// Records the room's history as read from the store (oldest first); messages committed
-    /// meanwhile and already recorded are kept.
+    /// meanwhile (recorded, or kept aside since ``beginLoad(room:)``) are kept.
     public func load(room: String, history: [ChatMessage]) {
         let evicted = rooms.withLock { rooms -> Int in
             var merged = history
-            for message in rooms.byName[room]?.messages ?? [] where !history.contains(where: { $0.id == message.id }) {
+            let committed = (rooms.byName[room]?.messages ?? []) + (rooms.loading[room]?.committed ?? [])
+            for message in committed where !merged.contains(where: { $0.id == message.id }) {
                 merged.append(message)
+            }
+            if var loading = rooms.loading[room] {
+                // Later commits go to the loaded room; readers still at the store merge on load.
+                loading.readers -= 1
+                loading.committed = []
+                rooms.loading[room] = loading.readers > 0 ? loading : nil
             }
             merged.sort { $0.id < $1.id }
             var evicted = 0
@@ -86,7 +121,15 @@ public final class RecentMessages: Sendable {
     /// senders may arrive out of order).
     public func append(_ message: ChatMessage) {
         rooms.withLock { rooms in
-            guard var messages = rooms.byName[message.room]?.messages else { return }
+            guard var messages = rooms.byName[message.room]?.messages else {
+                if rooms.loading[message.room] != nil {
+                    rooms.loading[message.room]?.committed.append(message)
+                    if let count = rooms.loading[message.room]?.committed.count, count > depth {
+                        rooms.loading[message.room]?.committed.removeFirst(count - depth)
+                    }
+                }
+                return
+            }
             guard !messages.contains(where: { $0.id == message.id }) else { return }
             let index = messages.lastIndex { $0.id < message.id }.map { $0 + 1 } ?? 0
             messages.insert(message, at: index)

@@ -416,17 +416,26 @@ public final class PostgresStore: MessageStore, JobStore, Service {
         }
     }
 
-    public func history(room: String, limit: Int, before: MessageCursor?) async throws(StoreError) -> HistoryPage {
+    public func history(room: String, limit: Int, from cursor: MessageCursor?) async throws(StoreError) -> HistoryPage {
         guard (1...1000).contains(limit) else { throw StoreError(.invalidArgument, "history limit must be 1…1000, got \(limit)") }
-        let beforeID = before?.beforeID ?? Int64.max
+        let newer = cursor?.direction == .newer
+        let afterID = cursor?.id ?? 0
+        let beforeID = cursor?.beforeID ?? Int64.max
         return try await transaction { connection, logger in
-            var messages: [ChatMessage] = []
-            for try await row in try await connection.query(
+            let query: PostgresQuery =
+                newer
+                ? """
+                SELECT id, room, nickname, body, inserted_at, idempotency_key FROM siteflow_messages \
+                WHERE room = \(room) AND id > \(afterID) ORDER BY id ASC LIMIT \(limit + 1)
                 """
+                : """
                 SELECT id, room, nickname, body, inserted_at, idempotency_key FROM siteflow_messages \
                 WHERE room = \(room) AND id < \(beforeID) ORDER BY id DESC LIMIT \(limit + 1)
-                """, logger: logger
-            ).decode((Int64, String, String, String, Int64, String?).self) {
+                """
+            var messages: [ChatMessage] = []
+            for try await row in try await connection.query(query, logger: logger)
+                .decode((Int64, String, String, String, Int64, String?).self)
+            {
                 messages.append(
                     ChatMessage(
                         id: row.0, room: row.1, nickname: row.2, body: row.3, insertedAt: Date(storeMicros: row.4),
@@ -434,6 +443,9 @@ public final class PostgresStore: MessageStore, JobStore, Service {
             }
             let more = messages.count > limit
             var page = Array(messages.prefix(limit))
+            if newer {
+                return HistoryPage(messages: page, olderCursor: nil, newerCursor: more ? page.last.map { MessageCursor(afterID: $0.id) } : nil)
+            }
             page.reverse()
             return HistoryPage(messages: page, olderCursor: more ? page.first?.cursor : nil)
         }

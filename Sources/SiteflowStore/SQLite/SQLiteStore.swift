@@ -236,9 +236,19 @@ public final class SQLiteStore: MessageStore, JobStore {
         try await read { db in try String.fetchAll(db, sql: "SELECT name FROM siteflow_rooms ORDER BY name") }
     }
 
-    public func history(room: String, limit: Int, before: MessageCursor?) async throws(StoreError) -> HistoryPage {
+    public func history(room: String, limit: Int, from cursor: MessageCursor?) async throws(StoreError) -> HistoryPage {
         guard (1...1000).contains(limit) else { throw StoreError(.invalidArgument, "history limit must be 1…1000, got \(limit)") }
-        let beforeID = before?.beforeID ?? Int64.max
+        if let cursor, cursor.direction == .newer {
+            return try await read { db in
+                let rows = try Row.fetchAll(
+                    db, sql: "\(Self.messageColumns) WHERE room = ? AND id > ? ORDER BY id ASC LIMIT ?",
+                    arguments: [room, cursor.id, limit + 1])
+                let messages = rows.prefix(limit).map(Self.chatMessage)
+                let newer = rows.count > limit ? messages.last.map { MessageCursor(afterID: $0.id) } : nil
+                return HistoryPage(messages: messages, olderCursor: nil, newerCursor: newer)
+            }
+        }
+        let beforeID = cursor?.beforeID ?? Int64.max
         return try await read { db in
             let rows = try Row.fetchAll(
                 db, sql: "\(Self.messageColumns) WHERE room = ? AND id < ? ORDER BY id DESC LIMIT ?",

@@ -8,8 +8,13 @@ public protocol MessageStore: TransactionStore {
     /// The names of the rooms that exist, sorted.
     func rooms() async throws(StoreError) -> [String]
 
-    /// The latest `limit` messages of `room` older than `before` (all if nil), oldest first.
-    func history(room: String, limit: Int, before: MessageCursor?) async throws(StoreError) -> HistoryPage
+    /// A page of at most `limit` messages of `room`, oldest first: with no cursor the latest ones;
+    /// with an ``MessageCursor/Direction/older`` cursor the latest ones older than it (and
+    /// ``HistoryPage/olderCursor`` if there are more); with a ``MessageCursor/Direction/newer``
+    /// cursor the earliest ones newer than it (and ``HistoryPage/newerCursor`` if there are more).
+    /// Both read through the `(room, id)` index.
+    /// - Throws: ``StoreError`` `invalidArgument` if `limit` is not 1…1000.
+    func history(room: String, limit: Int, from cursor: MessageCursor?) async throws(StoreError) -> HistoryPage
 
     /// Every held nickname's claim (ADR 0013), in no order.
     func nicknameClaims() async throws(StoreError) -> [NicknameClaimRecord]
@@ -29,6 +34,17 @@ public protocol MessageStore: TransactionStore {
 }
 
 extension MessageStore {
+    /// The latest `limit` messages of `room` older than `before` (the latest if nil), oldest first.
+    public func history(room: String, limit: Int, before: MessageCursor?) async throws(StoreError) -> HistoryPage {
+        try await history(room: room, limit: limit, from: before)
+    }
+
+    /// The earliest `limit` messages of `room` newer than the message `afterID`, oldest first;
+    /// ``HistoryPage/newerCursor`` says whether there are more.
+    public func history(room: String, limit: Int, after afterID: Int64) async throws(StoreError) -> HistoryPage {
+        try await history(room: room, limit: limit, from: MessageCursor(afterID: afterID))
+    }
+
     /// Inserts one message in its own transaction (no group commit; see ``MessageWriter``).
     public func insertMessage(_ message: NewMessage) async throws(StoreError) -> ChatMessage {
         var transaction = StoreTransaction(limits: limits)

@@ -48,8 +48,8 @@ final class FaultyStore: MessageStore {
 
     func rooms() async throws(StoreError) -> [String] { try await base.rooms() }
 
-    func history(room: String, limit: Int, before: MessageCursor?) async throws(StoreError) -> HistoryPage {
-        try await base.history(room: room, limit: limit, before: before)
+    func history(room: String, limit: Int, from cursor: MessageCursor?) async throws(StoreError) -> HistoryPage {
+        try await base.history(room: room, limit: limit, from: cursor)
     }
 
     func nicknameClaims() async throws(StoreError) -> [NicknameClaimRecord] { try await base.nicknameClaims() }

@@ -7,9 +7,15 @@
  *   Socket:  ws(s)://<host>/socket/websocket?vsn=2.0.0   frames [join_ref, ref, topic, event, payload]
  *            heartbeat [null, ref, "phoenix", "heartbeat", {}] every 30 s, expects an ok reply.
  *   Topic:   "room:<name>"
- *   join     phx_join {"nickname": "<nickname>", "token": "<token>"?}
+ *   join     phx_join {"nickname": "<nickname>", "token": "<token>"?, "after": <id>?}
  *            → ok    {"messages": [Message, …], "nickname": "…", "token": "<token>"}
  *                    the latest history, oldest first; the token holds the nickname
+ *            With "after" (every rejoin: the id up to which the page has every message, 0 if
+ *            none) the messages are those after that id instead, oldest first, at most one
+ *            page, and the reply has "more": true|false; while more, the page asks for the
+ *            rest with history {"after": <id of the last message received, else its after>}
+ *            (a room not in the server's memory answers [] and more: true at once). A
+ *            non-integer or negative after is refused: error {"reason": "after must be …"}.
  *            → error {"reason": "<text>"}         shown to the user (e.g. nickname taken)
  *            A nickname is held by whoever claimed it: the page keeps the join's token per
  *            nickname (localStorage) and presents it on every join, rejoin and reconnect. A
@@ -17,14 +23,26 @@
  *            expired") is forgotten and the join tried once more without it.
  *            If the room's history was not in memory, messages is [] and the server pushes
  *   server   history {"messages": [Message, …]}   soon after (oldest first)
- *   push     new_msg {"body": "<text>"}
- *            → ok {} (or {"id": …}); error {"reason": "<text>"} is shown
+ *   server   history {"messages": [Message, …], "more": bool, "after": <id>}  may follow any
+ *            join: messages committed after <id> while the join was answered (they may also
+ *            come as new_msg broadcasts: a message is shown once per id)
+ *   push     new_msg {"body": "<text>", "key": "<idempotency key>"}
+ *            → ok {"id": …}; error {"reason": "<text>"} is shown
  *            → every member of the room (the sender too) receives broadcast
  *              new_msg Message
+ *            The key is time-ordered per sender: "<client id>-<sequence>", the client id made
+ *            once per page (base36 milliseconds + random), the sequence zero-padded, so one
+ *            sender's keys sort in sending order. A message whose reply did not come (timeout,
+ *            socket closed) stays in the outbox (#outbox, shown pending) and is sent again with
+ *            the same key after the rejoin, until acknowledged or refused; the server stores a
+ *            key once and acknowledges a retry with the first id (it may broadcast it again:
+ *            messages are shown once per id).
  *   push     typing {}
  *            → the others receive typing {"nickname": "<nickname>"}  (shown for 3 s)
  *   push     history {"before": <id of the oldest message shown>}
  *            → ok {"messages": [Message, …]}  older messages, oldest first ([] = no more)
+ *   push     history {"after": <id>}
+ *            → ok {"messages": [Message, …], "more": bool}  newer messages, oldest first
  *   server   presence_state {"<nickname>": {"metas": [{"phx_ref": "…", …}, …]}, …}
  *   server   presence_diff  {"joins": {key: {metas}}, "leaves": {key: {metas}}}
  *            the presence key is the nickname; "#online" lists the keys.
@@ -36,8 +54,10 @@
  * the WebSocket does not open within 2.5 s). #status carries data-transport.
  *
  * Element ids for browser tests: #nickname #room #join #leave #message #send #messages
- * #online #typing #status #error #load-older #room-title; each message is
- * <li class="message" data-id="…"><span class="nickname"/><span class="body"/><time/></li>.
+ * #online #typing #status #error #load-older #room-title #outbox; each message is
+ * <li class="message" data-id="…"><span class="nickname"/><span class="body"/><time/></li>,
+ * shown once per id and in id order; each unacknowledged one is
+ * <li class="pending" data-key="…"><span class="body"/></li> in #outbox.
  */
 (function () {
   "use strict";
@@ -400,7 +420,18 @@
 
   Channel.prototype.socketClosed = function () {
     if (this.state === "joined" || this.state === "joining") { this.state = "errored"; }
+    this.abandonPending();
     this.trigger("phx_error", {});
+  };
+
+  // The replies of pushes sent on a join that ended will never come: they settle "closed" now
+  // (the caller may send them again after the rejoin), not "timeout" later.
+  Channel.prototype.abandonPending = function () {
+    var channel = this;
+    Object.keys(this.pending).forEach(function (ref) {
+      var push = channel.pending[ref];
+      if (push !== channel.joinPush) { push.settle("closed", {}); }
+    });
   };
 
   Channel.prototype.push = function (event, payload) {
@@ -434,6 +465,7 @@
     }
     if (message.event === "phx_error" || message.event === "phx_close") {
       this.state = message.event === "phx_close" && !this.wantJoined ? "closed" : "errored";
+      this.abandonPending();
       this.trigger(message.event, message.payload);
       this.scheduleRejoin();
       return;
@@ -486,6 +518,17 @@
   var presences = {};
   var shownIds = {};
   var oldestId = null;
+  var newestId = null;
+  // The id up to which the page has every message of the room (what a rejoin resumes after),
+  // and whether a resume is still reading pages (broadcasts then do not advance it).
+  var syncedThrough = null;
+  var resuming = false;
+  // Messages sent and not yet acknowledged, in sending order: {key, body, sending}.
+  var outbox = [];
+  // This page's sender id for idempotency keys: base36 milliseconds, then random.
+  var clientId = Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 8);
+  var sequence = 0;
+  var currentNickname = null;
   var typingTimers = {};
   var lastTypingSent = 0;
 
@@ -536,6 +579,22 @@
 
   function rememberOldest(message) {
     if (oldestId === null || compareIds(message.id, oldestId) < 0) { oldestId = message.id; }
+    if (newestId === null || compareIds(message.id, newestId) > 0) { newestId = message.id; }
+  }
+
+  // Shows `message` at its place by id, once (a rejoin's gap, a retried message's second
+  // broadcast and the live broadcasts may overlap and arrive in any order).
+  function insertMessage(message) {
+    if (message === null || typeof message !== "object" || message.id === undefined || shownIds[message.id]) { return false; }
+    shownIds[message.id] = true;
+    rememberOldest(message);
+    var list = element("messages");
+    var before = list.lastChild;
+    while (before && compareIds(before.messageId, message.id) > 0) { before = before.previousSibling; }
+    var item = messageElement(message);
+    item.messageId = message.id;
+    list.insertBefore(item, before ? before.nextSibling : list.firstChild);
+    return true;
   }
 
   function compareIds(a, b) {
@@ -546,24 +605,101 @@
   function appendMessages(messages) {
     var list = element("messages");
     messages.forEach(function (message) {
-      if (shownIds[message.id]) { return; }
-      shownIds[message.id] = true;
-      rememberOldest(message);
-      list.appendChild(messageElement(message));
-      clearTyping(message.nickname);
+      if (insertMessage(message)) { clearTyping(message.nickname); }
     });
     list.scrollTop = list.scrollHeight;
   }
 
   function prependMessages(messages) {
-    var list = element("messages");
-    var first = list.firstChild;
-    messages.forEach(function (message) {
-      if (shownIds[message.id]) { return; }
-      shownIds[message.id] = true;
-      rememberOldest(message);
-      list.insertBefore(messageElement(message), first);
+    messages.forEach(insertMessage);
+  }
+
+  // ---------------------------------------------------------------- the outbox
+
+  function nextKey() {
+    sequence += 1;
+    var digits = String(sequence);
+    while (digits.length < 8) { digits = "0" + digits; }
+    return clientId + "-" + digits;
+  }
+
+  function renderOutbox() {
+    var list = element("outbox");
+    list.textContent = "";
+    outbox.forEach(function (entry) {
+      var item = document.createElement("li");
+      item.className = "pending";
+      item.setAttribute("data-key", entry.key);
+      var body = document.createElement("span");
+      body.className = "body";
+      body.textContent = entry.body;
+      item.appendChild(body);
+      list.appendChild(item);
     });
+  }
+
+  function settleEntry(entry) {
+    outbox = outbox.filter(function (other) { return other !== entry; });
+    renderOutbox();
+  }
+
+  // Sends `entry` if the channel is joined; else it waits in the outbox for the rejoin.
+  function sendEntry(entry) {
+    if (!channel || channel.state !== "joined" || entry.sending) { return; }
+    var sentOn = channel;
+    entry.sending = true;
+    sentOn.push("new_msg", { body: entry.body, key: entry.key })
+      .receive("ok", function (response) {
+        entry.sending = false;
+        settleEntry(entry);
+        if (channel === sentOn && response.id !== undefined && !shownIds[response.id]) {
+          appendMessages([{ id: response.id, nickname: currentNickname, body: entry.body, at: new Date().toISOString() }]);
+        }
+      })
+      .receive("error", function (response) {
+        entry.sending = false;
+        settleEntry(entry);
+        showError("Not sent: " + (response.reason || "error"));
+      })
+      .receive("timeout", function () {
+        // No answer on a live join: sent again with the same key (stored once).
+        entry.sending = false;
+        if (channel === sentOn) { sendEntry(entry); }
+      })
+      .receive("closed", function () {
+        entry.sending = false;   // sent again after the rejoin
+      });
+  }
+
+  function flushOutbox() {
+    outbox.forEach(sendEntry);
+  }
+
+  function advanceSynced(id) {
+    if (id !== null && id !== undefined && (syncedThrough === null || compareIds(id, syncedThrough) > 0)) { syncedThrough = id; }
+  }
+
+  // A page of the messages after `afterId` (a resuming join's reply, a history {after} reply or
+  // push): shows them, and asks for the next page while the server says there are more. The
+  // page has every message up to the last one of the page; once no more, up to the newest shown.
+  function resumePage(joined, afterId, response) {
+    if (channel !== joined) { return; }
+    var messages = response.messages || [];
+    appendMessages(messages);
+    var lastId = messages.length > 0 ? messages[messages.length - 1].id : afterId;
+    advanceSynced(lastId);
+    if (!response.more) {
+      resuming = false;
+      advanceSynced(newestId);
+      return;
+    }
+    resuming = true;
+    joined.push("history", { after: lastId })
+      .receive("ok", function (next) { resumePage(joined, lastId, next); })
+      .receive("error", function (reply) {
+        showError("Could not load the missed messages: " + (reply.reason || "error"));
+      });
+      // Timeout or closed: the next rejoin resumes after syncedThrough.
   }
 
   function renderTyping() {
@@ -601,6 +737,11 @@
     presences = {};
     shownIds = {};
     oldestId = null;
+    newestId = null;
+    syncedThrough = null;
+    resuming = false;
+    outbox = [];
+    renderOutbox();
   }
 
   // The nickname tokens, per nickname (compared case-insensitively, like the server).
@@ -622,16 +763,37 @@
     setJoined(false);
     var topic = "room:" + room;
     element("room-title").textContent = topic;
+    var joinedBefore = false;
+    var sentAfter = null;
     var joined = socket.channel(topic, function () {
       var params = { nickname: nickname };
       var token = loadToken(nickname);
       if (token) { params.token = token; }
+      // A rejoin resumes after the last message it has without a gap: the gap is filled, and
+      // nothing is shown twice.
+      // Until its pages are in, broadcasts (which may precede the reply) do not advance it.
+      if (joinedBefore) {
+        sentAfter = syncedThrough === null ? 0 : syncedThrough;
+        params.after = sentAfter;
+        resuming = true;
+      }
       return params;
     });
     channel = joined;
-    joined.on("new_msg", function (message) { appendMessages([message]); });
-    // The room's history, when the server had to read it from the store after the join.
-    joined.on("history", function (payload) { prependMessages(payload.messages || []); });
+    joined.on("new_msg", function (message) {
+      appendMessages([message]);
+      if (!resuming) { advanceSynced(message.id); }
+    });
+    joined.on("history", function (payload) {
+      if (payload.after !== undefined) {
+        // Messages committed while the join was answered.
+        resumePage(joined, payload.after, payload);
+      } else {
+        // The room's latest history, read from the store after the join.
+        appendMessages(payload.messages || []);
+        advanceSynced(newestId);
+      }
+    });
     joined.on("typing", function (payload) {
       if (!payload.nickname || payload.nickname === nickname) { return; }
       clearTimeout(typingTimers[payload.nickname]);
@@ -646,14 +808,26 @@
       presences = Presence.syncDiff(presences, diff);
       renderOnline();
     });
-    joined.on("phx_error", function () { if (channel === joined) { setJoined(false); } });
+    joined.on("phx_error", function () {
+      // The composer stays open: what is sent meanwhile waits in the outbox for the rejoin.
+      if (channel === joined) { element("load-older").disabled = true; element("leave").disabled = false; }
+    });
     joined.join()
       .receive("ok", function (response) {
         if (channel !== joined) { return; }
         if (response.token) { saveToken(nickname, response.token); }
+        var first = !joinedBefore;
+        joinedBefore = true;
         setJoined(true);
-        appendMessages(response.messages || []);
-        element("message").focus();
+        if (first) {
+          appendMessages(response.messages || []);
+          advanceSynced(newestId);
+        } else {
+          resumePage(joined, sentAfter, response);
+        }
+        currentNickname = response.nickname || nickname;
+        flushOutbox();
+        if (first) { element("message").focus(); }
       })
       .receive("error", function (response) {
         if (channel !== joined) { return; }
@@ -697,16 +871,17 @@
       var input = element("message");
       var body = input.value.trim();
       if (!body || !channel) { return; }
-      channel.push("new_msg", { body: body })
-        .receive("error", function (response) { showError("Not sent: " + (response.reason || "error")); })
-        .receive("timeout", function () { showError("Not sent: the server did not answer."); });
+      var entry = { key: nextKey(), body: body, sending: false };
+      outbox.push(entry);
+      renderOutbox();
+      sendEntry(entry);
       input.value = "";
       lastTypingSent = 0;
     });
 
     element("message").addEventListener("input", function () {
       var now = Date.now();
-      if (!channel || now - lastTypingSent < 2000) { return; }
+      if (!channel || channel.state !== "joined" || now - lastTypingSent < 2000) { return; }
       lastTypingSent = now;
       channel.push("typing", {});
     });
@@ -738,7 +913,8 @@
     });
   }
 
-  window.SiteflowChat = { Socket: Socket, Presence: Presence };
+  // The page's socket is exposed for the console and browser tests (they hold its reconnection).
+  window.SiteflowChat = { Socket: Socket, Presence: Presence, socket: socket };
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
   } else {
