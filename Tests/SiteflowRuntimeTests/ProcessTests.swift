@@ -142,36 +142,5 @@ struct ProcessTests {
             for i in 0..<20 { #expect(try await probe.next() == "done \(i)") }
         }
     }
-
-    @Test("kill ends an async process whose handler awaits for ever: the handler is cancelled, terminate does not run, the reason is killed")
-    func killCancelsAwaitingHandler() async throws {
-        try await withRuntime { runtime in
-            struct Waiting: AsyncBehavior {
-                let probe: PID<String>
-                mutating func handle(_ message: Int, context: ProcessContext<Int>) async throws {
-                    probe.send("waiting")
-                    do {
-                        try await Task.sleep(for: .seconds(3600))
-                    } catch {
-                        probe.send("cancelled")
-                        throw error
-                    }
-                }
-                mutating func terminate(reason: ExitReason, context: ProcessContext<Int>) async {
-                    probe.send("terminate")
-                }
-            }
-            let probe = try TestProbe<String>(runtime: runtime)
-            let waiting = try runtime.spawn(Waiting(probe: probe.pid))
-            waiting.send(1)
-            #expect(try await probe.next() == "waiting")
-            runtime.exit(waiting.id, reason: .kill)
-            #expect(try await probe.next() == "cancelled")
-            let reason = await runtime.waitForExit(waiting.id)
-            #expect("\(reason)" == "\(ExitReason.killed)")
-            probe.pid.send("end")
-            #expect(try await probe.next() == "end")
-        }
-    }
 }
 

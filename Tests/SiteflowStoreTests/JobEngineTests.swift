@@ -228,7 +228,7 @@ struct JobEngineTests {
         let stuckRecord = try #require(try await store.job(id: stuck))
         #expect(stuckRecord.state == .available)
         #expect(stuckRecord.attempt == 1)
-        #expect(stuckRecord.errors.map(\.error) == ["process exited: killed"])
+        #expect(stuckRecord.errors.map(\.error) == ["stopped at the node's drain deadline"])
         #expect(stuckRecord.runAt == clock.date().addingTimeInterval(10))
         await store.close()
     }

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// A process running an ``AsyncBehavior``: each wake-up starts one task, on the process's own
 /// scheduler, that drains up to a budget of messages, awaiting each handler before the next.
 final class AsyncProcessCell<B: AsyncBehavior>: Mailbox<B.Message>, @unchecked Sendable {
@@ -7,8 +5,6 @@ final class AsyncProcessCell<B: AsyncBehavior>: Mailbox<B.Message>, @unchecked S
     // only after the previous one rescheduled or idled the process).
 
     var behavior: B?
-    /// The task draining the process now, and whether a `kill` arrived (which cancels it).
-    private let handlerTask = Mutex<(task: Task<Void, Never>?, killed: Bool)>((nil, false))
 
     init(_ behavior: sending B, runtime: borrowing Runtime, blocking: Bool, bound: MailboxBound?, startsRunning: Bool) {
         self.behavior = behavior
@@ -19,29 +15,11 @@ final class AsyncProcessCell<B: AsyncBehavior>: Mailbox<B.Message>, @unchecked S
     override var stateSize: Int { MemoryLayout<B?>.size }
 
     override func run(budget: Int) -> RunOutcome {
-        let task = Task(executorPreference: scheduler) {
+        Task(executorPreference: scheduler) {
             await self.drain(budget: budget)
         }
-        let killed = handlerTask.withLock { state -> Bool in
-            state.task = task
-            return state.killed
-        }
-        if killed { task.cancel() }
         return .detached
     }
-
-    /// A `kill` cancels the handler in progress: a handler that awaits (a sleep, a store call, a
-    /// reply) gets `CancellationError` or returns, and the process then dies `killed`.
-    override func killArrivedWhileRunning() {
-        let task = handlerTask.withLock { state -> Task<Void, Never>? in
-            state.killed = true
-            return state.task
-        }
-        task?.cancel()
-    }
-
-    /// Whether a `kill` has arrived (the handler's error, if any, is then not the reason).
-    private var wasKilled: Bool { handlerTask.withLock { $0.killed } }
 
     private func drain(budget: Int) async {
         guard var state = behavior.take() else { return }
@@ -67,11 +45,7 @@ final class AsyncProcessCell<B: AsyncBehavior>: Mailbox<B.Message>, @unchecked S
             do {
                 try await state.handle(message, context: context)
             } catch {
-                if wasKilled {
-                    await end(state: &state, reason: .killed, runsTerminate: false, context: context)
-                } else {
-                    await end(state: &state, reason: .error(error), runsTerminate: true, context: context)
-                }
+                await end(state: &state, reason: .error(error), runsTerminate: true, context: context)
                 return
             }
             handled &+= 1

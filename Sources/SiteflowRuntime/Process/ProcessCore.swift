@@ -192,16 +192,8 @@ package class ProcessCore: @unchecked Sendable {
             successOrdering: .sequentiallyConsistent, failureOrdering: .relaxed
         ).exchanged {
             scheduleSelf()
-        } else if case .exit(_, .kill) = signal {
-            killArrivedWhileRunning()
         }
     }
-
-    /// Called (on the sender's thread) when an untrappable `kill` arrives while the process is
-    /// running. A process whose handler can be suspended (``AsyncBehavior``) cancels it, so that
-    /// a handler awaiting something that never comes cannot outlive a kill; others finish the
-    /// handler, as a handler that never suspends returns by itself.
-    func killArrivedWhileRunning() {}
 
     /// Owner: takes every pending signal, oldest first.
     @usableFromInline

@@ -31,8 +31,8 @@ public final class JobEngine: Sendable {
     private struct State: ~Copyable {
         var running: [Int64: JobLease] = [:]
         var runningPerQueue: [String: Int] = [:]
-        /// The process of each running attempt, by job id (killed at a drain's deadline).
-        var processes: [Int64: ProcessID] = [:]
+        /// How to stop each running attempt, by job id (at a drain's deadline).
+        var cancellations: [Int64: JobCancellation] = [:]
         var idleWaiters: [@Sendable () -> Void] = []
         var lastHeartbeat: Date?
         var cronCheckedUntil: Date
@@ -121,9 +121,10 @@ public final class JobEngine: Sendable {
     /// stops the job supervisor.
     ///
     /// With a `deadline`, running jobs get that long to finish. The attempts still running then
-    /// are killed (an attempt awaiting something is cancelled: see ``AsyncBehavior``), recorded
-    /// as failed with the reason, and retried with backoff like any failed attempt, by this node
-    /// or another. Without one, it waits for as long as they run.
+    /// are cancelled (a job that awaits — a sleep, a store call — ends at once; one that never
+    /// suspends runs to its end), recorded as failed ("stopped at the node's drain deadline"),
+    /// and retried with backoff like any failed attempt, by this node or another. Without one,
+    /// it waits for as long as they run.
     public func stop(deadline: Duration? = nil) async {
         let ticker = state.withLock { state -> ServerRef<JobTicker>? in
             let ticker = state.ticker
@@ -133,11 +134,11 @@ public final class JobEngine: Sendable {
         // Answered once the tick in progress has ended; fails at once if the ticker is gone.
         try? await ticker?.call(.stop, timeout: nil)
         if let deadline, await !waitUntilIdle(within: deadline) {
-            let interrupted = state.withLock { state in state.processes }
+            let interrupted = state.withLock { state in state.cancellations }
             logger.warning(
                 "jobs still running at the drain deadline were stopped; each is recorded as failed and retried",
                 metadata: [LogKey.job: "\(interrupted.keys.sorted())", LogKey.duration: "\(deadline.clampedNanoseconds / 1_000_000)"])
-            for process in interrupted.values { runtime.exit(process, reason: .kill) }
+            for cancellation in interrupted.values { cancellation.cancel() }
         }
         await waitUntilIdle()
         let supervisor = state.withLock { state -> DynamicSupervisorRef? in
@@ -270,9 +271,10 @@ public final class JobEngine: Sendable {
         }
         let lease = job.lease
         let spec = ChildSpec(id: "job:\(job.id)", restart: .temporary, shutdown: .timeout(.seconds(30))) { [self] context in
+            let cancellation = JobCancellation()
+            state.withLock { $0.cancellations[job.id] = cancellation }
             let pid = try context.runtime.spawn(
-                JobProcess(record: job, perform: perform), options: context.spawnOptions(basedOn: .default))
-            state.withLock { $0.processes[job.id] = pid.id }
+                JobProcess(record: job, perform: perform, cancellation: cancellation), options: context.spawnOptions(basedOn: .default))
             context.runtime.onExit(of: pid.id) { [self] _, reason in
                 let failure: String? = reason.isNormal ? nil : Self.describe(reason)
                 Task { await self.finished(lease, queue: job.queue, failure: failure, maxAttempts: job.maxAttempts) }
@@ -347,7 +349,7 @@ public final class JobEngine: Sendable {
         let waiters = state.withLock { state -> [@Sendable () -> Void] in
             for (lease, queue) in finished where state.running.removeValue(forKey: lease.jobID) != nil {
                 state.runningPerQueue[queue, default: 1] -= 1
-                state.processes[lease.jobID] = nil
+                state.cancellations[lease.jobID] = nil
             }
             guard state.running.isEmpty else { return [] }
             let waiters = state.idleWaiters
