@@ -3,6 +3,9 @@ import NIOCore
 import SiteflowRuntime
 import NIOHTTP1
 import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
 public import ServiceLifecycle
 public import SiteflowRealtime
 import Synchronization
@@ -192,6 +195,12 @@ public final class SiteflowHTTPServer: Service, Sendable {
         do {
             if let descriptor = configuration.listeningSocket {
                 channel = try await bootstrap.withBoundSocket(descriptor).get()
+                // NIO listens again on a socket it is handed, with its default backlog (128),
+                // not the `.backlog` option: a rejoin storm of thousands then overflowed the
+                // accept queue of the supervisor's shared socket. Set it back.
+                if listen(descriptor, configuration.backlog) != 0 {
+                    logger.warning("could not set the listen backlog of the inherited socket", metadata: [LogKey.error: "errno \(errno)"])
+                }
             } else {
                 channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
             }

@@ -175,6 +175,32 @@ struct NodeSupervisorTests {
         #expect(refused.reply["status"] == "error", "no fault channel without --fault-injection")
     }
 
+    @Test("the supervisor's shared socket keeps its 4,096-connection accept queue once the node runs on it (a rejoin storm overflowed NIO's default of 128)")
+    func sharedSocketBacklog() async throws {
+        guard let ss = ["/usr/bin/ss", "/bin/ss", "/usr/sbin/ss", "/sbin/ss"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            print("skipped: no ss (iproute2) to read the listen backlog with")
+            return
+        }
+        let (folder, database) = try temporaryDatabase()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let supervisor = try await NodeProcess.start(database: database, supervised: true, logLevel: "info")
+        defer { supervisor.signal(SIGKILL) }
+        await supervisor.waitForOutput("node 1 is ready")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ss)
+        process.arguments = ["-ltnH", "sport = :\(supervisor.port)"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        process.waitUntilExit()
+        let line = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        // LISTEN <Recv-Q> <Send-Q = backlog> <local> <peer>
+        let fields = line.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        #expect(fields.count >= 3 && fields[2] == "4096", "ss: \(line)")
+        supervisor.signal(SIGTERM)
+        #expect(await supervisor.exitStatus() == 0)
+    }
+
     @Test("SIGHUP starts a new node on the same socket and drains the old one once the new one is ready; no connection is refused")
     func reloadReplacesTheNodeWithoutDowntime() async throws {
         let (folder, database) = try temporaryDatabase()
