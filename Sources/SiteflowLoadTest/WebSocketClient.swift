@@ -15,6 +15,9 @@ public enum WebSocketClient {
     ///   - subprotocols: offered in `Sec-WebSocket-Protocol`, in order.
     ///   - sourceAddress: a local IP address to bind before connecting.
     ///   - maxFrameSize: the largest frame accepted from the server.
+    ///   - upgradeTimeout: how long the server may take to answer the upgrade once the TCP
+    ///     connection is up (a connection the server's full accept queue never took looks
+    ///     connected to the client); past it the connection is closed and the connect fails.
     /// - Throws: ``WebSocketClientError`` when the server answers with anything but 101 (its
     ///   status and body), or the connection error.
     public static func connect(
@@ -25,6 +28,7 @@ public enum WebSocketClient {
         subprotocols: [String] = [],
         sourceAddress: String? = nil,
         maxFrameSize: Int = 16 << 20,
+        upgradeTimeout: TimeAmount = .seconds(10),
         on group: any EventLoopGroup,
         delegate: any WebSocketClientDelegate
     ) -> EventLoopFuture<WebSocketClientConnection> {
@@ -80,8 +84,16 @@ public enum WebSocketClient {
                 )
             }
         }
-        bootstrap.connect(host: host, port: port).whenFailure { error in
-            promise.fail(error)
+        bootstrap.connect(host: host, port: port).whenComplete { result in
+            switch result {
+            case .failure(let error):
+                promise.fail(error)
+            case .success(let channel):
+                // Closing fails the upgrade through the response collector (on this loop, as is
+                // the promise's completion, which cancels the timer first if the answer came).
+                let timer = channel.eventLoop.scheduleTask(in: upgradeTimeout) { channel.close(promise: nil) }
+                promise.futureResult.whenComplete { _ in timer.cancel() }
+            }
         }
         return promise.futureResult
     }
