@@ -23,7 +23,7 @@ HeapTrimmer on). It prints a Markdown table: baseline, RSS before the flood, pea
 Exit status: 0; 1 if the node died; 2 if a chat check after a flood failed.
 Usage: scripts/measure-floods.py --binary .build/release/siteflow [--floods ping,rooms] [--flood-seconds 15]
 """
-import argparse, base64, json, os, random, resource, socket, subprocess, sys, tempfile, threading, time
+import argparse, base64, hashlib, json, os, random, resource, socket, subprocess, sys, tempfile, threading, time
 
 # --- the node -----------------------------------------------------------------------------------
 
@@ -90,6 +90,21 @@ class Node:
                 pass
             time.sleep(0.2)
         raise RuntimeError("the node did not answer within 60 s")
+
+    def largest_mappings(self, count=5):
+        """The `count` mappings with the most resident memory: [(kB resident, range, name)]."""
+        found, current = [], None
+        try:
+            with open(f"/proc/{self.pid}/smaps") as smaps:
+                for line in smaps:
+                    fields = line.split()
+                    if fields and "-" in fields[0] and not fields[0].endswith(":"):
+                        current = (fields[0], fields[5] if len(fields) > 5 else "[anonymous]")
+                    elif fields and fields[0] == "Rss:" and current is not None:
+                        found.append((int(fields[1]), current[0], current[1]))
+        except OSError:
+            return []
+        return sorted(found, reverse=True)[:count]
 
     def heap_metrics(self):
         """The `siteflow_heap_*` samples of /metrics (empty if the node has none)."""
@@ -583,6 +598,7 @@ def main():
     parser.add_argument("--messages-per-room", type=int, default=50)
     parser.add_argument("--room-sockets", type=int, default=100)
     parser.add_argument("--connections", type=int, default=5000)
+    parser.add_argument("--smaps", action="store_true", help="print the node's 5 most resident mappings at the end of each settle")
     args = parser.parse_args()
     floods = [name.strip() for name in args.floods.split(",") if name.strip()]
     for name in floods:
@@ -591,6 +607,8 @@ def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
+    with open(args.binary, "rb") as binary:
+        digest = hashlib.sha256(binary.read()).hexdigest()[:16]
     folder = tempfile.mkdtemp(prefix="siteflow-floods-")
     node = Node(args.binary, folder, "flood-admin-" + base64.b16encode(os.urandom(12)).decode().lower())
     rows, status = [], 0
@@ -645,6 +663,9 @@ def main():
             heap = node.heap_metrics()
             if heap:
                 print(f"  heap: {heap}", flush=True)
+            if args.smaps:
+                for kb, span, name in node.largest_mappings():
+                    print(f"  resident {kb / 1024:8.1f} MiB  {span}  {name}", flush=True)
             if not node.alive():
                 rows.append((label, what, baseline, before, peak, None, None, None, "node died", heap, None))
                 status = 1
@@ -657,7 +678,7 @@ def main():
         alive = node.alive()
         node.stop()
 
-    print(f"\n## Memory after floods ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, binary {args.binary})\n")
+    print(f"\n## Memory after floods ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, binary {args.binary}, sha256 {digest}…)\n")
     print(f"Baseline: {mib(rows[0][2]) if rows else '—'} MiB. Each flood {args.flood_seconds:g} s, then RSS sampled every second for {args.settle_seconds} s.\n")
     late = f"+{args.settle_seconds} s"
     print(f"| flood | before (MiB) | peak (MiB) | {late} (MiB) | {late} / baseline | ≤ 2× baseline | first ≤ 2× | heap in use / free (MiB) / trims / trimmed (MiB) at {late} | node open files at {late} | fresh chat client |")
