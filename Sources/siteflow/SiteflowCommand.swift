@@ -14,11 +14,14 @@ struct SiteflowCommand: AsyncParsableCommand {
         defaultSubcommand: ServeCommand.self
     )
 
-    /// Tunes the C heap for many processes (``HeapGrowth``), then parses and runs the command.
+    /// Parses the command, tunes the C heap for it, and runs it. Benchmarks and load tests grow
+    /// the heap in large steps (``HeapGrowth``, ADR 0009: spawning a million processes); a
+    /// serving node keeps glibc's small top pad, so that the tops of its thread arenas shrink
+    /// when a burst is freed (and ``HeapTrimmer`` gives back the free pages inside them).
     static func main() async {
-        HeapGrowth.growInLargeSteps()
         do {
             var command = try parseAsRoot()
+            if !(command is ServeCommand), !(command is IsolatedWorkerCommand) { HeapGrowth.growInLargeSteps() }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

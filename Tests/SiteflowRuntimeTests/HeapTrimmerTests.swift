@@ -10,7 +10,7 @@ struct HeapTrimmerTests {
 
     @Test("the policy trims when more is free than it keeps (a floor and a share of the live heap), and not again until the heap has grown")
     func policy() {
-        let policy = HeapTrimmer.Policy(keepFreeBytes: 32 * mebibyte, keepFreeToLiveRatio: 1)
+        let policy = HeapTrimmer.Policy(keepFreeBytes: 32 * mebibyte, retrimGrowthBytes: 8 * mebibyte, keepFreeToLiveRatio: 1)
         let small = HeapTrimmer.HeapReading(free: 20 * mebibyte, live: 10 * mebibyte, resident: 60 * mebibyte)
         #expect(!policy.trims(small, after: nil), "below the floor")
         let busy = HeapTrimmer.HeapReading(free: 100 * mebibyte, live: 400 * mebibyte, resident: 600 * mebibyte)
@@ -20,6 +20,7 @@ struct HeapTrimmerTests {
         // Right after a trim malloc still counts the released pages as free: no second trim…
         let trimmed = HeapTrimmer.HeapReading(free: 490 * mebibyte, live: 40 * mebibyte, resident: 90 * mebibyte)
         #expect(!policy.trims(trimmed, after: trimmed))
+        #expect(!policy.trims(HeapTrimmer.HeapReading(free: 490 * mebibyte, live: 40 * mebibyte, resident: 96 * mebibyte), after: trimmed), "grown by less than 8 MiB")
         // …until the node is bigger again (pages reused and freed) or more is free.
         #expect(policy.trims(HeapTrimmer.HeapReading(free: 490 * mebibyte, live: 40 * mebibyte, resident: 300 * mebibyte), after: trimmed))
         #expect(policy.trims(HeapTrimmer.HeapReading(free: 600 * mebibyte, live: 40 * mebibyte, resident: 90 * mebibyte), after: trimmed))

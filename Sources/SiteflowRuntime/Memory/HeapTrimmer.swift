@@ -4,19 +4,23 @@ import Synchronization
 /// Gives the C heap's free memory back to the system once a burst is over, so that a node's
 /// resident memory falls back after a flood instead of staying at its peak.
 ///
-/// glibc keeps freed memory in its arenas (and, with ``HeapGrowth``, up to 64 MiB at the top of
-/// each). ``check()`` trims with `malloc_trim(0)`, which returns the top of every arena and every
-/// whole free page inside them, when more heap is free than the policy keeps and something
-/// changed since the last trim: more is free, or the node is bigger again (free pages that a
-/// trim released stay counted as free by malloc, so "free" alone would trim again and again).
+/// glibc keeps freed memory in its arenas. ``check()`` trims with `malloc_trim(0)`, which gives
+/// back every whole free page inside every arena and the top of the main arena, when more heap
+/// is free than the policy keeps and something changed since the last trim: more is free, or
+/// the node is bigger again (free pages that a trim released stay counted as free by malloc, so
+/// "free" alone would trim again and again). The top of a thread's arena shrinks only when memory
+/// next to it is freed, down to `M_TOP_PAD`: a serving node keeps glibc's small default pad for
+/// that reason (``HeapGrowth``'s 64 MiB pad is for benchmarks; measured in RELIABILITY.md).
 /// It takes the arenas' locks while it walks them: run it from a process on the blocking pool
 /// (``childSpec(name:)``), never on a scheduler worker or an event loop.
 public final class HeapTrimmer: Sendable {
     /// When a trim is worth its cost.
     public struct Policy: Sendable {
-        /// Free heap below this is always kept (the next burst reuses it), and the node must
-        /// have grown by this much since the last trim for another. Default 32 MiB.
+        /// Free heap below this is always kept (the next burst reuses it). Default 32 MiB.
         public var keepFreeBytes: Int
+        /// After a trim, another waits until the node's resident memory or its free heap has
+        /// grown by this much. Default 8 MiB.
+        public var retrimGrowthBytes: Int
         /// Free heap up to this multiple of the live heap is kept. Default 1 (trim when more is
         /// free than in use).
         public var keepFreeToLiveRatio: Double
@@ -24,8 +28,9 @@ public final class HeapTrimmer: Sendable {
         public var interval: Duration
 
         /// A policy; see each property for its default.
-        public init(keepFreeBytes: Int = 32 << 20, keepFreeToLiveRatio: Double = 1, interval: Duration = .seconds(10)) {
+        public init(keepFreeBytes: Int = 32 << 20, retrimGrowthBytes: Int = 8 << 20, keepFreeToLiveRatio: Double = 1, interval: Duration = .seconds(10)) {
             self.keepFreeBytes = keepFreeBytes
+            self.retrimGrowthBytes = retrimGrowthBytes
             self.keepFreeToLiveRatio = keepFreeToLiveRatio
             self.interval = interval
         }
@@ -35,7 +40,7 @@ public final class HeapTrimmer: Sendable {
         public func trims(_ heap: HeapReading, after last: HeapReading?) -> Bool {
             guard heap.free > max(keepFreeBytes, Int(Double(heap.live) * keepFreeToLiveRatio)) else { return false }
             guard let last else { return true }
-            return heap.free > last.free + keepFreeBytes || heap.resident > last.resident + keepFreeBytes
+            return heap.free > last.free + retrimGrowthBytes || heap.resident > last.resident + retrimGrowthBytes
         }
     }
 
