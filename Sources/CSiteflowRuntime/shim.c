@@ -37,6 +37,14 @@ size_t sf_heap_free(void) {
 #endif
 }
 
+int sf_malloc_set_arena_max(int arenas) {
+#if defined(__GLIBC__)
+  return mallopt(M_ARENA_MAX, arenas);
+#else
+  (void)arenas; return 0;
+#endif
+}
+
 int sf_malloc_trim(void) {
 #if defined(__GLIBC__)
   return malloc_trim(0);

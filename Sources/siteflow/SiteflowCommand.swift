@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SiteflowRuntime
 
 /// The `siteflow` executable: `serve` (the default), `reload`, `bench`, `loadtest`, `loadtest-server`.
@@ -16,12 +17,17 @@ struct SiteflowCommand: AsyncParsableCommand {
 
     /// Parses the command, tunes the C heap for it, and runs it. Benchmarks and load tests grow
     /// the heap in large steps (``HeapGrowth``, ADR 0009: spawning a million processes); a
-    /// serving node keeps glibc's small top pad, so that the tops of its thread arenas shrink
-    /// when a burst is freed (and ``HeapTrimmer`` gives back the free pages inside them).
+    /// serving node keeps glibc's small top pad and one malloc arena per core (at least two), so
+    /// that what a burst leaves at the tops of its arenas is small (``HeapTrimmer`` gives back
+    /// the free pages inside them; RELIABILITY.md "Memory after floods").
     static func main() async {
         do {
             var command = try parseAsRoot()
-            if !(command is ServeCommand), !(command is IsolatedWorkerCommand) { HeapGrowth.growInLargeSteps() }
+            if command is ServeCommand || command is IsolatedWorkerCommand {
+                HeapGrowth.limitArenas(to: max(2, ProcessInfo.processInfo.activeProcessorCount))
+            } else {
+                HeapGrowth.growInLargeSteps()
+            }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -12,6 +12,9 @@ uint64_t sf_now_ns(void);
 size_t sf_heap_in_use(void);
 /// Bytes malloc holds free in its arenas (glibc mallinfo2 fordblks), or 0 where unknown.
 size_t sf_heap_free(void);
+/// Sets glibc's M_ARENA_MAX (how many malloc arenas threads share). Returns 1 on success, 0 where
+/// it failed or the C library has no such setting.
+int sf_malloc_set_arena_max(int arenas);
 /// Gives free heap memory back to the system (glibc malloc_trim(0): the top of every arena and
 /// whole free pages inside them). Returns 1 if memory was released, 0 if not or where unknown.
 int sf_malloc_trim(void);

@@ -18,4 +18,14 @@ public enum HeapGrowth {
     public static func growInLargeSteps(bytes: Int = defaultStep) -> Bool {
         sf_malloc_set_top_pad(bytes) == 1
     }
+
+    /// Limits the C heap to `arenas` malloc arenas (`M_ARENA_MAX`; glibc's default is 8 per
+    /// core). Each arena keeps the top of its heap resident after a burst (`malloc_trim` returns
+    /// only the main arena's top), so fewer arenas give more memory back (ADR 0009); threads
+    /// then share arenas' locks. Call it once, before threads start allocating. Returns false
+    /// where the C library does not offer it.
+    @discardableResult
+    public static func limitArenas(to arenas: Int) -> Bool {
+        sf_malloc_set_arena_max(Int32(clamping: max(1, arenas))) == 1
+    }
 }
