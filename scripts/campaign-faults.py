@@ -273,64 +273,30 @@ def crash_storm(args):
 class Probe:
     """One chat client that pushes a keyed message every 100 ms and records when each is acknowledged."""
     def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port))
-        key = base64.b64encode(os.urandom(16)).decode()
-        self.sock.sendall((f"GET /socket/websocket?vsn=2.0.0 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-                           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-                           f"Origin: http://127.0.0.1:{port}\r\n\r\n").encode())
-        head = b""
-        while b"\r\n\r\n" not in head:
-            head += self.sock.recv(4096)
-        self.buffer = head.split(b"\r\n\r\n", 1)[1]
+        self.ws = WebSocket(port)
         self.acks = []  # monotonic times of ok replies to new_msg
         self.errors = 0
         self.ref = 0
         self.pending = {}
-        self.send(["1", "1", "room:probe", "phx_join", {"nickname": "probe"}])
+        self.ws.send(["1", "1", "room:probe", "phx_join", {"nickname": "probe"}])
         threading.Thread(target=self.read, daemon=True).start()
-
-    def send(self, frame):
-        payload = json.dumps(frame).encode()
-        mask = os.urandom(4)
-        header = bytes([0x81])
-        n = len(payload)
-        header += bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + n.to_bytes(2, "big")
-        self.sock.sendall(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
 
     def push(self):
         self.ref += 1
         ref = f"p{self.ref}"
         self.pending[ref] = time.monotonic()
-        self.send(["1", ref, "room:probe", "new_msg", {"body": f"probe {self.ref}", "key": f"probe-{self.ref:09d}"}])
+        self.ws.send(["1", ref, "room:probe", "new_msg", {"body": f"probe {self.ref}", "key": f"probe-{self.ref:09d}"}])
 
     def read(self):
         while True:
-            while len(self.buffer) < 2 or len(self.buffer) < self.frame_length():
-                data = self.sock.recv(65536)
-                if not data:
-                    return
-                self.buffer += data
-            length = self.frame_length()
-            frame, self.buffer = self.buffer[:length], self.buffer[length:]
-            n = frame[1] & 0x7F
-            start = 2 if n < 126 else 4 if n == 126 else 10
-            try:
-                message = json.loads(frame[start:])
-            except ValueError:
-                continue
+            message = self.ws.next()
+            if message is None:
+                return
             if message[3] == "phx_reply" and message[1] in self.pending:
                 if message[4].get("status") == "ok":
                     self.acks.append(time.monotonic())
                 else:
                     self.errors += 1
-
-    def frame_length(self):
-        n = self.buffer[1] & 0x7F
-        if n < 126:
-            return 2 + n
-        if n == 126:
-            return 4 + int.from_bytes(self.buffer[2:4], "big") if len(self.buffer) >= 4 else 1 << 30
-        return 10 + int.from_bytes(self.buffer[2:10], "big") if len(self.buffer) >= 10 else 1 << 30
 
 def postgres(args):
     url = subprocess.run([os.path.join(HERE, "throwaway-postgres.sh"), "start"], capture_output=True, text=True, check=True).stdout.strip()
