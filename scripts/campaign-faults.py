@@ -89,7 +89,10 @@ def start_loadtest(args, port, duration):
     return loadtest, sending, lines
 
 def finish_loadtest(loadtest, lines):
-    output, _ = loadtest.communicate()
+    # Not communicate(): a thread already reads stderr, and two readers of one pipe can leave
+    # communicate() blocked on stderr while the load tester blocks writing its report to stdout.
+    output = loadtest.stdout.read()
+    loadtest.wait()
     if loadtest.returncode != 0:
         raise RuntimeError(f"loadtest exited {loadtest.returncode}:\n" + "".join(lines[-30:]))
     return json.loads(output.strip().splitlines()[-1])["recovery"]

@@ -111,7 +111,10 @@ def run_scenario(args, scenario):
             ready = replacement.wait_for("is ready")
             notes.append(f"SIGTERM → supervisor exited {1000 * (stopped - stop_at):.0f} ms, fresh start → ready {1000 * (ready - stopped):.0f} ms")
             disrupted_at = stop_at
-        output, _ = loadtest.communicate()
+        # Not communicate(): a thread already reads stderr, and two readers of one pipe can leave
+        # communicate() blocked on stderr while the load tester blocks writing its report to stdout.
+        output = loadtest.stdout.read()
+        loadtest.wait()
         watcher.join(5)
         if loadtest.returncode != 0:
             raise RuntimeError(f"loadtest exited {loadtest.returncode}:\n" + "".join(errors[-30:]))
